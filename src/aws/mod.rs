@@ -1,0 +1,47 @@
+//! Adapters from the pipeline's traits to the AWS SDK. Nothing outside this module names an
+//! AWS SDK type.
+
+pub mod cloudtrail;
+pub mod sns;
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+
+/// Builds the clients once, at init. The shared config honours the standard AWS variables
+/// (AWS_REGION, AWS_ENDPOINT_URL, credentials); each service gets its own time limits.
+pub async fn clients() -> (aws_sdk_cloudtrail::Client, aws_sdk_sns::Client) {
+    let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
+
+    // Lookups are cut off by the enrichment deadline anyway; one quick retry covers a blip.
+    let cloudtrail = aws_sdk_cloudtrail::config::Builder::from(&shared)
+        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(1000))
+                .operation_attempt_timeout(Duration::from_millis(1500))
+                .operation_timeout(Duration::from_millis(3000))
+                .build(),
+        )
+        .build();
+
+    // Publishing is the one thing that must happen: three attempts, all within the time the
+    // handler reserves for it.
+    let sns = aws_sdk_sns::config::Builder::from(&shared)
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(1000))
+                .operation_attempt_timeout(Duration::from_millis(1500))
+                .operation_timeout(Duration::from_millis(4500))
+                .build(),
+        )
+        .build();
+
+    (
+        aws_sdk_cloudtrail::Client::from_conf(cloudtrail),
+        aws_sdk_sns::Client::from_conf(sns),
+    )
+}

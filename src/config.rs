@@ -1,0 +1,155 @@
+//! Configuration from the environment, read and checked once at init.
+//!
+//! A mistake here should stop the function at cold start with a message naming the variable,
+//! not surface later as alerts that silently go nowhere.
+
+use std::time::Duration;
+
+use crate::severity::Severity;
+
+pub const DEFAULT_ENRICH_TIMEOUT: Duration = Duration::from_millis(2000);
+/// Enrichment is a nicety; anything slower than this is better reported as a timeout.
+pub const MAX_ENRICH_TIMEOUT_MS: u64 = 30_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub topic_arn: String,
+    pub min_severity: Severity,
+    /// Zero turns enrichment off.
+    pub enrich_timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let non_empty = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+
+        let topic_arn = non_empty("ALERT_TOPIC_ARN").ok_or_else(|| ConfigError {
+            variable: "ALERT_TOPIC_ARN",
+            problem: "is required: the ARN of the SNS topic alerts are published to".into(),
+        })?;
+        if !is_sns_topic_arn(&topic_arn) {
+            return Err(ConfigError {
+                variable: "ALERT_TOPIC_ARN",
+                problem: format!(
+                    "{topic_arn:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
+                ),
+            });
+        }
+
+        let min_severity = match non_empty("MIN_SEVERITY") {
+            None => Severity::Informational,
+            Some(value) => value
+                .parse()
+                .map_err(|e: crate::severity::UnknownSeverity| ConfigError {
+                    variable: "MIN_SEVERITY",
+                    problem: e.to_string(),
+                })?,
+        };
+
+        let enrich_timeout = match non_empty("ENRICH_TIMEOUT_MS") {
+            None => DEFAULT_ENRICH_TIMEOUT,
+            Some(value) => match value.parse::<u64>() {
+                Ok(ms) if ms <= MAX_ENRICH_TIMEOUT_MS => Duration::from_millis(ms),
+                _ => {
+                    return Err(ConfigError {
+                        variable: "ENRICH_TIMEOUT_MS",
+                        problem: format!(
+                            "{value:?} is not a whole number of milliseconds from 0 (no enrichment) to {MAX_ENRICH_TIMEOUT_MS}"
+                        ),
+                    })
+                }
+            },
+        };
+
+        Ok(Config {
+            topic_arn,
+            min_severity,
+            enrich_timeout,
+        })
+    }
+}
+
+fn is_sns_topic_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && parts[2] == "sns"
+        && !parts[3].is_empty()
+        && !parts[4].is_empty()
+        && !parts[5].is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:trailwatch-alerts";
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[("ALERT_TOPIC_ARN", TOPIC)]).unwrap();
+        assert_eq!(c.min_severity, Severity::Informational);
+        assert_eq!(c.enrich_timeout, Duration::from_millis(2000));
+    }
+
+    #[test]
+    fn every_error_names_its_variable() {
+        assert_eq!(config(&[]).unwrap_err().variable, "ALERT_TOPIC_ARN");
+        assert_eq!(
+            config(&[("ALERT_TOPIC_ARN", "  ")]).unwrap_err().variable,
+            "ALERT_TOPIC_ARN"
+        );
+        assert_eq!(
+            config(&[("ALERT_TOPIC_ARN", "my-topic")])
+                .unwrap_err()
+                .variable,
+            "ALERT_TOPIC_ARN"
+        );
+        let bad_severity =
+            config(&[("ALERT_TOPIC_ARN", TOPIC), ("MIN_SEVERITY", "urgent")]).unwrap_err();
+        assert_eq!(bad_severity.variable, "MIN_SEVERITY");
+        assert!(bad_severity.to_string().contains("MIN_SEVERITY"));
+        for bad in ["-1", "2s", "999999"] {
+            let err =
+                config(&[("ALERT_TOPIC_ARN", TOPIC), ("ENRICH_TIMEOUT_MS", bad)]).unwrap_err();
+            assert_eq!(err.variable, "ENRICH_TIMEOUT_MS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn explicit_values() {
+        let c = config(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("MIN_SEVERITY", "high"),
+            ("ENRICH_TIMEOUT_MS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(c.min_severity, Severity::High);
+        assert_eq!(c.enrich_timeout, Duration::ZERO);
+    }
+}

@@ -1,0 +1,129 @@
+//! The Lambda entry point, and `bootstrap --preview EVENT.json` for trying alerts locally.
+
+use std::process::ExitCode;
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::Value;
+use trailwatch::aws::{self, cloudtrail::CloudTrailInspector, sns::SnsPublisher};
+use trailwatch::config::Config;
+use trailwatch::enrich::TrailInspector;
+use trailwatch::handler::{handle, Dependencies};
+use trailwatch::preview::{describe, preview, CapturingPublisher};
+
+const USAGE: &str =
+    "usage: bootstrap                                   run as an AWS Lambda function
+       bootstrap --preview EVENT.json [--with-trail-state]
+                 render the alert for EVENT.json without publishing it; with
+                 --with-trail-state, look the trail up with the usual AWS settings
+                 (read-only CloudTrail calls; AWS_ENDPOINT_URL is honoured)";
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => run_lambda().await,
+        Some("--preview") => run_preview(&args[1..]).await,
+        Some("--help" | "-h") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("unknown argument {other:?}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run_lambda() -> ExitCode {
+    lambda_runtime::tracing::init_default_subscriber();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!(variable = e.variable, error = %e, "cannot start: fix the function's environment");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (cloudtrail, sns) = aws::clients().await;
+    let inspector = CloudTrailInspector::new(cloudtrail);
+    let publisher = SnsPublisher::new(sns, config.topic_arn.clone());
+    let deps = Dependencies {
+        config: &config,
+        inspector: Some(&inspector),
+        publisher: &publisher,
+    };
+    let deps = &deps;
+    let result = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handle(event, deps).await
+    }))
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "the Lambda runtime loop ended");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_preview(args: &[String]) -> ExitCode {
+    lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
+    let (Some(path), flags) = (args.first(), &args[1.min(args.len())..]) else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let with_trail_state = match flags {
+        [] => false,
+        [flag] if flag == "--with-trail-state" => true,
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let payload: Value = match std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
+    {
+        Ok(payload) => payload,
+        Err(e) => {
+            eprintln!("cannot read {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = Config {
+        topic_arn: "arn:aws:sns:preview:000000000000:preview".to_string(),
+        min_severity: std::env::var("MIN_SEVERITY")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(trailwatch::severity::Severity::Informational),
+        enrich_timeout: trailwatch::config::DEFAULT_ENRICH_TIMEOUT,
+    };
+    let inspector = if with_trail_state {
+        let (cloudtrail, _) = aws::clients().await;
+        Some(CloudTrailInspector::new(cloudtrail))
+    } else {
+        None
+    };
+    let unused = CapturingPublisher::default();
+    let deps = Dependencies {
+        config: &config,
+        inspector: inspector.as_ref().map(|i| i as &dyn TrailInspector),
+        publisher: &unused,
+    };
+    match preview(&payload, &deps).await {
+        Ok((summary, alert)) => {
+            println!(
+                "Result: {}",
+                serde_json::to_string(&summary).unwrap_or_default()
+            );
+            match alert {
+                Some(alert) => print!("\n{}", describe(&alert)),
+                None => println!("(no alert: the event would not be published)"),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,428 @@
+//! Parse: an EventBridge envelope with a CloudTrail record in it, into an [`ApiCall`].
+//!
+//! CloudTrail records vary a lot in practice (service calls without `userIdentity.type`, failed
+//! calls with `responseElements: null`, absent user agents), so every field but `eventName` and
+//! `eventSource` is optional, and a field of an unexpected type is read as text rather than
+//! rejecting the record: losing an alert over a malformed user agent would be the worse failure.
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::call::{Actor, ApiCall, CallError, TrailRef};
+
+/// The `detail-type` EventBridge gives CloudTrail management events.
+pub const CLOUDTRAIL_API_CALL: &str = "AWS API Call via CloudTrail";
+
+/// The longest any single text field is kept; CloudTrail's own limits are far below it, so only
+/// crafted input is cut.
+pub const MAX_FIELD_CHARS: usize = 2048;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inbound {
+    /// A CloudTrail-recorded API call.
+    ApiCall(Box<ApiCall>),
+    /// A well-formed EventBridge event of some other kind.
+    Other { detail_type: String, source: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidEvent {
+    #[error("the event is not a JSON object but {0}")]
+    NotAnObject(&'static str),
+    #[error("the event has no `detail`: it is not an EventBridge event")]
+    NoDetail,
+    #[error("the event's `detail` is not a JSON object but {0}")]
+    DetailNotAnObject(&'static str),
+    #[error("the EventBridge envelope is malformed: {0}")]
+    Envelope(String),
+    #[error("the CloudTrail record in `detail` is malformed: {0}")]
+    Detail(String),
+}
+
+pub fn parse_event(event: &Value) -> Result<Inbound, InvalidEvent> {
+    let object = event
+        .as_object()
+        .ok_or_else(|| InvalidEvent::NotAnObject(json_kind(event)))?;
+    let detail = object.get("detail").ok_or(InvalidEvent::NoDetail)?;
+    if !detail.is_object() {
+        return Err(InvalidEvent::DetailNotAnObject(json_kind(detail)));
+    }
+    let envelope: EventBridgeEvent<Value> = serde_json::from_value(event.clone())
+        .map_err(|e| InvalidEvent::Envelope(cap(&e.to_string())))?;
+    if envelope.detail_type != CLOUDTRAIL_API_CALL {
+        return Ok(Inbound::Other {
+            detail_type: cap(&envelope.detail_type),
+            source: cap(&envelope.source),
+        });
+    }
+    let record: CloudTrailRecord = serde_json::from_value(envelope.detail)
+        .map_err(|e| InvalidEvent::Detail(cap(&e.to_string())))?;
+    Ok(Inbound::ApiCall(Box::new(record.into_call(
+        envelope.account.as_deref(),
+        envelope.region.as_deref(),
+    ))))
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Keeps at most [`MAX_FIELD_CHARS`] characters, marking the cut.
+fn cap(text: &str) -> String {
+    match text.char_indices().nth(MAX_FIELD_CHARS) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}…[truncated]", &text[..end]),
+    }
+}
+
+/// The part of a CloudTrail record trailwatch reads.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CloudTrailRecord {
+    #[serde(deserialize_with = "required_text")]
+    event_name: String,
+    #[serde(deserialize_with = "required_text")]
+    event_source: String,
+    #[serde(rename = "eventID", default, deserialize_with = "lenient_text")]
+    event_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    event_time: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    aws_region: Option<String>,
+    #[serde(rename = "sourceIPAddress", default, deserialize_with = "lenient_text")]
+    source_ip_address: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    user_agent: Option<String>,
+    #[serde(rename = "requestID", default, deserialize_with = "lenient_text")]
+    request_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    error_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    error_message: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    recipient_account_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_object")]
+    user_identity: Option<UserIdentity>,
+    #[serde(default)]
+    request_parameters: Option<Value>,
+    #[serde(default)]
+    response_elements: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserIdentity {
+    #[serde(rename = "type", default, deserialize_with = "lenient_text")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    principal_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    arn: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    account_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    user_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    invoked_by: Option<String>,
+    #[serde(default, deserialize_with = "lenient_object")]
+    session_context: Option<SessionContext>,
+    #[serde(default, deserialize_with = "lenient_object")]
+    on_behalf_of: Option<OnBehalfOf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionContext {
+    #[serde(default, deserialize_with = "lenient_object")]
+    attributes: Option<SessionAttributes>,
+    #[serde(default, deserialize_with = "lenient_object")]
+    session_issuer: Option<SessionIssuer>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionAttributes {
+    #[serde(default, deserialize_with = "lenient_text")]
+    mfa_authenticated: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionIssuer {
+    #[serde(default, deserialize_with = "lenient_text")]
+    arn: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    user_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OnBehalfOf {
+    #[serde(default, deserialize_with = "lenient_text")]
+    user_id: Option<String>,
+}
+
+impl CloudTrailRecord {
+    fn into_call(self, envelope_account: Option<&str>, envelope_region: Option<&str>) -> ApiCall {
+        let identity = self.user_identity.unwrap_or_default();
+        let session = identity.session_context.unwrap_or_default();
+        let issuer = session.session_issuer.unwrap_or_default();
+        let mfa = session
+            .attributes
+            .and_then(|a| a.mfa_authenticated)
+            .and_then(|v| match v.to_ascii_lowercase().as_str() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            });
+        let actor = Actor {
+            kind: identity.kind,
+            arn: identity.arn,
+            account_id: identity.account_id,
+            principal_id: identity.principal_id,
+            user_name: identity.user_name,
+            invoked_by: identity.invoked_by,
+            mfa_authenticated: mfa,
+            session_issuer_arn: issuer.arn,
+            session_issuer_name: issuer.user_name,
+            on_behalf_of: identity.on_behalf_of.and_then(|o| o.user_id),
+        };
+        let trail = trail_named_in(self.request_parameters.as_ref()).map(|trail| {
+            match known_trail_arn(self.response_elements.as_ref()) {
+                Some(arn) => trail.with_known_arn(&arn),
+                None => trail,
+            }
+        });
+        let error = self.error_code.map(|code| CallError {
+            code,
+            message: self.error_message,
+        });
+        ApiCall {
+            source: self.event_source,
+            name: self.event_name,
+            id: self.event_id,
+            time: self.event_time,
+            region: self.aws_region.or_else(|| envelope_region.map(cap)),
+            account: self
+                .recipient_account_id
+                .or_else(|| envelope_account.map(cap)),
+            source_ip: self.source_ip_address,
+            user_agent: self.user_agent,
+            request_id: self.request_id,
+            error,
+            actor,
+            request_parameters: self.request_parameters.filter(|p| !p.is_null()),
+            trail,
+        }
+    }
+}
+
+/// CloudTrail's own calls name their trail in `name` (a name or an ARN); `trailName` covers
+/// calls that use that key instead.
+fn trail_named_in(request_parameters: Option<&Value>) -> Option<TrailRef> {
+    let parameters = request_parameters?;
+    ["name", "trailName"]
+        .iter()
+        .find_map(|key| parameters.get(key)?.as_str())
+        .and_then(|given| TrailRef::parse(&cap(given)))
+}
+
+fn known_trail_arn(response_elements: Option<&Value>) -> Option<String> {
+    let arn = response_elements?.get("trailARN")?.as_str()?;
+    Some(cap(arn))
+}
+
+fn required_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    match lenient_text(deserializer)? {
+        Some(text) if !text.is_empty() => Ok(text),
+        _ => Err(serde::de::Error::custom("must be a non-empty string")),
+    }
+}
+
+/// A string as given; a number or boolean as its JSON text; null as absent.
+fn lenient_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::Null => None,
+        Value::String(s) => Some(cap(&s)),
+        other => Some(cap(&other.to_string())),
+    })
+}
+
+/// An object as the target type; anything else (null, a string, a list) as absent.
+fn lenient_object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    match Value::deserialize(deserializer)? {
+        value @ Value::Object(_) => Ok(serde_json::from_value(value).ok()),
+        _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn envelope(detail: Value) -> Value {
+        json!({
+            "version": "0",
+            "id": "5b1e8d4e-1111-2222-3333-444455556666",
+            "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws.cloudtrail",
+            "account": "111122223333",
+            "time": "2026-11-28T10:00:00Z",
+            "region": "us-east-1",
+            "resources": [],
+            "detail": detail
+        })
+    }
+
+    fn call(detail: Value) -> ApiCall {
+        match parse_event(&envelope(detail)).unwrap() {
+            Inbound::ApiCall(call) => *call,
+            other => panic!("expected an API call, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rejects_what_is_not_an_eventbridge_event() {
+        assert_eq!(
+            parse_event(&json!([1])),
+            Err(InvalidEvent::NotAnObject("an array"))
+        );
+        assert_eq!(
+            parse_event(&json!("x")),
+            Err(InvalidEvent::NotAnObject("a string"))
+        );
+        assert_eq!(
+            parse_event(&json!({"source": "aws.cloudtrail"})),
+            Err(InvalidEvent::NoDetail)
+        );
+        assert_eq!(
+            parse_event(&json!({"detail": 3})),
+            Err(InvalidEvent::DetailNotAnObject("a number"))
+        );
+        assert!(matches!(
+            parse_event(&json!({"detail": {}})),
+            Err(InvalidEvent::Envelope(_))
+        ));
+    }
+
+    #[test]
+    fn a_cloudtrail_record_without_event_name_is_invalid() {
+        let err = parse_event(&envelope(
+            json!({"eventSource": "cloudtrail.amazonaws.com"}),
+        ));
+        assert!(matches!(err, Err(InvalidEvent::Detail(m)) if m.contains("eventName")));
+    }
+
+    #[test]
+    fn other_detail_types_are_not_api_calls() {
+        let mut event = envelope(json!({}));
+        event["detail-type"] = json!("Scheduled Event");
+        event["source"] = json!("aws.events");
+        assert_eq!(
+            parse_event(&event).unwrap(),
+            Inbound::Other {
+                detail_type: "Scheduled Event".into(),
+                source: "aws.events".into()
+            }
+        );
+    }
+
+    #[test]
+    fn service_calls_without_identity_type_parse() {
+        let c = call(json!({
+            "eventName": "StopLogging",
+            "eventSource": "cloudtrail.amazonaws.com",
+            "userIdentity": {"invokedBy": "cloudformation.amazonaws.com", "accountId": "111122223333"},
+            "requestParameters": {"name": "main"},
+            "responseElements": null
+        }));
+        assert_eq!(c.actor.kind, None);
+        assert_eq!(c.actor.display_name(), "cloudformation.amazonaws.com");
+        assert_eq!(c.user_agent, None);
+        assert_eq!(
+            c.region.as_deref(),
+            Some("us-east-1"),
+            "falls back to the envelope's region"
+        );
+        assert_eq!(c.account.as_deref(), Some("111122223333"));
+    }
+
+    #[test]
+    fn failed_calls_keep_error_code_and_message() {
+        let c = call(json!({
+            "eventName": "StopLogging",
+            "eventSource": "cloudtrail.amazonaws.com",
+            "errorCode": "AccessDenied",
+            "errorMessage": "User: x is not authorized",
+            "requestParameters": {"name": "main"},
+            "responseElements": null
+        }));
+        assert!(c.was_denied());
+        assert_eq!(
+            c.error.unwrap().message.as_deref(),
+            Some("User: x is not authorized")
+        );
+    }
+
+    #[test]
+    fn trail_arn_in_request_sets_home_region() {
+        let c = call(json!({
+            "eventName": "UpdateTrail",
+            "eventSource": "cloudtrail.amazonaws.com",
+            "awsRegion": "us-east-1",
+            "requestParameters": {"name": "arn:aws:cloudtrail:eu-west-1:111122223333:trail/t"}
+        }));
+        assert_eq!(c.trail_home_region(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn mistyped_optional_fields_do_not_lose_the_event() {
+        let c = call(json!({
+            "eventName": "DeleteTrail",
+            "eventSource": "cloudtrail.amazonaws.com",
+            "userAgent": {"not": "a string"},
+            "userIdentity": "root?",
+            "sourceIPAddress": 12,
+            "requestParameters": {"name": 5}
+        }));
+        assert_eq!(c.user_agent.as_deref(), Some("{\"not\":\"a string\"}"));
+        assert_eq!(c.source_ip.as_deref(), Some("12"));
+        assert_eq!(c.actor, Actor::default());
+        assert_eq!(c.trail, None);
+    }
+
+    #[test]
+    fn huge_fields_are_capped() {
+        let c = call(json!({
+            "eventName": "StopLogging",
+            "eventSource": "cloudtrail.amazonaws.com",
+            "userAgent": "A".repeat(100_000),
+        }));
+        let ua = c.user_agent.unwrap();
+        assert!(ua.chars().count() < MAX_FIELD_CHARS + 20);
+        assert!(ua.ends_with("[truncated]"));
+    }
+
+    #[test]
+    fn mfa_flag_is_read_from_session_attributes() {
+        let c = call(json!({
+            "eventName": "StopLogging",
+            "eventSource": "cloudtrail.amazonaws.com",
+            "userIdentity": {"type": "AssumedRole", "sessionContext": {"attributes": {"mfaAuthenticated": "true"}}}
+        }));
+        assert_eq!(c.actor.mfa_authenticated, Some(true));
+    }
+}

@@ -1,0 +1,183 @@
+//! The chat card: an AWS Chatbot (Amazon Q Developer in chat applications) custom notification.
+//!
+//! Chatbot silently drops messages that do not match its schema, so the card is a typed struct,
+//! and every piece of event text goes through [`chat_code`] or [`chat_text`].
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::alert::Alert;
+use crate::render::escape::{ascii_line, chat_code, chat_text};
+use crate::severity::Severity;
+
+const VALUE_CHARS: usize = 256;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatNotification {
+    pub version: &'static str,
+    pub source: &'static str,
+    pub id: String,
+    pub content: ChatContent,
+    pub metadata: ChatMetadata,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatContent {
+    pub text_type: &'static str,
+    pub title: String,
+    pub description: String,
+    pub next_steps: Vec<String>,
+    pub keywords: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMetadata {
+    pub thread_id: String,
+    pub summary: String,
+    pub event_type: String,
+    pub related_resources: Vec<String>,
+    pub additional_context: BTreeMap<&'static str, String>,
+}
+
+fn badge(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "🚨",
+        Severity::High => "🔴",
+        Severity::Medium => "🟠",
+        Severity::Low => "🔵",
+        Severity::Informational => "ℹ️",
+    }
+}
+
+pub fn chat_notification(alert: &Alert) -> ChatNotification {
+    let e = &alert.event;
+    let a = &alert.actor;
+    let code = |text: Option<&str>| chat_code(text.unwrap_or("-"), VALUE_CHARS);
+    let mut lines = Vec::new();
+    lines.push(format!(
+        "*Trail* {} in account {}, {}",
+        code(alert.trail.name.as_deref()),
+        code(e.account.as_deref()),
+        code(alert.trail.region.as_deref().or(e.region.as_deref()))
+    ));
+    let mfa = match a.mfa_authenticated {
+        Some(true) => "MFA",
+        Some(false) => "no MFA",
+        None => "MFA unknown",
+    };
+    lines.push(format!(
+        "*Who* {} ({}, {}) from {}",
+        chat_code(&a.name, VALUE_CHARS),
+        chat_text(a.kind.as_deref().unwrap_or("unknown type"), 64),
+        mfa,
+        code(e.source_ip.as_deref())
+    ));
+    lines.push(format!("*User agent* {}", code(e.user_agent.as_deref())));
+    lines.push(format!("*When* {}", code(e.time.as_deref())));
+    if let Some(error) = &e.error_code {
+        lines.push(format!(
+            "*Error* {} {}",
+            chat_code(error, 128),
+            code(e.error_message.as_deref())
+        ));
+    }
+    let logging = match alert.trail_status.is_logging {
+        Some(true) => "logging".to_string(),
+        Some(false) => "*NOT logging*".to_string(),
+        None => match &alert.enrichment_error {
+            Some(why) => format!("unknown ({})", chat_text(why, 400)),
+            None => "unknown".to_string(),
+        },
+    };
+    lines.push(format!("*Trail now* {logging}"));
+    lines.push(format!("*Why {}*", alert.severity));
+    for reason in &alert.reasons {
+        lines.push(format!("• {}", chat_text(reason, 400)));
+    }
+    let mut links = Vec::new();
+    if let Some(link) = &alert.links.trail {
+        links.push(format!("[Trail]({link})"));
+    }
+    if let Some(link) = &alert.links.event {
+        links.push(format!("[Event in CloudTrail]({link})"));
+    }
+    if !links.is_empty() {
+        lines.push(links.join(" · "));
+    }
+
+    let trail_key = alert
+        .trail
+        .arn
+        .clone()
+        .or_else(|| {
+            alert
+                .trail
+                .name
+                .as_ref()
+                .map(|n| format!("{}/{}", e.account.as_deref().unwrap_or("-"), n))
+        })
+        .unwrap_or_else(|| "no-trail".to_string());
+    let mut context = BTreeMap::new();
+    context.insert("severity", alert.severity.label().to_string());
+    context.insert("eventName", ascii_line(&e.name, 64));
+    if let Some(account) = &e.account {
+        context.insert("account", ascii_line(account, 64));
+    }
+    if let Some(region) = &e.region {
+        context.insert("region", ascii_line(region, 64));
+    }
+
+    ChatNotification {
+        version: "1.0",
+        source: "custom",
+        id: ascii_line(e.id.as_deref().unwrap_or("trailwatch-alert"), 128),
+        content: ChatContent {
+            text_type: "client-markdown",
+            title: format!(
+                "{} {}: {} — {}",
+                badge(alert.severity),
+                alert.severity,
+                chat_text(&alert.title, 120),
+                chat_text(alert.trail_label(), 128)
+            ),
+            description: lines.join("\n"),
+            next_steps: alert.next_steps.iter().map(|s| chat_text(s, 400)).collect(),
+            keywords: [
+                alert.severity.label(),
+                e.name.as_str(),
+                e.account.as_deref().unwrap_or(""),
+            ]
+            .iter()
+            .map(|k| ascii_line(k, 64))
+            .filter(|k| !k.is_empty())
+            .collect(),
+        },
+        metadata: ChatMetadata {
+            thread_id: format!(
+                "trailwatch:{}",
+                ascii_line(&trail_key, 200).replace(' ', "_")
+            ),
+            summary: ascii_line(
+                &format!(
+                    "[{}] {}: {}",
+                    alert.severity,
+                    alert.title,
+                    alert.trail_label()
+                ),
+                200,
+            ),
+            event_type: ascii_line(&e.name, 64),
+            related_resources: alert
+                .trail
+                .arn
+                .iter()
+                .map(|arn| ascii_line(arn, 256))
+                .collect(),
+            additional_context: context,
+        },
+    }
+}

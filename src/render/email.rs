@@ -1,0 +1,207 @@
+//! The plain-text email: readable in ten seconds, top to bottom in the order a responder asks.
+
+use std::fmt::Write;
+
+use crate::alert::Alert;
+use crate::render::escape::single_line;
+
+/// Long enough for any real ARN or user agent; crafted values are cut.
+const VALUE_CHARS: usize = 512;
+const PARAMETERS_CHARS: usize = 2000;
+
+pub fn email_text(alert: &Alert) -> String {
+    let v =
+        |text: Option<&str>| text.map_or_else(|| "-".to_string(), |t| single_line(t, VALUE_CHARS));
+    let yes_no = |flag: Option<bool>, yes: &str, no: &str| match flag {
+        Some(true) => yes.to_string(),
+        Some(false) => no.to_string(),
+        None => "unknown".to_string(),
+    };
+    let mut out = String::with_capacity(4096);
+    let e = &alert.event;
+    let a = &alert.actor;
+
+    let _ = writeln!(
+        out,
+        "[{}] {}",
+        alert.severity,
+        single_line(&alert.title, VALUE_CHARS)
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "WHAT HAPPENED");
+    let outcome = match &e.error_code {
+        Some(code) => format!("was attempted and failed with {}", single_line(code, 128)),
+        None => "succeeded".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "  {} on trail {} {}.",
+        e.name,
+        v(alert.trail.name.as_deref()),
+        outcome
+    );
+    if let Some(message) = &e.error_message {
+        let _ = writeln!(out, "  Error: {}", single_line(message, VALUE_CHARS));
+    }
+    let _ = writeln!(out);
+    let rows = [
+        (
+            "Trail",
+            v(alert.trail.arn.as_deref().or(alert.trail.name.as_deref())),
+        ),
+        ("Account", v(e.account.as_deref())),
+        (
+            "Region",
+            format!(
+                "{} (trail home region: {})",
+                v(e.region.as_deref()),
+                v(alert.trail.region.as_deref())
+            ),
+        ),
+        ("When", v(e.time.as_deref())),
+        (
+            "Who",
+            format!(
+                "{} ({})",
+                single_line(&a.name, VALUE_CHARS),
+                v(a.kind.as_deref())
+            ),
+        ),
+        (
+            "Principal",
+            v(a.arn.as_deref().or(a.principal_id.as_deref())),
+        ),
+        ("MFA", yes_no(a.mfa_authenticated, "yes", "no")),
+        ("Source IP", v(e.source_ip.as_deref())),
+        ("User agent", v(e.user_agent.as_deref())),
+        ("Event ID", v(e.id.as_deref())),
+    ];
+    for (label, value) in rows {
+        let _ = writeln!(out, "  {label:<11} {value}");
+    }
+    if let Some(invoked_by) = &a.invoked_by {
+        let _ = writeln!(
+            out,
+            "  {:<11} {}",
+            "Via",
+            single_line(invoked_by, VALUE_CHARS)
+        );
+    }
+
+    let _ = writeln!(out);
+    let _ = writeln!(out, "TRAIL STATE NOW");
+    let s = &alert.trail_status;
+    let logging = match s.is_logging {
+        Some(true) => "yes".to_string(),
+        Some(false) => format!("NO (stopped {})", v(s.stop_logging_time.as_deref())),
+        None => "unknown".to_string(),
+    };
+    let _ = writeln!(out, "  {:<15} {}", "Logging", logging);
+    if s.is_logging.is_some() {
+        let _ = writeln!(
+            out,
+            "  {:<15} {}",
+            "Last delivery",
+            v(s.latest_delivery_time.as_deref())
+        );
+        let _ = writeln!(
+            out,
+            "  {:<15} {}",
+            "Delivery error",
+            s.latest_delivery_error
+                .as_deref()
+                .map_or("none".to_string(), |t| single_line(t, VALUE_CHARS))
+        );
+    }
+    if let Some(c) = &alert.trail_config {
+        let _ = writeln!(
+            out,
+            "  {:<15} {}",
+            "Multi-region",
+            yes_no(c.is_multi_region_trail, "yes", "no")
+        );
+        let _ = writeln!(
+            out,
+            "  {:<15} {}",
+            "Global events",
+            yes_no(c.include_global_service_events, "yes", "no")
+        );
+        let _ = writeln!(
+            out,
+            "  {:<15} {}",
+            "Log validation",
+            yes_no(c.log_file_validation_enabled, "on", "off")
+        );
+        let _ = writeln!(
+            out,
+            "  {:<15} {}",
+            "S3 bucket",
+            v(c.s3_bucket_name.as_deref())
+        );
+        let _ = writeln!(
+            out,
+            "  {:<15} {}",
+            "KMS key",
+            c.kms_key_id
+                .as_deref()
+                .map_or("none".to_string(), |t| single_line(t, VALUE_CHARS))
+        );
+    }
+    if let Some(sel) = &alert.event_selectors {
+        let _ = writeln!(
+            out,
+            "  {:<15} {} ({} selectors)",
+            "Mgmt events",
+            v(sel.management_events.as_deref()),
+            sel.style
+        );
+    }
+    if let Some(err) = &alert.enrichment_error {
+        let _ = writeln!(
+            out,
+            "  Could not be fully read: {}",
+            single_line(err, 2 * VALUE_CHARS)
+        );
+    }
+
+    let _ = writeln!(out);
+    let _ = writeln!(out, "WHY {}", alert.severity);
+    for reason in &alert.reasons {
+        let _ = writeln!(out, "  - {}", single_line(reason, VALUE_CHARS));
+    }
+
+    let _ = writeln!(out);
+    let _ = writeln!(out, "WHAT TO DO NEXT");
+    for (i, step) in alert.next_steps.iter().enumerate() {
+        let _ = writeln!(out, "  {}. {}", i + 1, single_line(step, VALUE_CHARS));
+    }
+
+    if alert.links.trail.is_some() || alert.links.event.is_some() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "LINKS");
+        if let Some(link) = &alert.links.trail {
+            let _ = writeln!(out, "  Trail:         {link}");
+        }
+        if let Some(link) = &alert.links.event {
+            let _ = writeln!(out, "  Event history: {link}");
+        }
+    }
+
+    if let Some(parameters) = &alert.request_parameters {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "REQUEST PARAMETERS");
+        let _ = writeln!(
+            out,
+            "  {}",
+            single_line(&parameters.to_string(), PARAMETERS_CHARS)
+        );
+    }
+    for note in &alert.truncated {
+        let _ = writeln!(out, "  Note: {}", single_line(note, VALUE_CHARS));
+    }
+
+    let _ = writeln!(out);
+    let _ = writeln!(out, "--");
+    let _ = writeln!(out, "trailwatch: real-time CloudTrail tamper alerts (CIS AWS Foundations 4.5). Alert schema {}.", alert.schema_version);
+    out
+}

@@ -1,0 +1,158 @@
+//! Making attacker-controlled text safe for each medium.
+//!
+//! Trail names, user agents, ARNs and error messages are chosen by whoever made the call. Each
+//! function here removes what could break a medium or forge content in it: line breaks that fake
+//! email lines, bidirectional overrides that reorder what a reader sees, markdown that forges
+//! links or mentions in chat.
+
+/// Characters that change how text is displayed without being visible: bidirectional controls
+/// and zero-width characters.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' |
+        '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// One line of plain text: control characters and line separators become spaces, invisible
+/// formatting characters are dropped, and the result is cut to `max_chars` with an ellipsis.
+pub fn single_line(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars * 4));
+    let mut count = 0;
+    let mut chars = text
+        .chars()
+        .filter(|c| !is_invisible_format(*c))
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .peekable();
+    while let Some(c) = chars.next() {
+        if count + 1 == max_chars && chars.peek().is_some() {
+            out.push('…');
+            break;
+        }
+        out.push(c);
+        count += 1;
+    }
+    out
+}
+
+/// Printable ASCII only (anything else becomes `?`), whitespace folded, at most `max_chars`.
+pub fn ascii_line(text: &str, max_chars: usize) -> String {
+    let mapped: String = text
+        .chars()
+        .filter(|c| !is_invisible_format(*c))
+        .map(|c| match c {
+            ' '..='~' => c,
+            c if c.is_whitespace() || c.is_control() => ' ',
+            _ => '?',
+        })
+        .collect();
+    let folded = mapped.split_whitespace().collect::<Vec<_>>().join(" ");
+    if folded.len() <= max_chars {
+        folded
+    } else {
+        let mut cut = folded[..max_chars.saturating_sub(3)].trim_end().to_string();
+        cut.push_str("...");
+        cut
+    }
+}
+
+/// Text for chat markdown prose: one line, with the characters that make links, mentions,
+/// code or emphasis replaced by look-alikes that render as themselves, and URLs defanged so
+/// chat clients do not turn them into links.
+pub fn chat_text(text: &str, max_chars: usize) -> String {
+    let line = single_line(text, max_chars);
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '`' => out.push('ˋ'),
+            '<' => out.push('‹'),
+            '>' => out.push('›'),
+            '[' => out.push('⁅'),
+            ']' => out.push('⁆'),
+            '*' => out.push('∗'),
+            '~' => out.push('∼'),
+            '|' => out.push('ǀ'),
+            '\\' => out.push('⧵'),
+            '@' => {
+                out.push('@');
+                if chars.peek().is_some_and(|n| n.is_alphanumeric()) {
+                    out.push('\u{2060}');
+                }
+            }
+            ':' if out.ends_with(char::is_alphanumeric) && chars.peek() == Some(&'/') => {
+                out.push_str(":\u{2060}");
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A value shown verbatim in chat, as inline code: nothing inside a code span is formatted or
+/// linked, and the one character that could end the span early is replaced.
+pub fn chat_code(text: &str, max_chars: usize) -> String {
+    let line = single_line(text, max_chars);
+    let inner: String = line
+        .chars()
+        .map(|c| match c {
+            '`' => 'ˋ',
+            '<' => '‹',
+            '>' => '›',
+            c => c,
+        })
+        .collect();
+    if inner.trim().is_empty() {
+        "`-`".to_string()
+    } else {
+        format!("`{inner}`")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_line_removes_breaks_and_bidi_controls() {
+        assert_eq!(
+            single_line("a\r\nSubject: x\u{2028}y", 100),
+            "a  Subject: x y"
+        );
+        assert_eq!(single_line("evil\u{202E}txt.exe", 100), "eviltxt.exe");
+        assert_eq!(single_line("abcdef", 4), "abc…");
+        assert_eq!(single_line("abcd", 4), "abcd");
+    }
+
+    #[test]
+    fn ascii_line_is_printable_ascii_within_limit() {
+        let line = ascii_line("trail\u{7}\nnamé \u{1F600}", 100);
+        assert_eq!(line, "trail nam? ?");
+        let long = ascii_line(&"x".repeat(500), 99);
+        assert_eq!(long.len(), 99);
+        assert!(long.ends_with("..."));
+    }
+
+    #[test]
+    fn chat_text_neutralises_links_and_mentions() {
+        let hostile = "[click](https://evil.example) <!channel> @here *bold* `code`";
+        let safe = chat_text(hostile, 500);
+        for forbidden in ["[", "](", "<!", "`", "*", "://"] {
+            assert!(!safe.contains(forbidden), "{forbidden} survived in {safe}");
+        }
+        assert!(!safe.contains("@here"));
+    }
+
+    #[test]
+    fn chat_code_cannot_be_closed_early() {
+        let safe = chat_code("x` [link](https://e) `y", 100);
+        assert_eq!(safe.matches('`').count(), 2);
+        assert!(safe.starts_with('`') && safe.ends_with('`'));
+        assert_eq!(chat_code("", 10), "`-`");
+    }
+}

@@ -1,0 +1,181 @@
+//! Render: one alert, three readers. The JSON document for machines, plain text for email, a
+//! custom-notification card for chat, packed into a single SNS message that fits SNS's limits.
+
+pub mod chat;
+pub mod email;
+pub mod escape;
+pub mod subject;
+
+use serde::Serialize;
+
+use crate::alert::Alert;
+use escape::ascii_line;
+
+/// SNS's limit on a message, which the message attributes count toward too.
+pub const SNS_MAX_PAYLOAD_BYTES: usize = 262_144;
+/// The message's share: attributes and subject stay well under the rest.
+pub const MESSAGE_BUDGET_BYTES: usize = SNS_MAX_PAYLOAD_BYTES - 4096;
+/// What long text fields are cut to when the alert must shrink.
+const SHRUNK_FIELD_CHARS: usize = 256;
+
+/// An alert ready for SNS `Publish` with `MessageStructure=json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedAlert {
+    pub subject: String,
+    /// The JSON object of per-protocol messages.
+    pub message: String,
+    /// String message attributes for subscription filter policies.
+    pub attributes: Vec<(&'static str, String)>,
+}
+
+#[derive(Serialize)]
+struct PerProtocol<'a> {
+    default: &'a str,
+    email: &'a str,
+    https: &'a str,
+}
+
+/// Renders the alert, leaving out the least important parts first when it would exceed SNS's
+/// limit, and recording in the alert what was left out.
+pub fn render(mut alert: Alert) -> RenderedAlert {
+    let mut message = per_protocol_message(&alert);
+    if message.len() > MESSAGE_BUDGET_BYTES {
+        if let Some(parameters) = alert.request_parameters.take() {
+            alert.truncated.push(format!(
+                "requestParameters ({} bytes) left out to fit SNS's 256 KiB message limit",
+                parameters.to_string().len()
+            ));
+            message = per_protocol_message(&alert);
+        }
+    }
+    if message.len() > MESSAGE_BUDGET_BYTES {
+        shrink_text(&mut alert);
+        alert.truncated.push(format!(
+            "long text fields cut to {SHRUNK_FIELD_CHARS} characters to fit SNS's 256 KiB message limit"
+        ));
+        message = per_protocol_message(&alert);
+    }
+    RenderedAlert {
+        subject: subject::subject(&alert),
+        attributes: message_attributes(&alert),
+        message,
+    }
+}
+
+fn per_protocol_message(alert: &Alert) -> String {
+    let document = to_json(alert);
+    let email = email::email_text(alert);
+    let card = to_json(&chat::chat_notification(alert));
+    to_json(&PerProtocol {
+        default: &document,
+        email: &email,
+        https: &card,
+    })
+}
+
+/// The JSON alert document alone, as the `default` message carries it.
+pub fn document(alert: &Alert) -> String {
+    to_json(alert)
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    // Serializing these plain structs cannot fail; if it ever did, a valid JSON error beats a panic.
+    serde_json::to_string(value).unwrap_or_else(|e| {
+        format!(
+            "{{\"renderError\":{}}}",
+            serde_json::Value::from(e.to_string())
+        )
+    })
+}
+
+/// Attributes subscribers can filter on. SNS rejects empty values, so unknowns are spelled out.
+pub fn message_attributes(alert: &Alert) -> Vec<(&'static str, String)> {
+    let value = |text: Option<&str>| {
+        let cleaned = text.map(|t| ascii_line(t, 256)).unwrap_or_default();
+        if cleaned.is_empty() {
+            "unknown".to_string()
+        } else {
+            cleaned
+        }
+    };
+    vec![
+        ("severity", alert.severity.label().to_string()),
+        ("eventName", value(Some(&alert.event.name))),
+        ("account", value(alert.event.account.as_deref())),
+        ("region", value(alert.event.region.as_deref())),
+        ("trail", value(alert.trail.name.as_deref())),
+    ]
+}
+
+fn shrink_text(alert: &mut Alert) {
+    let cut = |text: &mut String| {
+        if let Some((end, _)) = text.char_indices().nth(SHRUNK_FIELD_CHARS) {
+            text.truncate(end);
+            text.push('…');
+        }
+    };
+    let cut_opt = |text: &mut Option<String>| {
+        if let Some(t) = text.as_mut() {
+            cut(t);
+        }
+    };
+    alert.reasons.truncate(8);
+    alert.next_steps.truncate(8);
+    alert.reasons.iter_mut().for_each(cut);
+    alert.next_steps.iter_mut().for_each(cut);
+    cut(&mut alert.title);
+    cut(&mut alert.actor.name);
+    let e = &mut alert.event;
+    for field in [
+        &mut e.id,
+        &mut e.time,
+        &mut e.region,
+        &mut e.account,
+        &mut e.source_ip,
+        &mut e.user_agent,
+        &mut e.request_id,
+        &mut e.error_code,
+        &mut e.error_message,
+    ] {
+        cut_opt(field);
+    }
+    let a = &mut alert.actor;
+    for field in [
+        &mut a.kind,
+        &mut a.arn,
+        &mut a.account_id,
+        &mut a.principal_id,
+        &mut a.invoked_by,
+        &mut a.session_issuer,
+    ] {
+        cut_opt(field);
+    }
+    let t = &mut alert.trail;
+    for field in [&mut t.name, &mut t.arn, &mut t.region] {
+        cut_opt(field);
+    }
+    cut_opt(&mut alert.enrichment_error);
+    let s = &mut alert.trail_status;
+    for field in [
+        &mut s.latest_delivery_error,
+        &mut s.latest_delivery_time,
+        &mut s.start_logging_time,
+        &mut s.stop_logging_time,
+        &mut s.latest_cloud_watch_logs_delivery_error,
+        &mut s.latest_digest_delivery_error,
+    ] {
+        cut_opt(field);
+    }
+    if let Some(c) = alert.trail_config.as_mut() {
+        for field in [
+            &mut c.name,
+            &mut c.arn,
+            &mut c.home_region,
+            &mut c.s3_bucket_name,
+            &mut c.kms_key_id,
+            &mut c.cloud_watch_logs_log_group_arn,
+        ] {
+            cut_opt(field);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! The SNS subject, used as the email subject line.
+//!
+//! SNS requires ASCII, no line breaks or control characters, a first character that is a
+//! letter, digit or punctuation, and fewer than 100 characters; a subject that breaks any rule
+//! fails the whole publish, so it is built to hold whatever the event contains.
+
+use crate::alert::Alert;
+use crate::render::escape::ascii_line;
+
+pub const MAX_SUBJECT_CHARS: usize = 99;
+
+pub fn subject(alert: &Alert) -> String {
+    let account = alert.event.account.as_deref().unwrap_or("unknown account");
+    let region = alert
+        .trail
+        .region
+        .as_deref()
+        .or(alert.event.region.as_deref())
+        .unwrap_or("unknown region");
+    let text = format!(
+        "[{}] {}: {} ({} {})",
+        alert.severity,
+        alert.title,
+        alert.trail_label(),
+        account,
+        region
+    );
+    ascii_line(&text, MAX_SUBJECT_CHARS)
+}
