@@ -2,11 +2,12 @@
 
 use async_trait::async_trait;
 use aws_sdk_cloudtrail::config::Region;
-use aws_sdk_cloudtrail::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudtrail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudtrail::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, EventSelector, ReadWriteType};
 use aws_sdk_cloudtrail::Client;
 
+use crate::aws::describe_sdk_error;
 use crate::enrich::{LookupError, SelectorSummary, TrailConfig, TrailInspector, TrailStatus};
 
 /// One client for every region: each request names the trail's home region, so a trail that
@@ -30,16 +31,8 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match error.code() {
-        Some(code) => LookupError {
-            code: Some(code.to_string()),
-            message: error.message().unwrap_or("no message").to_string(),
-        },
-        None => LookupError {
-            code: None,
-            message: DisplayErrorContext(&error).to_string(),
-        },
-    }
+    let (code, message) = describe_sdk_error(&error);
+    LookupError { code, message }
 }
 
 fn time(value: Option<&DateTime>) -> Option<String> {

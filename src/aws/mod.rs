@@ -9,6 +9,28 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
+use aws_sdk_cloudtrail::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// An SDK error as (code, message), short enough for an alert and a log line: the service's
+/// error code and message when it answered, otherwise what went wrong on the way.
+pub fn describe_sdk_error<E, R>(error: &SdkError<E, R>) -> (Option<String>, String)
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match (error, error.code()) {
+        (_, Some(code)) => (
+            Some(code.to_string()),
+            error.message().unwrap_or("no message").to_string(),
+        ),
+        (SdkError::ServiceError(service), None) => (None, service.err().to_string()),
+        (SdkError::TimeoutError(_), None) => (None, "the request timed out".to_string()),
+        (SdkError::DispatchFailure(failure), None) if failure.is_timeout() => {
+            (None, "the connection timed out".to_string())
+        }
+        _ => (None, DisplayErrorContext(error).to_string()),
+    }
+}
 
 /// Builds the clients once, at init. The shared config honours the standard AWS variables
 /// (AWS_REGION, AWS_ENDPOINT_URL, credentials); each service gets its own time limits.

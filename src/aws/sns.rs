@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_sns::Client;
 
+use crate::aws::describe_sdk_error;
 use crate::publish::{AlertPublisher, PublishError};
 use crate::render::RenderedAlert;
 
@@ -43,7 +43,10 @@ impl AlertPublisher for SnsPublisher {
             .set_message_attributes(Some(attributes))
             .send()
             .await
-            .map_err(|e| PublishError(DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| match describe_sdk_error(&e) {
+                (Some(code), message) => PublishError(format!("SNS answered {code}: {message}")),
+                (None, message) => PublishError(message),
+            })?;
         Ok(out.message_id.unwrap_or_default())
     }
 }

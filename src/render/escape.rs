@@ -62,57 +62,62 @@ pub fn ascii_line(text: &str, max_chars: usize) -> String {
 }
 
 /// Text for chat markdown prose: one line, with the characters that make links, mentions,
-/// code or emphasis replaced by look-alikes that render as themselves, and URLs defanged so
-/// chat clients do not turn them into links.
+/// code or emphasis replaced by look-alikes that render as themselves, and URLs and mentions
+/// defanged so chat clients do not act on them.
 pub fn chat_text(text: &str, max_chars: usize) -> String {
-    let line = single_line(text, max_chars);
-    let mut out = String::with_capacity(line.len() + 8);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '`' => out.push('ˋ'),
-            '<' => out.push('‹'),
-            '>' => out.push('›'),
-            '[' => out.push('⁅'),
-            ']' => out.push('⁆'),
-            '*' => out.push('∗'),
-            '~' => out.push('∼'),
-            '|' => out.push('ǀ'),
-            '\\' => out.push('⧵'),
-            '@' => {
-                out.push('@');
-                if chars.peek().is_some_and(|n| n.is_alphanumeric()) {
-                    out.push('\u{2060}');
-                }
-            }
-            ':' if out.ends_with(char::is_alphanumeric) && chars.peek() == Some(&'/') => {
-                out.push_str(":\u{2060}");
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    defang(&single_line(text, max_chars), |c| match c {
+        '`' => Some('ˋ'),
+        '<' => Some('‹'),
+        '>' => Some('›'),
+        '[' => Some('⁅'),
+        ']' => Some('⁆'),
+        '*' => Some('∗'),
+        '~' => Some('∼'),
+        '|' => Some('ǀ'),
+        '\\' => Some('⧵'),
+        _ => None,
+    })
 }
 
 /// A value shown verbatim in chat, as inline code: nothing inside a code span is formatted or
-/// linked, and the one character that could end the span early is replaced.
+/// linked, the one character that could end the span early is replaced, and mentions and URLs
+/// are defanged for clients that look inside code anyway.
 pub fn chat_code(text: &str, max_chars: usize) -> String {
-    let line = single_line(text, max_chars);
-    let inner: String = line
-        .chars()
-        .map(|c| match c {
-            '`' => 'ˋ',
-            '<' => '‹',
-            '>' => '›',
-            c => c,
-        })
-        .collect();
+    let inner = defang(&single_line(text, max_chars), |c| match c {
+        '`' => Some('ˋ'),
+        '<' => Some('‹'),
+        '>' => Some('›'),
+        _ => None,
+    });
     if inner.trim().is_empty() {
         "`-`".to_string()
     } else {
         format!("`{inner}`")
     }
 }
+
+/// Applies `replace`, and puts an invisible word joiner after `@` before a name and inside
+/// `://`, which stops mentions and auto-linking while reading the same.
+fn defang(line: &str, replace: impl Fn(char) -> Option<char>) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if let Some(replacement) = replace(c) {
+            out.push(replacement);
+            continue;
+        }
+        out.push(c);
+        let next = chars.peek().copied();
+        let mention = c == '@' && next.is_some_and(char::is_alphanumeric);
+        let scheme = c == ':' && next == Some('/');
+        if mention || scheme {
+            out.push(WORD_JOINER);
+        }
+    }
+    out
+}
+
+const WORD_JOINER: char = '\u{2060}';
 
 #[cfg(test)]
 mod tests {
@@ -153,6 +158,7 @@ mod tests {
         let safe = chat_code("x` [link](https://e) `y", 100);
         assert_eq!(safe.matches('`').count(), 2);
         assert!(safe.starts_with('`') && safe.ends_with('`'));
+        assert!(!safe.contains("://"));
         assert_eq!(chat_code("", 10), "`-`");
     }
 }

@@ -1,0 +1,160 @@
+//! The parser on every events/ sample and on malformed input.
+
+mod common;
+
+use serde_json::{json, Value};
+use trailwatch::parse::{parse_event, Inbound, InvalidEvent};
+
+#[test]
+fn every_sample_parses_into_a_call_with_a_trail() {
+    for (name, event) in common::all_samples() {
+        let call = match parse_event(&event) {
+            Ok(Inbound::ApiCall(call)) => call,
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(call.source, "cloudtrail.amazonaws.com", "{name}");
+        assert!(
+            call.id.is_some() && call.time.is_some() && call.account.is_some(),
+            "{name}"
+        );
+        if name != "not-monitored" {
+            assert!(call.trail.is_some(), "{name} names a trail");
+        }
+    }
+}
+
+#[test]
+fn samples_carry_what_their_names_say() {
+    let denied = common::sample_call("stop-logging-access-denied");
+    assert!(denied.was_denied());
+    assert!(denied
+        .error
+        .unwrap()
+        .message
+        .unwrap()
+        .contains("not authorized"));
+
+    let root = common::sample_call("root-update-trail");
+    assert!(root.actor.is_root());
+
+    let service = common::sample_call("service-stop-logging");
+    assert_eq!(service.actor.kind, None);
+    assert_eq!(service.request_id, None);
+
+    let elsewhere = common::sample_call("update-trail-other-region");
+    assert_eq!(elsewhere.region.as_deref(), Some("us-east-1"));
+    assert_eq!(elsewhere.trail_home_region(), Some("eu-west-1"));
+
+    let created = common::sample_call("create-trail");
+    let trail = created.trail.unwrap();
+    assert_eq!(trail.name, "security-audit");
+    assert_eq!(
+        trail.arn.as_deref(),
+        Some("arn:aws:cloudtrail:us-east-1:111122223333:trail/security-audit")
+    );
+
+    let sso = common::sample_call("delete-trail");
+    assert_eq!(sso.actor.mfa_authenticated, Some(true));
+    assert!(sso.actor.display_name().ends_with("/bob@example.com"));
+}
+
+#[test]
+fn every_identity_type_is_accepted() {
+    for kind in [
+        "Root",
+        "IAMUser",
+        "AssumedRole",
+        "FederatedUser",
+        "AWSService",
+        "IdentityCenterUser",
+        "Unknown",
+        "AWSAccount",
+    ] {
+        let event = common::edited("stop-logging", |detail| {
+            detail["userIdentity"] = json!({"type": kind, "onBehalfOf": {"userId": "u-1", "identityStoreArn": "arn:aws:identitystore::1:identitystore/d-1"}});
+        });
+        let call = common::call_from(&event);
+        assert_eq!(call.actor.kind.as_deref(), Some(kind));
+        assert!(!call.actor.display_name().is_empty());
+    }
+}
+
+#[test]
+fn optional_fields_may_all_be_absent() {
+    let event = common::edited("stop-logging", |detail| {
+        let d = detail.as_object_mut().unwrap();
+        for key in [
+            "userAgent",
+            "sourceIPAddress",
+            "requestID",
+            "eventID",
+            "eventTime",
+            "userIdentity",
+            "recipientAccountId",
+            "awsRegion",
+            "responseElements",
+            "tlsDetails",
+        ] {
+            d.remove(key);
+        }
+    });
+    let call = common::call_from(&event);
+    assert_eq!(call.user_agent, None);
+    assert_eq!(
+        call.account.as_deref(),
+        Some("111122223333"),
+        "from the envelope"
+    );
+    assert_eq!(
+        call.region.as_deref(),
+        Some("us-east-1"),
+        "from the envelope"
+    );
+}
+
+#[test]
+fn malformed_input_is_an_error_not_a_panic() {
+    let cases: Vec<(Value, &str)> = vec![
+        (json!(null), "not a JSON object"),
+        (json!(42), "not a JSON object"),
+        (json!("StopLogging"), "not a JSON object"),
+        (json!([{"detail": {}}]), "not a JSON object"),
+        (json!({}), "no `detail`"),
+        (
+            json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.cloudtrail"}),
+            "no `detail`",
+        ),
+        (json!({"detail": null}), "`detail` is not a JSON object"),
+        (json!({"detail": "x"}), "`detail` is not a JSON object"),
+        (
+            json!({"detail": {}, "source": "aws.cloudtrail"}),
+            "envelope is malformed",
+        ),
+        (
+            json!({"detail": {}, "detail-type": "AWS API Call via CloudTrail", "source": "aws.cloudtrail", "time": "yesterday"}),
+            "envelope is malformed",
+        ),
+        (
+            json!({"detail": {"eventSource": "cloudtrail.amazonaws.com"}, "detail-type": "AWS API Call via CloudTrail", "source": "aws.cloudtrail"}),
+            "CloudTrail record",
+        ),
+        (
+            json!({"detail": {"eventName": "", "eventSource": "cloudtrail.amazonaws.com"}, "detail-type": "AWS API Call via CloudTrail", "source": "aws.cloudtrail"}),
+            "CloudTrail record",
+        ),
+    ];
+    for (input, expected) in cases {
+        let err: InvalidEvent = parse_event(&input).expect_err(&input.to_string());
+        assert!(err.to_string().contains(expected), "{input}: {err}");
+    }
+}
+
+#[test]
+fn valid_eventbridge_events_of_other_kinds_are_not_errors() {
+    let scheduled = json!({
+        "version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "111122223333", "time": "2026-11-28T00:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:111122223333:rule/posture"], "detail": {}
+    });
+    assert!(matches!(parse_event(&scheduled), Ok(Inbound::Other { .. })));
+}

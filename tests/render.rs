@@ -1,0 +1,274 @@
+//! The renderers: SNS subject rules, the size limit, and hostile text in every medium.
+
+mod common;
+
+use serde_json::{json, Value};
+use trailwatch::alert::Alert;
+use trailwatch::classify::{classify, rule_for};
+use trailwatch::enrich::Enrichment;
+use trailwatch::render::{render, RenderedAlert, SNS_MAX_PAYLOAD_BYTES};
+
+fn rendered(event: &Value) -> RenderedAlert {
+    let call = common::call_from(event);
+    let rule = rule_for(&call).expect("monitored");
+    let assessment = classify(&call, rule, None);
+    render(Alert::new(&call, rule, assessment, Enrichment::default()))
+}
+
+struct Parts {
+    document: Value,
+    email: String,
+    card: Value,
+}
+
+fn parts(alert: &RenderedAlert) -> Parts {
+    let per_protocol: Value = serde_json::from_str(&alert.message).expect("the message is JSON");
+    let keys: Vec<&str> = per_protocol
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["default", "email", "https"]);
+    Parts {
+        document: serde_json::from_str(per_protocol["default"].as_str().unwrap())
+            .expect("default is JSON"),
+        email: per_protocol["email"].as_str().unwrap().to_string(),
+        card: serde_json::from_str(per_protocol["https"].as_str().unwrap()).expect("https is JSON"),
+    }
+}
+
+fn assert_valid_subject(subject: &str) {
+    assert!(subject.len() < 100, "{} chars: {subject}", subject.len());
+    assert!(
+        subject.bytes().all(|b| (0x20..0x7f).contains(&b)),
+        "not printable ASCII: {subject:?}"
+    );
+    let first = subject.chars().next().expect("non-empty");
+    assert!(
+        first.is_ascii_alphanumeric() || first.is_ascii_punctuation(),
+        "{subject}"
+    );
+}
+
+const HOSTILE: &str = "evil\r\nSubject: [INFORMATIONAL] all clear\u{202E}gnp.exe [click](https://evil.example/x) <!channel> <@U024BE7LH> @here *bold* `tick` \u{0}\u{7}";
+
+fn hostile_event() -> Value {
+    common::edited("stop-logging", |detail| {
+        detail["userAgent"] = json!(HOSTILE);
+        detail["errorMessage"] = json!(null);
+        detail["requestParameters"]["name"] = json!(HOSTILE);
+        detail["sourceIPAddress"] = json!(HOSTILE);
+        detail["userIdentity"]["userName"] = json!(HOSTILE);
+        detail["userIdentity"]["arn"] = json!(HOSTILE);
+    })
+}
+
+#[test]
+fn every_sample_renders_a_valid_subject_and_three_parts() {
+    for (name, event) in common::all_samples() {
+        let call = common::call_from(&event);
+        if rule_for(&call).is_none() {
+            continue;
+        }
+        let alert = rendered(&event);
+        assert_valid_subject(&alert.subject);
+        assert!(alert.subject.starts_with('['), "{name}: {}", alert.subject);
+        let p = parts(&alert);
+        assert_eq!(p.document["schemaVersion"], "1.0");
+        assert_eq!(p.document["severity"], alert.attributes[0].1);
+        assert_eq!(p.card["version"], "1.0");
+        assert_eq!(p.card["source"], "custom");
+        assert_eq!(p.card["content"]["textType"], "client-markdown");
+        assert!(p.card["metadata"]["threadId"]
+            .as_str()
+            .unwrap()
+            .starts_with("trailwatch:"));
+        assert!(
+            p.email.contains("WHY ") && p.email.contains("WHAT TO DO NEXT"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn subject_holds_whatever_the_event_contains() {
+    for name in [
+        HOSTILE.to_string(),
+        "é".repeat(300),
+        "\n\n\n".to_string(),
+        " ".repeat(50),
+        "x".repeat(2000),
+    ] {
+        let event = common::edited("update-trail-weakens", |d| {
+            d["requestParameters"]["name"] = json!(name)
+        });
+        assert_valid_subject(&rendered(&event).subject);
+    }
+}
+
+#[test]
+fn message_attributes_name_severity_event_account_region_trail() {
+    let alert = rendered(&common::sample("stop-logging"));
+    let attributes: Vec<(&str, &str)> = alert
+        .attributes
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    assert_eq!(
+        attributes,
+        [
+            ("severity", "CRITICAL"),
+            ("eventName", "StopLogging"),
+            ("account", "111122223333"),
+            ("region", "us-east-1"),
+            ("trail", "management-events")
+        ]
+    );
+    let hostile = rendered(&hostile_event());
+    for (name, value) in &hostile.attributes {
+        assert!(
+            !value.is_empty() && value.bytes().all(|b| (0x20..0x7f).contains(&b)),
+            "{name}: {value:?}"
+        );
+    }
+}
+
+#[test]
+fn hostile_text_cannot_forge_email_lines() {
+    let p = parts(&rendered(&hostile_event()));
+    assert!(
+        !p.email
+            .lines()
+            .any(|line| line.trim_start().starts_with("Subject:")),
+        "{}",
+        p.email
+    );
+    assert!(!p.email.contains('\r') && !p.email.contains('\u{202E}') && !p.email.contains('\u{0}'));
+}
+
+#[test]
+fn hostile_text_cannot_forge_links_mentions_or_formatting_in_chat() {
+    let p = parts(&rendered(&hostile_event()));
+    let content = &p.card["content"];
+    let mut texts = vec![
+        content["title"].as_str().unwrap().to_string(),
+        content["description"].as_str().unwrap().to_string(),
+    ];
+    texts.extend(
+        content["nextSteps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string()),
+    );
+    for text in &texts {
+        for forbidden in [
+            "<!channel>",
+            "<@U024BE7LH>",
+            "](https://evil",
+            "\u{202E}",
+            "\r",
+        ] {
+            assert!(!text.contains(forbidden), "{forbidden:?} in {text}");
+        }
+        assert!(!text.contains("@here"), "mention in {text}");
+    }
+    // Outside code spans, the description's own links are the only markdown links, and they
+    // point at the console.
+    let description = content["description"].as_str().unwrap();
+    let outside_code: String = description
+        .split('`')
+        .step_by(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(outside_code.contains("](https://console.aws.amazon.com/"));
+    for link in outside_code.split("](").skip(1) {
+        assert!(
+            link.starts_with("https://console.aws.amazon.com/"),
+            "{link}"
+        );
+    }
+    // Code spans stay balanced, so no value can close one and format what follows.
+    for line in description.lines() {
+        assert_eq!(line.matches('`').count() % 2, 0, "{line}");
+    }
+}
+
+#[test]
+fn the_json_document_keeps_hostile_text_exactly_and_stays_valid() {
+    let p = parts(&rendered(&hostile_event()));
+    assert_eq!(p.document["event"]["userAgent"], HOSTILE);
+    assert_eq!(p.document["trail"]["name"], HOSTILE);
+}
+
+#[test]
+fn oversized_request_parameters_are_left_out_first_and_said_so() {
+    let event = common::edited("update-trail-weakens", |d| {
+        d["requestParameters"]["tagsList"] = json!((0..20_000)
+            .map(|i| json!({"key": format!("k{i}"), "value": "v".repeat(10)}))
+            .collect::<Vec<_>>());
+    });
+    let alert = rendered(&event);
+    assert!(
+        alert.message.len() <= SNS_MAX_PAYLOAD_BYTES,
+        "{} bytes",
+        alert.message.len()
+    );
+    let p = parts(&alert);
+    assert_eq!(p.document["requestParameters"], Value::Null);
+    let truncated = p.document["truncated"].as_array().unwrap();
+    assert!(
+        truncated[0]
+            .as_str()
+            .unwrap()
+            .starts_with("requestParameters ("),
+        "{truncated:?}"
+    );
+    assert!(
+        p.email.contains("requestParameters ("),
+        "the email says so too"
+    );
+    assert_eq!(
+        p.document["severity"], "HIGH",
+        "the rest of the alert is intact"
+    );
+    assert_eq!(p.document["reasons"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn small_request_parameters_are_kept() {
+    let p = parts(&rendered(&common::sample("update-trail-weakens")));
+    assert_eq!(p.document["requestParameters"]["isMultiRegionTrail"], false);
+    assert_eq!(p.document["truncated"], json!([]));
+}
+
+#[test]
+fn worst_case_text_in_every_field_still_fits() {
+    // Characters that JSON escapes to six bytes, nested twice, in every text field at its cap.
+    let worst = "\u{1}\"\\".repeat(4000);
+    let event = common::edited("stop-logging", |d| {
+        for key in [
+            "userAgent",
+            "sourceIPAddress",
+            "eventID",
+            "eventTime",
+            "awsRegion",
+            "requestID",
+            "errorMessage",
+        ] {
+            d[key] = json!(worst);
+        }
+        d["errorCode"] = json!(worst);
+        d["requestParameters"] = json!({"name": worst, "blob": "\u{1}".repeat(300_000)});
+        d["userIdentity"] = json!({"type": worst, "arn": worst, "userName": worst, "principalId": worst, "accountId": worst, "invokedBy": worst});
+    });
+    let alert = rendered(&event);
+    assert!(
+        alert.message.len() <= SNS_MAX_PAYLOAD_BYTES,
+        "{} bytes",
+        alert.message.len()
+    );
+    assert_valid_subject(&alert.subject);
+    parts(&alert);
+}
