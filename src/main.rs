@@ -12,10 +12,11 @@ use trailwatch::preview::{describe, preview, CapturingPublisher};
 
 const USAGE: &str =
     "usage: bootstrap                                   run as an AWS Lambda function
-       bootstrap --preview EVENT.json [--with-trail-state]
-                 render the alert for EVENT.json without publishing it; with
-                 --with-trail-state, look the trail up with the usual AWS settings
-                 (read-only CloudTrail calls; AWS_ENDPOINT_URL is honoured)";
+       bootstrap --preview EVENT.json [--with-trail-state] [--json]
+                 render the alert for EVENT.json without publishing it;
+                 --with-trail-state  look the trail up with the usual AWS settings
+                                     (read-only CloudTrail calls; AWS_ENDPOINT_URL is honoured)
+                 --json              print one JSON object instead of the readable layout";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -67,18 +68,21 @@ async fn run_lambda() -> ExitCode {
 
 async fn run_preview(args: &[String]) -> ExitCode {
     lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
-    let (Some(path), flags) = (args.first(), &args[1.min(args.len())..]) else {
+    let Some((path, flags)) = args.split_first() else {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    let with_trail_state = match flags {
-        [] => false,
-        [flag] if flag == "--with-trail-state" => true,
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
+    let (mut with_trail_state, mut as_json) = (false, false);
+    for flag in flags {
+        match flag.as_str() {
+            "--with-trail-state" => with_trail_state = true,
+            "--json" => as_json = true,
+            _ => {
+                eprintln!("unknown preview option {flag:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
         }
-    };
+    }
     let payload: Value = match std::fs::read_to_string(path)
         .map_err(|e| e.to_string())
         .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
@@ -110,6 +114,10 @@ async fn run_preview(args: &[String]) -> ExitCode {
         publisher: &unused,
     };
     match preview(&payload, &deps).await {
+        Ok((summary, alert)) if as_json => {
+            println!("{}", preview_json(&summary, alert.as_ref()));
+            ExitCode::SUCCESS
+        }
         Ok((summary, alert)) => {
             println!(
                 "Result: {}",
@@ -126,4 +134,23 @@ async fn run_preview(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn preview_json(
+    summary: &trailwatch::handler::Summary,
+    alert: Option<&trailwatch::render::RenderedAlert>,
+) -> Value {
+    let alert = alert.map(|alert| {
+        let attributes: serde_json::Map<String, Value> = alert
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(v.as_str())))
+            .collect();
+        serde_json::json!({
+            "subject": alert.subject,
+            "attributes": attributes,
+            "message": serde_json::from_str::<Value>(&alert.message).unwrap_or(Value::Null),
+        })
+    });
+    serde_json::json!({ "result": summary, "alert": alert })
 }

@@ -133,7 +133,7 @@ impl TrailInspector for CloudTrailInspector {
         } else {
             SelectorSummary {
                 style: "none".into(),
-                management_events: Some("None".into()),
+                management_events: None,
                 selector_count: 0,
             }
         })

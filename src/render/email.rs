@@ -93,7 +93,11 @@ pub fn email_text(alert: &Alert) -> String {
     let s = &alert.trail_status;
     let logging = match s.is_logging {
         Some(true) => "yes".to_string(),
-        Some(false) => format!("NO (stopped {})", v(s.stop_logging_time.as_deref())),
+        Some(false) => match (&s.stop_logging_time, &s.start_logging_time) {
+            (Some(stopped), _) => format!("NO (stopped {})", single_line(stopped, 64)),
+            (None, None) => "NO (never started)".to_string(),
+            (None, Some(_)) => "NO".to_string(),
+        },
         None => "unknown".to_string(),
     };
     let _ = writeln!(out, "  {:<15} {}", "Logging", logging);
@@ -148,13 +152,17 @@ pub fn email_text(alert: &Alert) -> String {
         );
     }
     if let Some(sel) = &alert.event_selectors {
-        let _ = writeln!(
-            out,
-            "  {:<15} {} ({} selectors)",
-            "Mgmt events",
-            v(sel.management_events.as_deref()),
-            sel.style
-        );
+        let recorded = match (&sel.management_events, sel.selector_count) {
+            (_, 0) => "unknown (no event selectors returned)".to_string(),
+            (Some(which), n) => format!(
+                "{} ({n} {} selector{})",
+                single_line(which, 32),
+                sel.style,
+                if n == 1 { "" } else { "s" }
+            ),
+            (None, n) => format!("unknown ({n} {} selectors)", sel.style),
+        };
+        let _ = writeln!(out, "  {:<15} {}", "Mgmt events", recorded);
     }
     if let Some(err) = &alert.enrichment_error {
         let _ = writeln!(

@@ -1,0 +1,79 @@
+# trailwatch — build, run locally, test, lint.
+#
+#   make invoke      run one event through the function on the Lambda runtime emulator + local AWS
+#   make test        every test: Rust unit/in-process tests, then end-to-end on the emulator + moto
+#
+# Python tools (moto, aws-sam-cli with the Runtime Interface Emulator, cfn-lint, checkov, pytest)
+# go into a project-local virtualenv, .venv/, from the pinned requirements-dev.txt.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+VENV        := .venv
+PYTHON      := $(VENV)/bin/python
+VENV_STAMP  := $(VENV)/.installed-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
+BINARY      := target/release/bootstrap
+EVENT       ?= events/stop-logging.json
+RUST_INPUTS := Cargo.toml Cargo.lock $(shell find src -name '*.rs' 2>/dev/null)
+
+# Local tools never need, and must never use, a real AWS account or telemetry.
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: help venv build invoke preview test test-rust test-e2e lint lint-rust lint-template bench deploy clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+venv: $(VENV_STAMP) ## install the pinned Python tools into .venv/ (once)
+
+$(VENV_STAMP): requirements-dev.txt
+	@echo "==> installing the pinned Python tools into $(VENV)/ (first time: 1-3 minutes)"
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+build: $(BINARY) ## build the release binary target/release/bootstrap
+
+$(BINARY): $(RUST_INPUTS)
+	@echo "==> building the release binary (first build: about 4 minutes on 2 cores)"
+	cargo build --release --locked
+	@touch $@
+
+invoke: venv build ## run EVENT (default events/stop-logging.json) on the Lambda runtime emulator against local AWS
+	@$(PYTHON) tests/e2e/invoke.py $(EVENT)
+
+preview: build ## render EVENT's alert without AWS (no enrichment, nothing published)
+	@$(BINARY) --preview $(EVENT)
+
+test: test-rust test-e2e ## run every test
+
+test-rust: ## unit and in-process tests (fakes at the SDK layer)
+	cargo test --locked
+
+test-e2e: venv build ## the release binary on the emulator against moto, and the template checks
+	cd tests/e2e && ../../$(PYTHON) -m pytest -p no:cacheprovider -q
+
+lint: lint-rust lint-template ## cargo fmt --check, clippy -D warnings, cfn-lint, sam validate --lint
+
+lint-rust:
+	cargo fmt --check
+	cargo clippy --all-targets --locked -- -D warnings
+
+lint-template: venv
+	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/sam validate --lint --template template.yaml
+
+bench: ## criterion benchmarks of the pure pipeline
+	cargo bench --bench pipeline
+
+deploy: venv ## sam build + sam deploy --guided (needs AWS credentials and cargo-lambda)
+	@command -v cargo-lambda >/dev/null || { echo "sam build needs cargo-lambda: pip install cargo-lambda (see README, Deploy)"; exit 1; }
+	$(VENV)/bin/sam build
+	$(VENV)/bin/sam deploy --guided
+
+clean: ## remove build outputs (keeps .venv/)
+	cargo clean
+	rm -rf .aws-sam

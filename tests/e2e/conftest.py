@@ -1,0 +1,41 @@
+"""Fixtures for the end-to-end tests: one moto server and one emulated function per session,
+moto reset and re-seeded for every test."""
+
+from __future__ import annotations
+
+import pytest
+
+import harness
+
+
+@pytest.fixture(scope="session")
+def moto():
+    server = harness.MotoServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def function(moto):
+    emulator = harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint)
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def world(moto):
+    """A freshly reset moto with the scenario seeded; returns a seeder taking logging=."""
+    moto.reset()
+
+    def seed(logging: bool = True) -> str:
+        return harness.seed(moto, logging=logging)
+
+    return seed
+
+
+def pytest_runtest_makereport(item, call):
+    # On failure, show what the function logged: the reason is usually there.
+    if call.when == "call" and call.excinfo is not None and "function" in item.fixturenames:
+        emulator = item.funcargs.get("function")
+        if emulator is not None:
+            item.add_report_section("call", "function log (last lines)", emulator.output())

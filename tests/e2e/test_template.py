@@ -1,0 +1,128 @@
+"""template.yaml: linters, what it promises, and its rule pattern run on moto's EventBridge."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+import harness
+import template as tpl
+
+LINT_ENV = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
+
+
+def run_tool(argv: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, env=LINT_ENV, capture_output=True, text=True, timeout=300, cwd=harness.ROOT)
+
+
+def test_cfn_lint_passes():
+    cfn_lint = harness.tool("bin/cfn-lint", "run `make venv` to install cfn-lint into .venv/")
+    result = run_tool([str(cfn_lint), str(tpl.TEMPLATE)])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sam_validate_lint_passes():
+    sam = harness.tool("bin/sam", "run `make venv` to install aws-sam-cli into .venv/")
+    result = run_tool([str(sam), "validate", "--lint", "--template", str(tpl.TEMPLATE)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_function_is_built_and_sized_as_documented():
+    function = tpl.load()["Resources"]["AlertFunction"]
+    assert function["Metadata"]["BuildMethod"] == "rust-cargolambda"
+    props = function["Properties"]
+    assert props["Runtime"] == "provided.al2023"
+    assert props["Handler"] == "bootstrap"
+    assert props["Architectures"] == ["arm64"]
+    assert props["MemorySize"] == 128
+    # Enrichment's maximum (30 s is the config cap, 2 s the default) plus the 5 s publish reserve.
+    assert props["Timeout"] >= 2 + 5
+    variables = props["Environment"]["Variables"]
+    assert variables["ALERT_TOPIC_ARN"] == {"Ref": "AlertTopic"}
+    assert set(variables) >= {"ALERT_TOPIC_ARN", "MIN_SEVERITY", "ENRICH_TIMEOUT_MS"}
+
+
+def test_function_permissions_are_the_three_reads_and_publish_to_its_topic():
+    props = tpl.load()["Resources"]["AlertFunction"]["Properties"]
+    statements = [s for policy in props["Policies"] for s in policy["Statement"]]
+    actions = {}
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        for action in [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]:
+            assert "*" not in action, action
+            actions[action] = statement["Resource"]
+    assert set(actions) == {"cloudtrail:GetTrailStatus", "cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors", "sns:Publish"}
+    assert actions["sns:Publish"] == {"Ref": "AlertTopic"}
+
+
+def test_outputs_give_the_topic_and_function():
+    outputs = tpl.load()["Outputs"]
+    assert outputs["AlertTopicArn"]["Value"] == {"Ref": "AlertTopic"}
+    assert outputs["AlertFunctionArn"]["Value"] == {"Fn::GetAtt": ["AlertFunction", "Arn"]}
+
+
+@pytest.fixture
+def rule_inbox(moto):
+    """The template's own rule pattern on moto's EventBridge, with an SQS queue as target."""
+    moto.reset()
+    pattern = tpl.alert_rule_pattern(tpl.load())
+    events = moto.client("events")
+    sqs = moto.client("sqs")
+    queue_url = sqs.create_queue(QueueName="rule-target")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="trailwatch-cloudtrail-changes", EventPattern=json.dumps(pattern), State="ENABLED")
+    events.put_targets(Rule="trailwatch-cloudtrail-changes", Targets=[{"Id": "inbox", "Arn": queue_arn}])
+    return events, sqs, queue_url
+
+
+def put_sample(events, event: dict) -> None:
+    result = events.put_events(
+        Entries=[{"Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"])}]
+    )
+    assert result["FailedEntryCount"] == 0, result
+
+
+def matched_event_ids(sqs, queue_url) -> set[str]:
+    ids = set()
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
+        for message in messages:
+            ids.add(json.loads(message["Body"])["detail"]["eventID"])
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return ids
+
+
+def test_the_rule_pattern_delivers_exactly_the_monitored_samples(rule_inbox):
+    events, sqs, queue_url = rule_inbox
+    samples = {path.stem: harness.load_event(path) for path in harness.EVENTS.glob("*.json")}
+    for event in samples.values():
+        put_sample(events, event)
+    monitored = {e["detail"]["eventID"] for name, e in samples.items() if name != "not-monitored"}
+    assert matched_event_ids(sqs, queue_url) == monitored
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"eventSource": "s3.amazonaws.com"},
+        {"eventName": "StopLoggingX"},
+        {"eventName": "LookupEvents"},
+    ],
+)
+def test_the_rule_pattern_rejects_near_misses(rule_inbox, change):
+    events, sqs, queue_url = rule_inbox
+    event = harness.load_event(harness.EVENTS / "stop-logging.json")
+    event["detail"].update(change)
+    put_sample(events, event)
+    assert matched_event_ids(sqs, queue_url) == set()
+
+
+def test_the_rule_pattern_rejects_other_sources(rule_inbox):
+    events, sqs, queue_url = rule_inbox
+    event = harness.load_event(harness.EVENTS / "stop-logging.json")
+    event["source"] = "custom.cloudtrail"
+    put_sample(events, event)
+    assert matched_event_ids(sqs, queue_url) == set()
