@@ -3,8 +3,9 @@
 #   make invoke      run one event through the function on the Lambda runtime emulator + local AWS
 #   make test        every test: Rust unit/in-process tests, then end-to-end on the emulator + moto
 #
-# Python tools (moto, aws-sam-cli with the Runtime Interface Emulator, cfn-lint, checkov, pytest)
-# go into a project-local virtualenv, .venv/, from the pinned requirements-dev.txt.
+# Python tools (moto, aws-sam-cli with the Runtime Interface Emulator, cfn-lint, pytest) go into
+# a project-local virtualenv, .venv/, from the pinned requirements-dev.txt; checkov into
+# .venv-checkov/ from requirements-checkov.txt.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -13,6 +14,9 @@ SHELL := /bin/bash
 VENV        := .venv
 PYTHON      := $(VENV)/bin/python
 VENV_STAMP  := $(VENV)/.installed-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
+# checkov's pins conflict with aws-sam-cli's, so it has a virtualenv of its own.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < requirements-checkov.txt | cut -d' ' -f1)
 BINARY      := target/release/bootstrap
 EVENT       ?= events/stop-logging.json
 RUST_INPUTS := Cargo.toml Cargo.lock $(shell find src -name '*.rs' 2>/dev/null)
@@ -26,13 +30,20 @@ export AWS_DEFAULT_REGION ?= us-east-1
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-venv: $(VENV_STAMP) ## install the pinned Python tools into .venv/ (once)
+venv: $(VENV_STAMP) $(CHECKOV_STAMP) ## install the pinned Python tools into .venv/ and .venv-checkov/ (once)
 
 $(VENV_STAMP): requirements-dev.txt
 	@echo "==> installing the pinned Python tools into $(VENV)/ (first time: 1-3 minutes)"
 	@test -x $(PYTHON) || python3 -m venv $(VENV)
 	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@echo "==> installing the pinned checkov into $(CHECKOV_VENV)/ (first time: about a minute)"
+	@test -x $(CHECKOV_VENV)/bin/python || python3 -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@rm -f $(CHECKOV_VENV)/.installed-*
 	@touch $@
 
 build: $(BINARY) ## build the release binary target/release/bootstrap
@@ -56,7 +67,7 @@ test-rust: ## unit and in-process tests (fakes at the SDK layer)
 test-e2e: venv build ## the release binary on the emulator against moto, and the template checks
 	cd tests/e2e && ../../$(PYTHON) -m pytest -p no:cacheprovider -q
 
-lint: lint-rust lint-template ## cargo fmt --check, clippy -D warnings, cfn-lint, sam validate --lint
+lint: lint-rust lint-template ## cargo fmt --check, clippy -D warnings, cfn-lint, sam validate --lint, checkov
 
 lint-rust:
 	cargo fmt --check
@@ -65,6 +76,7 @@ lint-rust:
 lint-template: venv
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
 
 bench: ## criterion benchmarks of the pure pipeline
 	cargo bench --bench pipeline
@@ -72,7 +84,7 @@ bench: ## criterion benchmarks of the pure pipeline
 deploy: venv ## sam build + sam deploy --guided (needs AWS credentials and cargo-lambda)
 	@command -v cargo-lambda >/dev/null || { echo "sam build needs cargo-lambda: pip install cargo-lambda (see README, Deploy)"; exit 1; }
 	$(VENV)/bin/sam build
-	$(VENV)/bin/sam deploy --guided
+	$(VENV)/bin/sam deploy --guided --config-file samconfig.toml
 
 clean: ## remove build outputs (keeps .venv/)
 	cargo clean

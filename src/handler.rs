@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::enrich::{enrich, enrichment_budget, Enrichment, TrailInspector};
 use crate::parse::{parse_event, Inbound, InvalidEvent};
 use crate::publish::{AlertPublisher, PublishError};
+use crate::render::escape::LogText;
 use crate::render::render;
 use crate::severity::Severity;
 
@@ -92,74 +93,79 @@ pub async fn handle_payload(
         }) => {
             warn!(
                 outcome = "ignored",
-                ?detail_type,
-                ?source,
+                detail_type = %LogText(Some(&detail_type)),
+                source = %LogText(Some(&source)),
                 "not a CloudTrail API call event; nothing to do"
             );
             return Ok(ignored(None));
         }
         Err(invalid) => {
-            error!(outcome = "rejected", error = %invalid, "input is not an EventBridge CloudTrail event");
+            error!(
+                outcome = "rejected",
+                error = %LogText(Some(&invalid.to_string())),
+                "input is not an EventBridge CloudTrail event"
+            );
             return Err(invalid.into());
         }
     };
+    let event_id = LogText(call.id.as_deref());
     let Some(rule) = rule_for(&call) else {
         warn!(
             outcome = "ignored",
-            event_id = ?call.id,
-            event_name = ?call.name,
-            event_source = ?call.source,
+            event_id = %event_id,
+            event_name = %LogText(Some(&call.name)),
+            event_source = %LogText(Some(&call.source)),
             "event is not a monitored call; check the EventBridge rule's pattern"
         );
         return Ok(ignored(call.id.clone()));
     };
-
-    let before_enrichment = classify(&call, rule, None);
-    if before_enrichment.severity < deps.config.min_severity
-        && !could_be_raised_by_enrichment(&call)
-    {
+    let below_threshold = |severity: Severity| {
         info!(
             outcome = "below-threshold",
-            event_id = ?call.id,
-            event_name = %rule.event,
-            severity = %before_enrichment.severity,
+            event_id = %event_id,
+            event_name = rule.event,
+            severity = %severity,
             min_severity = %deps.config.min_severity,
             "below MIN_SEVERITY; not published"
         );
-        return Ok(Summary {
-            status: Status::BelowThreshold,
-            severity: Some(before_enrichment.severity),
-            message_id: None,
-            event_id: call.id.clone(),
-        });
-    }
-
-    let enrichment = enrich_within_deadline(&call, time_left, deps).await;
-    if let Some(problem) = enrichment.error_summary() {
-        warn!(event_id = ?call.id, problem = ?problem, "trail state only partly known; alerting anyway");
-    }
-    let assessment = classify(&call, rule, Some(&enrichment.state));
-    let severity = assessment.severity;
-    if severity < deps.config.min_severity {
-        info!(outcome = "below-threshold", event_id = ?call.id, event_name = %rule.event, severity = %severity, "below MIN_SEVERITY; not published");
-        return Ok(Summary {
+        Ok(Summary {
             status: Status::BelowThreshold,
             severity: Some(severity),
             message_id: None,
             event_id: call.id.clone(),
-        });
+        })
+    };
+
+    let before_enrichment = classify(&call, rule, None).severity;
+    if before_enrichment < deps.config.min_severity && !could_be_raised_by_enrichment(&call) {
+        return below_threshold(before_enrichment);
+    }
+
+    let enrichment = enrich_within_deadline(&call, time_left, deps).await;
+    if let Some(problem) = enrichment.error_summary() {
+        warn!(
+            event_id = %event_id,
+            problem = %LogText(Some(&problem)),
+            "trail state only partly known; alerting anyway"
+        );
+    }
+    let assessment = classify(&call, rule, Some(&enrichment.state));
+    let severity = assessment.severity;
+    if severity < deps.config.min_severity {
+        return below_threshold(severity);
     }
 
     let rendered = render(Alert::new(&call, rule, assessment, enrichment));
+    let trail = LogText(call.trail.as_ref().map(|t| t.name.as_str()));
     match deps.publisher.publish(&rendered).await {
         Ok(message_id) => {
             info!(
                 outcome = "published",
-                event_id = ?call.id,
-                event_name = %rule.event,
+                event_id = %event_id,
+                event_name = rule.event,
                 severity = %severity,
-                trail = ?call.trail.as_ref().map(|t| &t.name),
-                message_id = %message_id,
+                trail = %trail,
+                message_id = %LogText(Some(&message_id)),
                 "alert published"
             );
             Ok(Summary {
@@ -172,10 +178,11 @@ pub async fn handle_payload(
         Err(failure) => {
             error!(
                 outcome = "publish-failed",
-                event_id = ?call.id,
-                event_name = %rule.event,
+                event_id = %event_id,
+                event_name = rule.event,
                 severity = %severity,
-                error = ?failure.0,
+                trail = %trail,
+                error = %LogText(Some(&failure.0)),
                 "alert NOT published; returning an error so Lambda retries"
             );
             Err(failure.into())

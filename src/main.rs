@@ -40,7 +40,7 @@ async fn run_lambda() -> ExitCode {
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
-            tracing::error!(variable = e.variable, error = %e, "cannot start: fix the function's environment");
+            tracing::error!(variable = e.variable, error = ?e.to_string(), "cannot start: fix the function's environment");
             return ExitCode::FAILURE;
         }
     };
@@ -60,7 +60,7 @@ async fn run_lambda() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error = %e, "the Lambda runtime loop ended");
+            tracing::error!(error = ?e.to_string(), "the Lambda runtime loop ended");
             ExitCode::FAILURE
         }
     }

@@ -119,6 +119,31 @@ fn defang(line: &str, replace: impl Fn(char) -> Option<char>) -> String {
 
 const WORD_JOINER: char = '\u{2060}';
 
+/// Text from an event, for a log field: control characters escaped so a value cannot start a
+/// new log line, no quotes added, absent values shown as `-`.
+pub struct LogText<'a>(pub Option<&'a str>);
+
+impl std::fmt::Display for LogText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            None => f.write_str("-"),
+            Some(text) => {
+                for c in text.chars() {
+                    if c.is_control()
+                        || is_invisible_format(c)
+                        || matches!(c, '\u{2028}' | '\u{2029}')
+                    {
+                        write!(f, "{}", c.escape_unicode())?;
+                    } else {
+                        f.write_fmt(format_args!("{c}"))?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +176,13 @@ mod tests {
             assert!(!safe.contains(forbidden), "{forbidden} survived in {safe}");
         }
         assert!(!safe.contains("@here"));
+    }
+
+    #[test]
+    fn log_text_cannot_break_a_line() {
+        let shown = LogText(Some("a\nERROR forged\r\u{202E}")).to_string();
+        assert_eq!(shown, "a\\u{a}ERROR forged\\u{d}\\u{202e}");
+        assert_eq!(LogText(None).to_string(), "-");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-"""Reading template.yaml as CloudFormation sees it (intrinsic-function tags included)."""
+"""Reading template.yaml as CloudFormation sees it (intrinsic-function tags included), and
+working out which resources a given set of parameters creates."""
 
 from __future__ import annotations
 
@@ -20,7 +21,46 @@ def resources(template: dict, kind: str) -> dict[str, dict]:
 
 
 def alert_rule_pattern(template: dict) -> dict:
-    """The pattern of the function's EventBridge rule: what reaches the function."""
-    function = template["Resources"]["AlertFunction"]["Properties"]
-    [event] = [e for e in function["Events"].values() if e["Type"] == "EventBridgeRule"]
-    return event["Properties"]["Pattern"]
+    """The pattern of the rule that sends this account's CloudTrail changes to the function."""
+    return template["Resources"]["AlertRule"]["Properties"]["EventPattern"]
+
+
+def parameters(template: dict, **overrides: str) -> dict[str, str]:
+    values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    values.update(overrides)
+    return values
+
+
+def condition(template: dict, name: str, params: dict[str, str]) -> bool:
+    """Evaluates one of the template's conditions for the given parameter values."""
+
+    def value(node):
+        if isinstance(node, dict) and "Ref" in node:
+            return params[node["Ref"]]
+        return node
+
+    def truth(node) -> bool:
+        (function, args), = node.items()
+        if function == "Condition":
+            return truth(template["Conditions"][args])
+        if function == "Fn::Equals":
+            return str(value(args[0])) == str(value(args[1]))
+        if function == "Fn::Not":
+            return not truth(args[0])
+        if function == "Fn::And":
+            return all(truth(a) for a in args)
+        if function == "Fn::Or":
+            return any(truth(a) for a in args)
+        raise AssertionError(f"unsupported condition function {function}")
+
+    return truth(template["Conditions"][name])
+
+
+def created(template: dict, **overrides: str) -> set[str]:
+    """The logical ids of the resources a stack with these parameters would create."""
+    params = parameters(template, **overrides)
+    return {
+        name
+        for name, resource in template["Resources"].items()
+        if "Condition" not in resource or condition(template, resource["Condition"], params)
+    }

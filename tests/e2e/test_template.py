@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+
 import harness
 import template as tpl
 
@@ -46,17 +47,24 @@ def test_function_is_built_and_sized_as_documented():
     assert set(variables) >= {"ALERT_TOPIC_ARN", "MIN_SEVERITY", "ENRICH_TIMEOUT_MS"}
 
 
-def test_function_permissions_are_the_three_reads_and_publish_to_its_topic():
-    props = tpl.load()["Resources"]["AlertFunction"]["Properties"]
-    statements = [s for policy in props["Policies"] for s in policy["Statement"]]
+def test_function_permissions_are_the_three_reads_publish_to_its_topic_and_its_own_plumbing():
+    template = tpl.load()
+    assert template["Resources"]["AlertFunction"]["Properties"]["Role"] == {"Fn::GetAtt": ["AlertFunctionRole", "Arn"]}
+    assert "Policies" not in template["Resources"]["AlertFunctionRole"]["Properties"]
+    statements = template["Resources"]["AlertFunctionPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     actions = {}
     for statement in statements:
         assert statement["Effect"] == "Allow"
         for action in [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]:
             assert "*" not in action, action
             actions[action] = statement["Resource"]
-    assert set(actions) == {"cloudtrail:GetTrailStatus", "cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors", "sns:Publish"}
+    assert set(actions) == {
+        "cloudtrail:GetTrailStatus", "cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors",
+        "sns:Publish", "sqs:SendMessage", "logs:CreateLogStream", "logs:PutLogEvents",
+    }
     assert actions["sns:Publish"] == {"Ref": "AlertTopic"}
+    assert actions["sqs:SendMessage"] == {"Fn::GetAtt": ["FunctionFailureQueue", "Arn"]}
+    assert actions["cloudtrail:GetTrailStatus"] == {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:*:trail/*"}
 
 
 def test_outputs_give_the_topic_and_function():

@@ -1,0 +1,75 @@
+"""The function's start-up configuration and log format, on the emulator."""
+
+from __future__ import annotations
+
+import json
+
+import harness
+
+
+def json_lines(output: str) -> list[dict]:
+    lines = []
+    for line in output.splitlines():
+        start = line.find("{")
+        if start < 0:
+            continue
+        try:
+            lines.append(json.loads(line[start:]))
+        except json.JSONDecodeError:
+            continue
+    return lines
+
+
+def test_json_logs_give_one_outcome_line_per_event(moto, world):
+    inbox = world()
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, {"AWS_LAMBDA_LOG_FORMAT": "JSON"}) as function:
+        for sample in ["stop-logging", "not-monitored"]:
+            function.invoke(harness.load_event(harness.EVENTS / f"{sample}.json"))
+        function.invoke("[]")
+        records = json_lines(function.output())
+    outcomes = [r["fields"] for r in records if "outcome" in r.get("fields", {})]
+    assert [o["outcome"] for o in outcomes] == ["published", "ignored", "rejected"], outcomes
+    published = outcomes[0]
+    assert published["event_id"] == "6f3c1b2a-8e4d-4c1f-a7b9-000000000001"
+    assert published["event_name"] == "StopLogging"
+    assert published["severity"] == "CRITICAL"
+    assert published["trail"] == "arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events".rsplit("/", 1)[1]
+    assert len(harness.delivered(moto, inbox)) == 1
+
+
+def test_hostile_text_cannot_forge_log_lines(moto, world):
+    world()
+    event = harness.load_event(harness.EVENTS / "stop-logging.json")
+    event["detail"]["requestParameters"]["name"] = "x\nERROR forged log line"
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint) as function:
+        function.invoke(event)
+        output = function.output()
+    assert not any(line.startswith("ERROR forged") for line in output.splitlines()), output
+
+
+def test_a_missing_topic_stops_the_function_with_an_error_naming_the_variable(moto, world):
+    world()
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, {"ALERT_TOPIC_ARN": ""}) as function:
+        result = function.invoke(harness.load_event(harness.EVENTS / "stop-logging.json"))
+        output = function.output()
+    # The runtime exits during init; the emulator answers 502 (Lambda: Runtime.ExitError).
+    assert result.status >= 500 or "errorType" in result.body, result
+    assert "ALERT_TOPIC_ARN" in output and "is required" in output, output
+
+
+def test_a_bad_min_severity_is_named(moto, world):
+    world()
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, {"MIN_SEVERITY": "urgent"}) as function:
+        function.invoke(harness.load_event(harness.EVENTS / "stop-logging.json"))
+        output = function.output()
+    assert "MIN_SEVERITY" in output and "urgent" in output, output
+
+
+def test_min_severity_filters_on_the_real_runtime(moto, world):
+    inbox = world()
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, {"MIN_SEVERITY": "HIGH"}) as function:
+        low = function.invoke(harness.load_event(harness.EVENTS / "create-trail.json")).json()
+        critical = function.invoke(harness.load_event(harness.EVENTS / "stop-logging.json")).json()
+    assert low == {**low, "status": "below-threshold", "severity": "LOW"}
+    assert critical["status"] == "published"
+    assert [m.attributes["severity"] for m in harness.delivered(moto, inbox)] == ["CRITICAL"]
