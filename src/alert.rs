@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::call::ApiCall;
 use crate::classify::{Assessment, Outcome, Rule};
 use crate::enrich::{Enrichment, SelectorSummary, TrailConfig, TrailStatus};
-use crate::links::{console_links, Links};
+use crate::links::{console_links, is_region, Links};
 use crate::severity::Severity;
 
 /// Bumped on any change a consumer could notice; additions of optional fields keep the major.
@@ -173,6 +173,13 @@ fn title(rule: &Rule, outcome: Outcome) -> String {
     }
 }
 
+/// A trail name (CloudTrail allows letters, digits, `.`, `_`, `-`) or a trail ARN made of those
+/// and ARN punctuation: nothing a shell would interpret.
+fn is_shell_safe_trail(trail: &str) -> bool {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '/');
+    !trail.is_empty() && trail.len() <= 256 && !trail.starts_with('-') && trail.chars().all(allowed)
+}
+
 fn next_steps(
     call: &ApiCall,
     trail: Option<&str>,
@@ -180,8 +187,10 @@ fn next_steps(
     enrichment_failed: bool,
 ) -> Vec<String> {
     let who = call.actor.display_name();
-    let trail = trail.unwrap_or("TRAIL");
-    let region = region.unwrap_or("REGION");
+    // These become shell commands a responder may paste: only values that cannot carry shell
+    // syntax are filled in.
+    let trail = trail.filter(|t| is_shell_safe_trail(t)).unwrap_or("TRAIL");
+    let region = region.filter(|r| is_region(r)).unwrap_or("REGION");
     let confirm = format!("Confirm with the owner of {who} that this was an authorised change; if not, treat it as a security incident.");
     let mut steps = match (call.name.as_str(), &call.error) {
         (_, Some(_)) if call.was_denied() => vec![

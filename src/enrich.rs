@@ -179,7 +179,25 @@ pub async fn enrich(
         Some(Err(e)) => problems.push(format!("GetEventSelectors failed: {e}")),
         None => problems.push(format!("GetEventSelectors timed out after {budget_ms} ms")),
     }
+    if let Some(mismatch) = someone_elses_trail(call, &state) {
+        return Enrichment::skipped(mismatch);
+    }
     Enrichment { state, problems }
+}
+
+/// A bare trail name is looked up in the function's own account. When the event came from
+/// another account (forwarded to a central bus), a trail of the same name here is a different
+/// trail: showing its state would mislead, so none is shown.
+fn someone_elses_trail(call: &ApiCall, state: &TrailState) -> Option<String> {
+    let named_by_arn = call.trail.as_ref().is_some_and(|t| t.arn.is_some());
+    let event_account = call.account.as_deref()?;
+    let found_arn = state.config.as_ref()?.arn.as_deref()?;
+    let found_account = found_arn.split(':').nth(4)?;
+    (!named_by_arn && found_account != event_account).then(|| {
+        format!(
+            "the trail found under that name belongs to account {found_account}, but the event is from account {event_account}; its state is not shown"
+        )
+    })
 }
 
 async fn within<T>(deadline: Instant, lookup: impl Future<Output = T>) -> Option<T> {

@@ -75,14 +75,23 @@ pub async fn handle(
     event: LambdaEvent<Value>,
     deps: &Dependencies<'_>,
 ) -> Result<Summary, HandlerError> {
-    let time_left = time_left(event.context.deadline);
-    handle_payload(&event.payload, time_left, deps).await
+    let invocation = Invocation {
+        time_left: time_left(event.context.deadline),
+    };
+    handle_payload(&event.payload, &invocation, deps).await
 }
 
-/// The same pipeline with the Lambda deadline made explicit, for callers without a Lambda context.
+/// What the pipeline needs to know about the invocation itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Invocation {
+    /// Until the Lambda deadline; `None` when there is none (preview, tests).
+    pub time_left: Option<Duration>,
+}
+
+/// The same pipeline with the invocation made explicit, for callers without a Lambda context.
 pub async fn handle_payload(
     payload: &Value,
-    time_left: Option<Duration>,
+    invocation: &Invocation,
     deps: &Dependencies<'_>,
 ) -> Result<Summary, HandlerError> {
     let call = match parse_event(payload) {
@@ -141,7 +150,7 @@ pub async fn handle_payload(
         return below_threshold(before_enrichment);
     }
 
-    let enrichment = enrich_within_deadline(&call, time_left, deps).await;
+    let enrichment = enrich_within_deadline(&call, invocation, deps).await;
     if let Some(problem) = enrichment.error_summary() {
         warn!(
             event_id = %event_id,
@@ -198,7 +207,7 @@ fn could_be_raised_by_enrichment(call: &ApiCall) -> bool {
 
 async fn enrich_within_deadline(
     call: &ApiCall,
-    time_left: Option<Duration>,
+    invocation: &Invocation,
     deps: &Dependencies<'_>,
 ) -> Enrichment {
     if deps.config.enrich_timeout.is_zero() {
@@ -209,7 +218,11 @@ async fn enrich_within_deadline(
             "the trail's state was not looked up (no CloudTrail access in this mode)",
         );
     };
-    let budget = enrichment_budget(deps.config.enrich_timeout, time_left, PUBLISH_RESERVE);
+    let budget = enrichment_budget(
+        deps.config.enrich_timeout,
+        invocation.time_left,
+        PUBLISH_RESERVE,
+    );
     enrich(call, inspector, budget).await
 }
 

@@ -14,6 +14,9 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+const MAX_ARN_LEN: usize = 300;
+const MAX_EVENT_ID_LEN: usize = 64;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Links {
@@ -32,12 +35,15 @@ pub fn console_links(
     let page = |region: &str, fragment: String| {
         format!("https://{host}/cloudtrailv2/home?region={region}#/{fragment}")
     };
+    // Real trail ARNs and event ids are short; anything longer is crafted and gets no link.
     let trail = match (trail_region.filter(|r| is_region(r)), trail_arn) {
-        (Some(region), Some(arn)) => Some(page(region, format!("trails/{}", encode(arn)))),
+        (Some(region), Some(arn)) if arn.len() <= MAX_ARN_LEN => {
+            Some(page(region, format!("trails/{}", encode(arn))))
+        }
         _ => None,
     };
     let event = match (event_region.filter(|r| is_region(r)), event_id) {
-        (Some(region), Some(id)) if !id.is_empty() => {
+        (Some(region), Some(id)) if !id.is_empty() && id.len() <= MAX_EVENT_ID_LEN => {
             Some(page(region, format!("events/{}", encode(id))))
         }
         _ => None,

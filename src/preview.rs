@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::handler::{handle_payload, Dependencies, HandlerError, Summary};
+use crate::handler::{handle_payload, Dependencies, HandlerError, Invocation, Summary};
 use crate::publish::{AlertPublisher, PublishError};
 use crate::render::RenderedAlert;
 
@@ -49,7 +49,7 @@ pub async fn preview(
         inspector: deps_without_publisher.inspector,
         publisher: &capture,
     };
-    let summary = handle_payload(payload, None, &deps).await?;
+    let summary = handle_payload(payload, &Invocation::default(), &deps).await?;
     Ok((summary, capture.take().pop()))
 }
 

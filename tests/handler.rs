@@ -511,3 +511,34 @@ async fn events_below_min_severity_are_logged_not_published() {
     .await;
     assert_eq!(result.unwrap().status, Status::BelowThreshold);
 }
+
+#[tokio::test]
+async fn a_same_named_trail_in_another_account_is_not_shown_as_the_events_trail() {
+    // Forwarded from a member account to a central function: the bare name matches a trail in
+    // the function's own account, which is not the trail the event is about.
+    let event = common::edited("start-logging", |detail| {
+        detail["recipientAccountId"] = json!("444455556666");
+        detail["userIdentity"]["accountId"] = json!("444455556666");
+    });
+    let (result, outbox) =
+        run_with_rules(event, &trail_found(false), &config(Severity::Informational)).await;
+    assert_eq!(result.unwrap().status, Status::Published);
+    let (_, alert) = outbox.only_alert();
+    assert_eq!(alert["trailStatus"]["isLogging"], Value::Null);
+    assert_eq!(alert["trailConfig"], Value::Null);
+    let why = alert["enrichmentError"].as_str().unwrap();
+    assert!(
+        why.contains("belongs to account 111122223333")
+            && why.contains("from account 444455556666"),
+        "{why}"
+    );
+
+    // The same event in the trail's own account is enriched.
+    let (_, outbox) = run_with_rules(
+        common::sample("start-logging"),
+        &trail_found(false),
+        &config(Severity::Informational),
+    )
+    .await;
+    assert_eq!(outbox.only_alert().1["trailStatus"]["isLogging"], false);
+}

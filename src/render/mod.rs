@@ -9,14 +9,17 @@ pub mod subject;
 use serde::Serialize;
 
 use crate::alert::Alert;
+use crate::links::Links;
 use escape::ascii_line;
 
 /// SNS's limit on a message, which the message attributes count toward too.
 pub const SNS_MAX_PAYLOAD_BYTES: usize = 262_144;
 /// The message's share: attributes and subject stay well under the rest.
 pub const MESSAGE_BUDGET_BYTES: usize = SNS_MAX_PAYLOAD_BYTES - 4096;
-/// What long text fields are cut to when the alert must shrink.
+/// What long text fields are cut to when the alert must shrink, and, should that not be enough,
+/// to what (a bound no content can exceed: a few dozen fields of this size).
 const SHRUNK_FIELD_CHARS: usize = 256;
+const LAST_RESORT_FIELD_CHARS: usize = 32;
 
 /// An alert ready for SNS `Publish` with `MessageStructure=json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,11 +31,15 @@ pub struct RenderedAlert {
     pub attributes: Vec<(&'static str, String)>,
 }
 
+/// SNS delivers each protocol its own key, and `default` to the rest.
 #[derive(Serialize)]
 struct PerProtocol<'a> {
     default: &'a str,
     email: &'a str,
+    /// AWS Chatbot subscribes over https; other https endpoints get the same card.
     https: &'a str,
+    /// Text messages get the subject line alone.
+    sms: &'a str,
 }
 
 /// Renders the alert, leaving out the least important parts first when it would exceed SNS's
@@ -48,10 +55,16 @@ pub fn render(mut alert: Alert) -> RenderedAlert {
             message = per_protocol_message(&alert);
         }
     }
-    if message.len() > MESSAGE_BUDGET_BYTES {
-        shrink_text(&mut alert);
+    for limit in [SHRUNK_FIELD_CHARS, LAST_RESORT_FIELD_CHARS] {
+        if message.len() <= MESSAGE_BUDGET_BYTES {
+            break;
+        }
+        shrink_text(&mut alert, limit);
+        if limit == LAST_RESORT_FIELD_CHARS {
+            alert.links = Links::default();
+        }
         alert.truncated.push(format!(
-            "long text fields cut to {SHRUNK_FIELD_CHARS} characters to fit SNS's 256 KiB message limit"
+            "long text fields cut to {limit} characters to fit SNS's 256 KiB message limit"
         ));
         message = per_protocol_message(&alert);
     }
@@ -66,10 +79,12 @@ fn per_protocol_message(alert: &Alert) -> String {
     let document = to_json(alert);
     let email = email::email_text(alert);
     let card = to_json(&chat::chat_notification(alert));
+    let sms = subject::subject(alert);
     to_json(&PerProtocol {
         default: &document,
         email: &email,
         https: &card,
+        sms: &sms,
     })
 }
 
@@ -107,9 +122,9 @@ pub fn message_attributes(alert: &Alert) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn shrink_text(alert: &mut Alert) {
+fn shrink_text(alert: &mut Alert, limit: usize) {
     let cut = |text: &mut String| {
-        if let Some((end, _)) = text.char_indices().nth(SHRUNK_FIELD_CHARS) {
+        if let Some((end, _)) = text.char_indices().nth(limit) {
             text.truncate(end);
             text.push('…');
         }

@@ -78,10 +78,11 @@ def test_every_rule_uses_the_same_pattern():
 
 
 def test_failed_invocations_go_to_an_on_failure_queue_after_bounded_retries():
-    config = props("AlertFunction")["EventInvokeConfig"]
+    config = props("AlertFunctionInvokeConfig")
+    assert config["FunctionName"] == {"Ref": "AlertFunction"}
     assert 0 < config["MaximumRetryAttempts"] <= 2
     on_failure = config["DestinationConfig"]["OnFailure"]
-    assert on_failure == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["FunctionFailureQueue", "Arn"]}}
+    assert on_failure == {"Destination": {"Fn::GetAtt": ["FunctionFailureQueue", "Arn"]}}
 
 
 def alarms() -> dict[str, dict]:
@@ -108,6 +109,21 @@ def test_the_watcher_is_watched(namespace, metric, watched):
     assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
     assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_forwarded_events_that_fail_to_reach_the_function_are_alarmed_too():
+    alarm = props("CentralRuleFailedInvocationsAlarm")
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert dimensions["RuleName"] == props("CentralAlertRule")["Name"]
+    assert dimensions["EventBusName"] == {"Ref": "CentralEventBus"}
+    assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
+
+
+def test_operators_can_read_parked_events():
+    statements = {s["Sid"]: s for s in props("AlertKey")["KeyPolicy"]["Statement"]}
+    read = statements["AccountReadsParkedEventsThroughSqs"]
+    assert "kms:Decrypt" in read["Action"]
+    assert read["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "sqs.${AWS::Region}.amazonaws.com"}
 
 
 def test_the_function_logs_json_to_its_own_log_group_with_retention():
@@ -154,8 +170,8 @@ def test_no_policy_grants_a_wildcard_action_and_iam_never_a_wildcard_resource():
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         for action in actions:
             assert action != "*" and not action.endswith(":*"), (name, action)
-        if R[name]["Type"] in ("AWS::IAM::Role", "AWS::IAM::Policy"):
-            assert statement["Resource"] != "*", name
+        if R[name]["Type"] in ("AWS::IAM::Role", "AWS::IAM::Policy") and statement["Resource"] == "*":
+            assert statement["Action"] == "cloudtrail:DescribeTrails", (name, statement)
 
 
 def test_every_queue_is_encrypted():
@@ -233,7 +249,7 @@ def test_the_cis_metric_filter_is_accepted_by_cloudwatch_logs_on_moto(moto):
 # ---------------------------------------------------------------- layouts
 
 
-RECEIVER = {"AlertFunction", "AlertTopic", "AlertKey", "AlertRule", "RuleDeadLetterQueue", "FunctionFailureQueue", "FunctionErrorsAlarm"}
+RECEIVER = {"AlertFunction", "AlertFunctionInvokeConfig", "AlertTopic", "AlertKey", "AlertRule", "RuleDeadLetterQueue", "FunctionFailureQueue", "FunctionErrorsAlarm"}
 FORWARDER = {"ForwardRule", "ForwarderRole", "ForwarderDeadLetterQueue", "ForwarderDeadLetterQueuePolicy"}
 
 
@@ -248,7 +264,7 @@ def test_standalone_creates_the_receiver_and_nothing_of_the_other_layouts():
 
 def test_central_adds_the_bus_and_its_rule():
     made = tpl.created(T, Mode="central", OrganizationId="o-abcdefghij")
-    assert RECEIVER | {"CentralEventBus", "CentralAlertRule", "CentralAlertRulePermission"} <= made
+    assert RECEIVER | {"CentralEventBus", "CentralAlertRule", "CentralAlertRulePermission", "CentralRuleFailedInvocationsAlarm"} <= made
     assert not made & FORWARDER
 
 

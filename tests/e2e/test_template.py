@@ -34,8 +34,13 @@ def test_sam_validate_lint_passes():
 
 def test_function_is_built_and_sized_as_documented():
     function = tpl.load()["Resources"]["AlertFunction"]
+    # Plain CloudFormation (StackSets with service-managed permissions reject transforms);
+    # sam build still builds it with cargo lambda.
+    assert "Transform" not in tpl.load()
+    assert function["Type"] == "AWS::Lambda::Function"
     assert function["Metadata"]["BuildMethod"] == "rust-cargolambda"
     props = function["Properties"]
+    assert props["Code"] == "."
     assert props["Runtime"] == "provided.al2023"
     assert props["Handler"] == "bootstrap"
     assert props["Architectures"] == ["arm64"]
@@ -62,6 +67,8 @@ def test_function_permissions_are_the_three_reads_publish_to_its_topic_and_its_o
         "cloudtrail:GetTrailStatus", "cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors",
         "sns:Publish", "sqs:SendMessage", "logs:CreateLogStream", "logs:PutLogEvents",
     }
+    # DescribeTrails supports no resource-level permissions; it is the only "*" resource.
+    assert [a for a, resource in actions.items() if resource == "*"] == ["cloudtrail:DescribeTrails"]
     assert actions["sns:Publish"] == {"Ref": "AlertTopic"}
     assert actions["sqs:SendMessage"] == {"Fn::GetAtt": ["FunctionFailureQueue", "Arn"]}
     assert actions["cloudtrail:GetTrailStatus"] == {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:*:trail/*"}
