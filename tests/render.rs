@@ -30,7 +30,10 @@ fn parts(alert: &RenderedAlert) -> Parts {
         .map(String::as_str)
         .collect();
     assert_eq!(keys, ["default", "email", "https", "sms"]);
-    assert!(per_protocol["sms"].as_str().unwrap().len() < 100, "sms is the subject line");
+    assert!(
+        per_protocol["sms"].as_str().unwrap().len() < 100,
+        "sms is the subject line"
+    );
     Parts {
         document: serde_json::from_str(per_protocol["default"].as_str().unwrap())
             .expect("default is JSON"),

@@ -25,8 +25,9 @@ def alert_rule_pattern(template: dict) -> dict:
     return template["Resources"]["AlertRule"]["Properties"]["EventPattern"]
 
 
-def parameters(template: dict, **overrides: str) -> dict[str, str]:
+def parameters(template: dict, region: str = "eu-west-1", account: str = "111122223333", **overrides: str) -> dict[str, str]:
     values = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
+    values.update({"AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": "aws"})
     values.update(overrides)
     return values
 
@@ -35,9 +36,18 @@ def condition(template: dict, name: str, params: dict[str, str]) -> bool:
     """Evaluates one of the template's conditions for the given parameter values."""
 
     def value(node):
-        if isinstance(node, dict) and "Ref" in node:
-            return params[node["Ref"]]
-        return node
+        if not isinstance(node, dict):
+            return node
+        (function, args), = node.items()
+        if function == "Ref":
+            return params[args]
+        if function == "Fn::Join":
+            return args[0].join(str(value(a)) for a in args[1])
+        if function == "Fn::Split":
+            return str(value(args[1])).split(args[0])
+        if function == "Fn::Select":
+            return value(args[1])[int(args[0])]
+        raise AssertionError(f"unsupported function {function}")
 
     def truth(node) -> bool:
         (function, args), = node.items()
@@ -56,9 +66,10 @@ def condition(template: dict, name: str, params: dict[str, str]) -> bool:
     return truth(template["Conditions"][name])
 
 
-def created(template: dict, **overrides: str) -> set[str]:
-    """The logical ids of the resources a stack with these parameters would create."""
-    params = parameters(template, **overrides)
+def created(template: dict, region: str = "eu-west-1", account: str = "111122223333", **overrides: str) -> set[str]:
+    """The logical ids of the resources a stack with these parameters would create, deployed in
+    `region` of `account`."""
+    params = parameters(template, region, account, **overrides)
     return {
         name
         for name, resource in template["Resources"].items()

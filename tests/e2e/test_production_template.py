@@ -268,9 +268,19 @@ def test_central_adds_the_bus_and_its_rule():
     assert not made & FORWARDER
 
 
+CENTRAL_BUS = "arn:aws:events:us-east-1:111122223333:event-bus/trailwatch-central"
+
+
 def test_forwarder_creates_only_the_forwarding_rule_and_its_plumbing():
-    made = tpl.created(T, Mode="forwarder", CentralEventBusArn="arn:aws:events:us-east-1:111122223333:event-bus/trailwatch-central")
+    made = tpl.created(T, Mode="forwarder", CentralEventBusArn=CENTRAL_BUS)
     assert made == FORWARDER
+    assert tpl.created(T, region="us-east-1", account="444455556666", Mode="forwarder", CentralEventBusArn=CENTRAL_BUS) == FORWARDER
+
+
+def test_a_forwarder_in_the_central_buss_own_account_and_region_forwards_nothing():
+    """So one StackSet can target every account and region, the central one included."""
+    made = tpl.created(T, region="us-east-1", account="111122223333", Mode="forwarder", CentralEventBusArn=CENTRAL_BUS)
+    assert made == {"NothingToForward"}
     assert tpl.created(T, Mode="forwarder", CentralEventBusArn="arn:aws:events:us-east-1:1:event-bus/x", ForwarderAlarmTopicArn="arn:aws:sns:eu-west-1:1:ops") == FORWARDER | {"ForwarderDeadLetterAlarm", "ForwarderFailedInvocationsAlarm"}
 
 
