@@ -100,56 +100,28 @@ pub fn email_text(alert: &Alert) -> String {
         },
         None => "unknown".to_string(),
     };
-    let _ = writeln!(out, "  {:<15} {}", "Logging", logging);
+    let or_none =
+        |text: Option<&str>| text.map_or("none".to_string(), |t| single_line(t, VALUE_CHARS));
+    let mut state = vec![("Logging", logging)];
     if s.is_logging.is_some() {
-        let _ = writeln!(
-            out,
-            "  {:<15} {}",
-            "Last delivery",
-            v(s.latest_delivery_time.as_deref())
-        );
-        let _ = writeln!(
-            out,
-            "  {:<15} {}",
+        state.push(("Last delivery", v(s.latest_delivery_time.as_deref())));
+        state.push((
             "Delivery error",
-            s.latest_delivery_error
-                .as_deref()
-                .map_or("none".to_string(), |t| single_line(t, VALUE_CHARS))
-        );
+            or_none(s.latest_delivery_error.as_deref()),
+        ));
     }
     if let Some(c) = &alert.trail_config {
-        let _ = writeln!(
-            out,
-            "  {:<15} {}",
-            "Multi-region",
-            yes_no(c.is_multi_region_trail, "yes", "no")
-        );
-        let _ = writeln!(
-            out,
-            "  {:<15} {}",
+        state.push(("Multi-region", yes_no(c.is_multi_region_trail, "yes", "no")));
+        state.push((
             "Global events",
-            yes_no(c.include_global_service_events, "yes", "no")
-        );
-        let _ = writeln!(
-            out,
-            "  {:<15} {}",
+            yes_no(c.include_global_service_events, "yes", "no"),
+        ));
+        state.push((
             "Log validation",
-            yes_no(c.log_file_validation_enabled, "on", "off")
-        );
-        let _ = writeln!(
-            out,
-            "  {:<15} {}",
-            "S3 bucket",
-            v(c.s3_bucket_name.as_deref())
-        );
-        let _ = writeln!(
-            out,
-            "  {:<15} {}",
-            "KMS key",
-            c.kms_key_id
-                .as_deref()
-                .map_or("none".to_string(), |t| single_line(t, VALUE_CHARS))
-        );
+            yes_no(c.log_file_validation_enabled, "on", "off"),
+        ));
+        state.push(("S3 bucket", v(c.s3_bucket_name.as_deref())));
+        state.push(("KMS key", or_none(c.kms_key_id.as_deref())));
     }
     if let Some(sel) = &alert.event_selectors {
         let recorded = match (&sel.management_events, sel.selector_count) {
@@ -162,7 +134,10 @@ pub fn email_text(alert: &Alert) -> String {
             ),
             (None, n) => format!("unknown ({n} {} selectors)", sel.style),
         };
-        let _ = writeln!(out, "  {:<15} {}", "Mgmt events", recorded);
+        state.push(("Mgmt events", recorded));
+    }
+    for (label, value) in state {
+        let _ = writeln!(out, "  {label:<15} {value}");
     }
     if let Some(err) = &alert.enrichment_error {
         let _ = writeln!(
