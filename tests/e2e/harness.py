@@ -391,6 +391,17 @@ def preview(binary: Path, event: Path, endpoint: str) -> dict:
     return json.loads(out.stdout)
 
 
+def same_alert(a: dict, b: dict) -> bool:
+    """Two renderings of one event's alert are the same alert. moto reports the current time as
+    a logging trail's latest delivery time, so two lookups a second apart differ there only."""
+
+    def comparable(alert: dict) -> dict:
+        status = {k: v for k, v in alert["trailStatus"].items() if k != "latestDeliveryTime"}
+        return {**alert, "trailStatus": status}
+
+    return comparable(a) == comparable(b)
+
+
 def load_event(path: Path | str) -> dict:
     return json.loads(Path(path).read_text())
 

@@ -68,7 +68,7 @@ def main() -> int:
                     json.dumps(json.loads(shown["message"]["https"]), indent=2, ensure_ascii=False))
             section('Delivered: JSON alert (protocol "default": SQS, Lambda, email-json)',
                     json.dumps(message.alert, indent=2, ensure_ascii=False))
-            same = json.loads(shown["message"]["default"]) == message.alert and shown["subject"] == message.subject
+            same = harness.same_alert(json.loads(shown["message"]["default"]), message.alert) and shown["subject"] == message.subject
             print(f"\n(email and chat rendered by `bootstrap --preview --with-trail-state`; "
                   f"{'identical alert to the one delivered' if same else 'WARNING: differs from the delivered alert'})")
         return 0

@@ -155,7 +155,7 @@ def test_preview_renders_what_was_delivered_plus_the_email_and_chat_variants(fun
     shown = preview(moto, "update-trail-weakens")
     assert shown["subject"] == message.subject
     assert shown["attributes"] == message.attributes
-    assert json.loads(shown["message"]["default"]) == message.alert
+    assert harness.same_alert(json.loads(shown["message"]["default"]), message.alert)
     assert set(shown["message"]) == {"default", "email", "https", "sms"}
     assert shown["message"]["sms"] == message.subject
     assert "WHAT TO DO NEXT" in shown["message"]["email"]
