@@ -135,9 +135,8 @@ pub fn classify(call: &ApiCall, rule: &Rule, state: Option<&TrailState>) -> Asse
         severity = raised;
     }
 
-    let left_not_logging = call.succeeded()
-        && call.name == "UpdateTrail"
-        && state.and_then(TrailState::is_logging) == Some(false);
+    let left_not_logging =
+        trail_state_can_raise(call) && state.and_then(TrailState::is_logging) == Some(false);
     if left_not_logging && severity < High {
         reasons.push(format!(
             "the trail is not logging after this update: raised from {severity} to HIGH"
@@ -152,6 +151,13 @@ pub fn classify(call: &ApiCall, rule: &Rule, state: Option<&TrailState>) -> Asse
         severity,
         reasons,
     }
+}
+
+/// Whether the trail's live state can change this call's severity: a successful UpdateTrail
+/// that leaves the trail not logging is at least HIGH. (A new trail is not logging until
+/// StartLogging, so CreateTrail is not judged by its state.)
+pub fn trail_state_can_raise(call: &ApiCall) -> bool {
+    call.succeeded() && call.name == "UpdateTrail"
 }
 
 /// The ways an UpdateTrail request reduces what the trail records or how well it protects it.

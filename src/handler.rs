@@ -12,7 +12,7 @@ use tracing::{error, info, warn};
 
 use crate::alert::Alert;
 use crate::call::ApiCall;
-use crate::classify::{classify, rule_for};
+use crate::classify::{classify, rule_for, trail_state_can_raise};
 use crate::config::Config;
 use crate::enrich::{enrich, enrichment_budget, Enrichment, TrailInspector};
 use crate::parse::{parse_event, Inbound, InvalidEvent};
@@ -146,7 +146,7 @@ pub async fn handle_payload(
     };
 
     let before_enrichment = classify(&call, rule, None).severity;
-    if before_enrichment < deps.config.min_severity && !could_be_raised_by_enrichment(&call) {
+    if before_enrichment < deps.config.min_severity && !trail_state_can_raise(&call) {
         return below_threshold(before_enrichment);
     }
 
@@ -197,12 +197,6 @@ pub async fn handle_payload(
             Err(failure.into())
         }
     }
-}
-
-/// An UpdateTrail can become HIGH when the trail turns out not to be logging, so it is never
-/// filtered out before its trail has been looked at.
-fn could_be_raised_by_enrichment(call: &ApiCall) -> bool {
-    call.succeeded() && call.name == "UpdateTrail"
 }
 
 async fn enrich_within_deadline(

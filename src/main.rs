@@ -8,7 +8,7 @@ use trailwatch::aws::{self, cloudtrail::CloudTrailInspector, sns::SnsPublisher};
 use trailwatch::config::Config;
 use trailwatch::enrich::TrailInspector;
 use trailwatch::handler::{handle, Dependencies};
-use trailwatch::preview::{describe, preview, CapturingPublisher};
+use trailwatch::preview::{describe, preview};
 
 const USAGE: &str =
     "usage: bootstrap                                   run as an AWS Lambda function
@@ -107,13 +107,8 @@ async fn run_preview(args: &[String]) -> ExitCode {
     } else {
         None
     };
-    let unused = CapturingPublisher::default();
-    let deps = Dependencies {
-        config: &config,
-        inspector: inspector.as_ref().map(|i| i as &dyn TrailInspector),
-        publisher: &unused,
-    };
-    match preview(&payload, &deps).await {
+    let inspector = inspector.as_ref().map(|i| i as &dyn TrailInspector);
+    match preview(&payload, &config, inspector).await {
         Ok((summary, alert)) if as_json => {
             println!("{}", preview_json(&summary, alert.as_ref()));
             ExitCode::SUCCESS

@@ -6,6 +6,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde_json::Value;
 
+use crate::config::Config;
+use crate::enrich::TrailInspector;
 use crate::handler::{handle_payload, Dependencies, HandlerError, Invocation, Summary};
 use crate::publish::{AlertPublisher, PublishError};
 use crate::render::RenderedAlert;
@@ -41,12 +43,13 @@ impl AlertPublisher for CapturingPublisher {
 /// below the threshold, the alert that would have been published.
 pub async fn preview(
     payload: &Value,
-    deps_without_publisher: &Dependencies<'_>,
+    config: &Config,
+    inspector: Option<&dyn TrailInspector>,
 ) -> Result<(Summary, Option<RenderedAlert>), HandlerError> {
     let capture = CapturingPublisher::default();
     let deps = Dependencies {
-        config: deps_without_publisher.config,
-        inspector: deps_without_publisher.inspector,
+        config,
+        inspector,
         publisher: &capture,
     };
     let summary = handle_payload(payload, &Invocation::default(), &deps).await?;

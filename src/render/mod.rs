@@ -88,11 +88,6 @@ fn per_protocol_message(alert: &Alert) -> String {
     })
 }
 
-/// The JSON alert document alone, as the `default` message carries it.
-pub fn document(alert: &Alert) -> String {
-    to_json(alert)
-}
-
 fn to_json<T: Serialize>(value: &T) -> String {
     // Serializing these plain structs cannot fail; if it ever did, a valid JSON error beats a panic.
     serde_json::to_string(value).unwrap_or_else(|e| {

@@ -150,7 +150,25 @@ class _Process:
         self._reader.join(timeout=5)
 
 
-class MotoServer:
+class _Service:
+    """A server process the harness started: stopped by `stop()` or at the end of a `with`."""
+
+    _process: _Process
+
+    def output(self) -> str:
+        return self._process.output()
+
+    def stop(self) -> None:
+        self._process.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class MotoServer(_Service):
     """moto's server on a free loopback port, with MOTO_ACCOUNT_ID matching events/."""
 
     def __init__(self) -> None:
@@ -176,15 +194,6 @@ class MotoServer:
             config=BotoConfig(retries={"max_attempts": 1}),
         )
 
-    def stop(self) -> None:
-        self._process.stop()
-
-    def __enter__(self) -> "MotoServer":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
 
 @dataclass
 class Invocation:
@@ -196,7 +205,7 @@ class Invocation:
         return json.loads(self.body)
 
 
-class RuntimeEmulator:
+class RuntimeEmulator(_Service):
     """The function as Lambda runs it: `bootstrap` under the Runtime Interface Emulator."""
 
     def __init__(self, binary: Path, endpoint: str, extra_env: dict[str, str] | None = None) -> None:
@@ -264,18 +273,6 @@ class RuntimeEmulator:
     def init_count(self) -> int:
         """How many times the runtime was (re)started: a crash would start it again."""
         return self._process.count("INIT START")
-
-    def output(self) -> str:
-        return self._process.output()
-
-    def stop(self) -> None:
-        self._process.stop()
-
-    def __enter__(self) -> "RuntimeEmulator":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def seed(moto: MotoServer, *, logging: bool = True) -> str:
