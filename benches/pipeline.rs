@@ -4,9 +4,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::Value;
 use std::hint::black_box;
-use trailwatch::alert::Alert;
-use trailwatch::classify::{classify, rule_for};
-use trailwatch::enrich::Enrichment;
+use trailwatch::handler::alert_without_lookups;
 use trailwatch::parse::{parse_event, Inbound};
 use trailwatch::render::render;
 
@@ -20,17 +18,19 @@ fn pipeline(event: &Value) -> usize {
     let Ok(Inbound::ApiCall(call)) = parse_event(event) else {
         return 0;
     };
-    let Some(rule) = rule_for(&call) else {
-        return 0;
-    };
-    let assessment = classify(&call, rule, None);
-    render(Alert::new(&call, rule, assessment, Enrichment::default()))
-        .message
-        .len()
+    alert_without_lookups(&call).map_or(0, |alert| render(alert).message.len())
 }
 
 fn benches(c: &mut Criterion) {
-    for name in ["stop-logging", "update-trail-weakens", "not-monitored"] {
+    let mut names: Vec<String> = std::fs::read_dir(format!("{}/events", env!("CARGO_MANIFEST_DIR")))
+        .expect("events/ exists")
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            (path.extension()? == "json").then(|| path.file_stem()?.to_str().map(str::to_string))?
+        })
+        .collect();
+    names.sort();
+    for name in &names {
         let event = sample(name);
         c.bench_function(&format!("parse+classify+render/{name}"), |b| {
             b.iter(|| pipeline(black_box(&event)))

@@ -2,9 +2,6 @@
 
 use serde_json::Value;
 
-/// The only CloudTrail event source the CIS 4.5 calls come from.
-pub const CLOUDTRAIL_SOURCE: &str = "cloudtrail.amazonaws.com";
-
 /// Error codes meaning "you were not allowed to": a denied attempt at tampering is itself a finding.
 pub const ACCESS_DENIED_CODES: &[&str] = &[
     "AccessDenied",
@@ -31,10 +28,11 @@ pub struct ApiCall {
     pub request_id: Option<String>,
     pub error: Option<CallError>,
     pub actor: Actor,
-    /// The call's `requestParameters` as recorded, kept for the JSON alert.
+    /// The call's `requestParameters` as recorded, kept for the JSON alert. `None` also when
+    /// CloudTrail omitted them as too large.
     pub request_parameters: Option<Value>,
-    /// The trail the call was about, when it names one.
-    pub trail: Option<TrailRef>,
+    /// The call's `responseElements`, where some calls confirm what they changed.
+    pub response_elements: Option<Value>,
 }
 
 impl ApiCall {
@@ -60,12 +58,22 @@ impl ApiCall {
         self.request_parameters.as_ref()?.get(key)?.as_str()
     }
 
-    /// Where the trail lives: the region in its ARN, else the region the call was made in.
-    pub fn trail_home_region(&self) -> Option<&str> {
-        self.trail
-            .as_ref()
-            .and_then(|t| t.region.as_deref())
-            .or(self.region.as_deref())
+    /// A request parameter as a whole number, accepting numbers recorded as strings.
+    pub fn number_parameter(&self, key: &str) -> Option<i64> {
+        number(self.request_parameters.as_ref()?.get(key)?)
+    }
+
+    pub fn parameter(&self, key: &str) -> Option<&Value> {
+        self.request_parameters.as_ref()?.get(key)
+    }
+}
+
+/// A JSON number, or a string holding one, as a whole number.
+pub fn number(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
     }
 }
 
@@ -139,113 +147,9 @@ impl Actor {
     }
 }
 
-/// A trail as a call names it: a bare name, or a full ARN that may point to another region.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrailRef {
-    /// The name or ARN exactly as given; CloudTrail APIs accept either.
-    pub given: String,
-    /// The trail's short name.
-    pub name: String,
-    pub arn: Option<String>,
-    pub partition: Option<String>,
-    pub region: Option<String>,
-    pub account: Option<String>,
-}
-
-impl TrailRef {
-    /// Reads a trail name or ARN (`arn:PARTITION:cloudtrail:REGION:ACCOUNT:trail/NAME`).
-    pub fn parse(given: &str) -> Option<TrailRef> {
-        let given = given.trim();
-        if given.is_empty() {
-            return None;
-        }
-        if let Some(rest) = given.strip_prefix("arn:") {
-            let mut parts = rest.splitn(5, ':');
-            let partition = parts.next().filter(|p| !p.is_empty());
-            let service = parts.next();
-            let region = parts.next().filter(|r| !r.is_empty());
-            let account = parts.next().filter(|a| !a.is_empty());
-            let resource = parts.next();
-            if let (Some(partition), Some("cloudtrail"), Some(resource)) =
-                (partition, service, resource)
-            {
-                if let Some(name) = resource.strip_prefix("trail/").filter(|n| !n.is_empty()) {
-                    return Some(TrailRef {
-                        given: given.to_string(),
-                        name: name.to_string(),
-                        arn: Some(given.to_string()),
-                        partition: Some(partition.to_string()),
-                        region: region.map(str::to_string),
-                        account: account.map(str::to_string),
-                    });
-                }
-            }
-        }
-        Some(TrailRef {
-            given: given.to_string(),
-            name: given.to_string(),
-            arn: None,
-            partition: None,
-            region: None,
-            account: None,
-        })
-    }
-
-    /// Fills in what a bare name leaves open from the response's ARN, without overriding an ARN
-    /// the caller gave.
-    pub fn with_known_arn(mut self, arn: &str) -> TrailRef {
-        if self.arn.is_none() {
-            if let Some(parsed) = TrailRef::parse(arn).filter(|t| t.arn.is_some()) {
-                self.arn = parsed.arn;
-                self.partition = parsed.partition;
-                self.region = parsed.region;
-                self.account = parsed.account;
-            }
-        }
-        self
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn trail_ref_from_arn_keeps_region_and_account() {
-        let t =
-            TrailRef::parse("arn:aws:cloudtrail:eu-west-1:111122223333:trail/org-trail").unwrap();
-        assert_eq!(t.name, "org-trail");
-        assert_eq!(t.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(t.account.as_deref(), Some("111122223333"));
-        assert_eq!(t.partition.as_deref(), Some("aws"));
-    }
-
-    #[test]
-    fn trail_ref_from_name_has_no_region() {
-        let t = TrailRef::parse("management-events").unwrap();
-        assert_eq!(t.name, "management-events");
-        assert_eq!(t.arn, None);
-        assert_eq!(t.region, None);
-        assert!(TrailRef::parse("   ").is_none());
-    }
-
-    #[test]
-    fn malformed_arns_are_treated_as_names() {
-        let t = TrailRef::parse("arn:aws:s3:::bucket").unwrap();
-        assert_eq!(t.arn, None);
-        assert_eq!(t.name, "arn:aws:s3:::bucket");
-        let t = TrailRef::parse("arn:aws:cloudtrail:us-east-1:1:trail/").unwrap();
-        assert_eq!(t.arn, None);
-    }
-
-    #[test]
-    fn known_arn_fills_in_a_bare_name() {
-        let t = TrailRef::parse("x")
-            .unwrap()
-            .with_known_arn("arn:aws:cloudtrail:us-west-2:111122223333:trail/x");
-        assert_eq!(t.region.as_deref(), Some("us-west-2"));
-        assert_eq!(t.name, "x");
-    }
 
     #[test]
     fn access_denial_codes() {

@@ -1,85 +1,16 @@
-//! Classify: the severity policy.
+//! Classify: a call's row in its monitor's table, then the modifiers.
 //!
-//! [`POLICY`] is the whole policy for which calls are monitored and how urgent each outcome is;
-//! the README carries the same table. Modifiers (root user, a trail left not logging) are applied
-//! after the table, and every step that set the severity leaves a reason.
+//! The table ([`Rule`]) gives the severity of each outcome; the monitor's weakening check
+//! decides between "succeeded" and "weakened". Modifiers follow, each leaving a reason: the root
+//! user raises one level; a trail left not logging after an update is at least HIGH; no
+//! multi-region trail left recording the account is CRITICAL; a trusted principal's change that
+//! reduces nothing is INFORMATIONAL.
 
-use crate::call::{ApiCall, CLOUDTRAIL_SOURCE};
-use crate::enrich::TrailState;
+use crate::call::ApiCall;
+use crate::coverage::{CoverageScope, Verdict};
+use crate::enrich::Enrichment;
+use crate::monitors::{Monitor, Outcome, Rule, Weakening};
 use crate::severity::Severity::{self, *};
-
-/// One monitored call and the severity of each way it can turn out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rule {
-    pub source: &'static str,
-    pub event: &'static str,
-    /// The call succeeded (and, for calls with a weakening check, did not weaken anything).
-    pub succeeded: Severity,
-    /// The call succeeded and weakened the trail (see [`weakening_changes`]).
-    pub weakened: Option<Severity>,
-    /// The call failed with an access denial: someone tried.
-    pub denied: Severity,
-    /// The call failed for any other reason.
-    pub failed: Severity,
-    /// What a successful call did, in a few words, for titles.
-    pub summary: &'static str,
-    /// What a successful call means for coverage, for the reasons.
-    pub effect: &'static str,
-}
-
-#[rustfmt::skip]
-pub const POLICY: &[Rule] = &[
-    //               event           succeeded      weakened    denied  failed
-    Rule::cloudtrail("StopLogging",  Critical,      None,       High,   Low,
-        "CloudTrail logging stopped", "the trail no longer records API activity"),
-    Rule::cloudtrail("DeleteTrail",  Critical,      None,       High,   Low,
-        "CloudTrail trail deleted", "the trail and everything it recorded to are no longer logging"),
-    Rule::cloudtrail("UpdateTrail",  Medium,        Some(High), High,   Low,
-        "CloudTrail trail changed", "the trail's configuration changed without reducing coverage"),
-    Rule::cloudtrail("CreateTrail",  Low,           None,       Low,    Low,
-        "CloudTrail trail created", "a new trail exists; it records nothing until StartLogging"),
-    Rule::cloudtrail("StartLogging", Informational, None,       Low,    Low,
-        "CloudTrail logging started", "the trail records API activity again"),
-];
-
-impl Rule {
-    const fn cloudtrail(
-        event: &'static str,
-        succeeded: Severity,
-        weakened: Option<Severity>,
-        denied: Severity,
-        failed: Severity,
-        summary: &'static str,
-        effect: &'static str,
-    ) -> Rule {
-        Rule {
-            source: CLOUDTRAIL_SOURCE,
-            event,
-            succeeded,
-            weakened,
-            denied,
-            failed,
-            summary,
-            effect,
-        }
-    }
-}
-
-/// The rule for a call, or `None` when trailwatch does not monitor it.
-pub fn rule_for(call: &ApiCall) -> Option<&'static Rule> {
-    POLICY
-        .iter()
-        .find(|rule| rule.source == call.source && rule.event == call.name)
-}
-
-/// Which column of the table applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Succeeded,
-    Weakened,
-    Denied,
-    Failed,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assessment {
@@ -87,39 +18,98 @@ pub struct Assessment {
     pub severity: Severity,
     /// Why, in the order the policy was applied.
     pub reasons: Vec<String>,
+    /// The pattern in TRUSTED_PRINCIPALS the caller matched.
+    pub trusted_by: Option<String>,
 }
 
-/// Applies the table, then the modifiers. `state` is the trail as enrichment found it, if it did.
-pub fn classify(call: &ApiCall, rule: &Rule, state: Option<&TrailState>) -> Assessment {
+/// Which column applies, and the weakening findings behind "weakened".
+pub fn outcome(call: &ApiCall, monitor: &dyn Monitor, rule: &Rule) -> (Outcome, Vec<Weakening>) {
+    if call.was_denied() {
+        return (Outcome::Denied, Vec::new());
+    }
+    if call.error.is_some() {
+        return (Outcome::Failed, Vec::new());
+    }
+    if rule.weakened.is_none() {
+        return (Outcome::Succeeded, Vec::new());
+    }
+    let weakenings = if call.request_parameters.is_none() {
+        // CloudTrail omits requestParameters that are too large: decide from what is there,
+        // which is nothing, and assume the worst.
+        vec![Weakening::new(
+            "requestParameters were not recorded (CloudTrail omits them when too large), so the change could not be checked and is treated as weakening",
+        )]
+    } else {
+        monitor.weakenings(call)
+    };
+    if weakenings.is_empty() {
+        (Outcome::Succeeded, weakenings)
+    } else {
+        (Outcome::Weakened, weakenings)
+    }
+}
+
+/// Whether the verdict on coverage is wanted: the call reduced what a trail records.
+pub fn coverage_scope(rule: &Rule, outcome: Outcome) -> Option<CoverageScope> {
+    match outcome {
+        _ if !rule.checks_coverage => None,
+        Outcome::Weakened => Some(CoverageScope {
+            exclude_affected: false,
+        }),
+        Outcome::Succeeded if rule.reduces => Some(CoverageScope {
+            exclude_affected: true,
+        }),
+        _ => None,
+    }
+}
+
+/// Whether the resource's live state can raise this outcome's severity: an update that leaves
+/// the trail stopped, or a reduction that leaves nothing recording the account.
+pub fn state_can_raise(call: &ApiCall, rule: &Rule, outcome: Outcome) -> bool {
+    coverage_scope(rule, outcome).is_some() || leaves_state_to_judge(call, outcome)
+}
+
+/// A successful UpdateTrail is judged by whether the trail still logs afterwards. (A new trail
+/// is not logging until StartLogging, so CreateTrail is not judged by its state.)
+fn leaves_state_to_judge(call: &ApiCall, outcome: Outcome) -> bool {
+    matches!(outcome, Outcome::Succeeded | Outcome::Weakened) && call.name == "UpdateTrail"
+}
+
+/// Applies the table, then the modifiers. `enrichment` is what the lookups found, if they ran.
+pub fn classify(
+    call: &ApiCall,
+    monitor: &dyn Monitor,
+    rule: &Rule,
+    enrichment: Option<&Enrichment>,
+    trusted_by: Option<&str>,
+) -> Assessment {
+    let (outcome, weakenings) = outcome(call, monitor, rule);
     let mut reasons = Vec::new();
-    let (outcome, mut severity) = match &call.error {
-        Some(error) if call.was_denied() => {
+    let mut severity = match (&call.error, outcome) {
+        (Some(error), Outcome::Denied) => {
             reasons.push(format!(
                 "{} was denied ({}): an attempt, which did not take effect",
                 rule.event, error.code
             ));
-            (Outcome::Denied, rule.denied)
+            rule.denied
         }
-        Some(error) => {
+        (Some(error), _) => {
             reasons.push(format!(
                 "{} failed ({}) and did not take effect",
                 rule.event, error.code
             ));
-            (Outcome::Failed, rule.failed)
+            rule.failed
         }
-        None => {
-            let weakening = rule.weakened.map(|s| (s, weakening_changes(call)));
-            match weakening {
-                Some((weakened, changes)) if !changes.is_empty() => {
-                    reasons.push(format!("{} weakened the trail", rule.event));
-                    reasons.extend(changes);
-                    (Outcome::Weakened, weakened)
-                }
-                _ => {
-                    reasons.push(format!("{} succeeded: {}", rule.event, rule.effect));
-                    (Outcome::Succeeded, rule.succeeded)
-                }
-            }
+        (None, Outcome::Weakened) => {
+            reasons.push(format!("{}: {}", rule.event, rule.weakened_summary));
+            let base = rule.weakened.unwrap_or(rule.succeeded);
+            let worst = weakenings.iter().filter_map(|w| w.severity).max();
+            reasons.extend(weakenings.into_iter().map(|w| w.reason));
+            worst.map_or(base, |worst| worst.max(base))
+        }
+        (None, _) => {
+            reasons.push(format!("{} succeeded: {}", rule.event, rule.effect));
+            rule.succeeded
         }
     };
 
@@ -135,70 +125,59 @@ pub fn classify(call: &ApiCall, rule: &Rule, state: Option<&TrailState>) -> Asse
         severity = raised;
     }
 
-    let left_not_logging =
-        trail_state_can_raise(call) && state.and_then(TrailState::is_logging) == Some(false);
-    if left_not_logging && severity < High {
-        reasons.push(format!(
-            "the trail is not logging after this update: raised from {severity} to HIGH"
-        ));
-        severity = High;
-    } else if left_not_logging {
-        reasons.push("the trail is not logging after this update".to_string());
+    let mut reduced =
+        outcome == Outcome::Weakened || (outcome == Outcome::Succeeded && rule.reduces);
+
+    let left_not_logging = leaves_state_to_judge(call, outcome)
+        && enrichment.and_then(|e| e.state.trail_is_logging()) == Some(false);
+    if left_not_logging {
+        reduced = true;
+        if severity < High {
+            reasons.push(format!(
+                "the trail is not logging after this update: raised from {severity} to HIGH"
+            ));
+            severity = High;
+        } else {
+            reasons.push("the trail is not logging after this update".to_string());
+        }
+    }
+
+    if let Some(coverage) = enrichment.and_then(|e| e.coverage.as_ref()) {
+        match coverage.verdict {
+            Verdict::Uncovered if severity < Critical => {
+                reasons.push(format!(
+                    "{}: raised from {severity} to CRITICAL",
+                    coverage.detail
+                ));
+                severity = Critical;
+            }
+            _ => reasons.push(coverage.detail.clone()),
+        }
+    }
+
+    if let Some(pattern) = trusted_by {
+        if outcome == Outcome::Succeeded && !reduced {
+            if severity > Informational {
+                reasons.push(format!(
+                    "made by a trusted principal ({pattern}) and reduces nothing: lowered from {severity} to INFORMATIONAL"
+                ));
+            }
+            severity = Informational;
+        } else {
+            reasons.push(format!(
+                "made by a trusted principal ({pattern}); kept at {severity} because {}",
+                match outcome {
+                    Outcome::Denied | Outcome::Failed => "the call did not succeed as intended",
+                    _ => "it reduces what is recorded or kept",
+                }
+            ));
+        }
     }
 
     Assessment {
         outcome,
         severity,
         reasons,
+        trusted_by: trusted_by.map(str::to_string),
     }
-}
-
-/// Whether the trail's live state can change this call's severity: a successful UpdateTrail
-/// that leaves the trail not logging is at least HIGH. (A new trail is not logging until
-/// StartLogging, so CreateTrail is not judged by its state.)
-pub fn trail_state_can_raise(call: &ApiCall) -> bool {
-    call.succeeded() && call.name == "UpdateTrail"
-}
-
-/// The ways an UpdateTrail request reduces what the trail records or how well it protects it.
-pub fn weakening_changes(call: &ApiCall) -> Vec<String> {
-    let mut changes = Vec::new();
-    let flags = [
-        (
-            "isMultiRegionTrail",
-            "calls in other regions are no longer recorded",
-        ),
-        (
-            "includeGlobalServiceEvents",
-            "IAM, STS and other global-service calls are no longer recorded",
-        ),
-        (
-            "enableLogFileValidation",
-            "log files can now be altered or deleted without detection",
-        ),
-        (
-            "isOrganizationTrail",
-            "the organization's member accounts are no longer covered",
-        ),
-    ];
-    for (flag, effect) in flags {
-        if call.bool_parameter(flag) == Some(false) {
-            changes.push(format!("{flag}=false: {effect}"));
-        }
-    }
-    if let Some(bucket) = call.string_parameter("s3BucketName") {
-        changes.push(format!(
-            "s3BucketName set to {bucket}: log files now go to a different bucket"
-        ));
-    }
-    if call.string_parameter("cloudWatchLogsLogGroupArn") == Some("") {
-        changes.push("cloudWatchLogsLogGroupArn cleared: delivery to CloudWatch Logs (and its metric filters) stopped".to_string());
-    }
-    if call.string_parameter("kmsKeyId") == Some("") {
-        changes.push(
-            "kmsKeyId cleared: log files are no longer encrypted with a customer-managed KMS key"
-                .to_string(),
-        );
-    }
-    changes
 }

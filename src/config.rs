@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
+use crate::arn::Arn;
 use crate::severity::Severity;
+use crate::trust::TrustedPrincipals;
 
 pub const DEFAULT_ENRICH_TIMEOUT: Duration = Duration::from_millis(2000);
 /// Enrichment is a nicety; anything slower than this is better reported as a timeout.
@@ -13,10 +15,15 @@ pub const MAX_ENRICH_TIMEOUT_MS: u64 = 30_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    /// Empty only in preview, which publishes nothing.
     pub topic_arn: String,
     pub min_severity: Severity,
     /// Zero turns enrichment off.
     pub enrich_timeout: Duration,
+    /// TRUSTED_PRINCIPALS: whose changes that reduce nothing are INFORMATIONAL.
+    pub trusted: TrustedPrincipals,
+    /// The account trailwatch runs in, whose trails its role can see: the topic's account.
+    pub home_account: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,17 +39,42 @@ impl Config {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        Config::read(lookup, true)
+    }
+
+    /// The same settings for `--preview`, which publishes nothing: ALERT_TOPIC_ARN may be
+    /// absent (but, when given, must be valid).
+    pub fn for_preview(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        Config::read(lookup, false)
+    }
+
+    fn read(
+        lookup: impl Fn(&str) -> Option<String>,
+        topic_required: bool,
+    ) -> Result<Config, ConfigError> {
         let non_empty = |name: &str| {
             lookup(name)
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
 
-        let topic_arn = non_empty("ALERT_TOPIC_ARN").ok_or_else(|| ConfigError {
-            variable: "ALERT_TOPIC_ARN",
-            problem: "is required: the ARN of the SNS topic alerts are published to".into(),
-        })?;
-        if !is_sns_topic_arn(&topic_arn) {
+        let topic_arn = match non_empty("ALERT_TOPIC_ARN") {
+            Some(arn) => arn,
+            None if !topic_required => String::new(),
+            None => {
+                return Err(ConfigError {
+                    variable: "ALERT_TOPIC_ARN",
+                    problem: "is required: the ARN of the SNS topic alerts are published to".into(),
+                })
+            }
+        };
+        let topic = Arn::parse(&topic_arn).filter(|arn| {
+            arn.service == "sns"
+                && arn.region.is_some()
+                && arn.account.is_some()
+                && !arn.resource.contains(':')
+        });
+        if topic.is_none() && !topic_arn.is_empty() {
             return Err(ConfigError {
                 variable: "ALERT_TOPIC_ARN",
                 problem: format!(
@@ -76,23 +108,21 @@ impl Config {
             },
         };
 
+        let trusted =
+            TrustedPrincipals::parse(&non_empty("TRUSTED_PRINCIPALS").unwrap_or_default())
+                .map_err(|problem| ConfigError {
+                    variable: "TRUSTED_PRINCIPALS",
+                    problem,
+                })?;
+
         Ok(Config {
+            home_account: topic.and_then(|arn| arn.account),
             topic_arn,
             min_severity,
             enrich_timeout,
+            trusted,
         })
     }
-}
-
-fn is_sns_topic_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.split(':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && !parts[1].is_empty()
-        && parts[2] == "sns"
-        && !parts[3].is_empty()
-        && !parts[4].is_empty()
-        && !parts[5].is_empty()
 }
 
 #[cfg(test)]
@@ -151,5 +181,31 @@ mod tests {
         .unwrap();
         assert_eq!(c.min_severity, Severity::High);
         assert_eq!(c.enrich_timeout, Duration::ZERO);
+        assert_eq!(c.home_account.as_deref(), Some("111122223333"));
+    }
+
+    #[test]
+    fn trusted_principals_are_checked_at_start() {
+        let c = config(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            (
+                "TRUSTED_PRINCIPALS",
+                "arn:aws:iam::111122223333:role/deploy-*",
+            ),
+        ])
+        .unwrap();
+        assert!(!c.trusted.is_empty());
+        let bad = config(&[("ALERT_TOPIC_ARN", TOPIC), ("TRUSTED_PRINCIPALS", "*")]).unwrap_err();
+        assert_eq!(bad.variable, "TRUSTED_PRINCIPALS");
+    }
+
+    #[test]
+    fn preview_needs_no_topic_but_reads_everything_else() {
+        let vars: HashMap<&str, &str> = [("MIN_SEVERITY", "bogus")].into();
+        let err = Config::for_preview(|name| vars.get(name).map(|v| v.to_string())).unwrap_err();
+        assert_eq!(err.variable, "MIN_SEVERITY");
+        let ok = Config::for_preview(|_| None).unwrap();
+        assert_eq!(ok.topic_arn, "");
+        assert_eq!(ok.home_account, None);
     }
 }

@@ -1,108 +1,29 @@
-//! Enrich: what the trail looks like right now, learned within a deadline.
+//! Enrich: deadlines and concurrency for the monitors' lookups.
 //!
-//! The lookups are behind [`TrailInspector`] so the pipeline can be exercised without AWS; the
-//! AWS implementation lives in `aws::cloudtrail`. Enrichment never fails the alert: whatever could
-//! not be learned is reported as a problem next to whatever could.
+//! What to look up is each monitor's business (`monitors::*::look_up`); this module makes sure
+//! it happens within one deadline, concurrently but bounded, and that enrichment never fails the
+//! alert: whatever could not be learned is reported as a problem next to whatever could.
 
 use std::future::Future;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use serde::Serialize;
+use futures_util::stream::{self, StreamExt};
 use tokio::time::Instant;
 
 use crate::call::ApiCall;
+use crate::coverage::{Coverage, CoverageScope};
+use crate::inspector::{LookupError, TrailInspector};
+use crate::monitors::Monitor;
+use crate::resource::{Resource, ResourceState};
 
-/// The trail's live status (`GetTrailStatus`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TrailStatus {
-    pub is_logging: Option<bool>,
-    pub latest_delivery_error: Option<String>,
-    pub latest_delivery_time: Option<String>,
-    pub start_logging_time: Option<String>,
-    pub stop_logging_time: Option<String>,
-    pub latest_cloud_watch_logs_delivery_error: Option<String>,
-    pub latest_digest_delivery_error: Option<String>,
-}
-
-/// The trail's configuration (`DescribeTrails`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TrailConfig {
-    pub name: Option<String>,
-    pub arn: Option<String>,
-    pub home_region: Option<String>,
-    pub s3_bucket_name: Option<String>,
-    pub is_multi_region_trail: Option<bool>,
-    pub include_global_service_events: Option<bool>,
-    pub log_file_validation_enabled: Option<bool>,
-    pub is_organization_trail: Option<bool>,
-    pub kms_key_id: Option<String>,
-    pub cloud_watch_logs_log_group_arn: Option<String>,
-}
-
-/// What the trail records (`GetEventSelectors`), summarised for a reader.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SelectorSummary {
-    /// "basic", "advanced", or "none".
-    pub style: String,
-    /// Management events recorded: "All", "WriteOnly", "ReadOnly", "None", or null when the
-    /// advanced selectors make it hard to say.
-    pub management_events: Option<String>,
-    pub selector_count: usize,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrailState {
-    pub status: Option<TrailStatus>,
-    pub config: Option<TrailConfig>,
-    pub selectors: Option<SelectorSummary>,
-}
-
-impl TrailState {
-    pub fn is_logging(&self) -> Option<bool> {
-        self.status.as_ref().and_then(|s| s.is_logging)
-    }
-}
-
-/// A lookup that failed: the service's error code when there was one, and a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LookupError {
-    pub code: Option<String>,
-    pub message: String,
-}
-
-impl std::fmt::Display for LookupError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.code {
-            Some(code) => write!(f, "{code}: {}", self.message),
-            None => f.write_str(&self.message),
-        }
-    }
-}
-
-/// The three read-only CloudTrail lookups, each in the trail's home region.
-#[async_trait]
-pub trait TrailInspector: Send + Sync {
-    async fn trail_status(&self, trail: &str, region: &str) -> Result<TrailStatus, LookupError>;
-    /// `Ok(None)` when the trail is not found.
-    async fn trail_config(
-        &self,
-        trail: &str,
-        region: &str,
-    ) -> Result<Option<TrailConfig>, LookupError>;
-    async fn event_selectors(
-        &self,
-        trail: &str,
-        region: &str,
-    ) -> Result<SelectorSummary, LookupError>;
-}
+/// Lookups in flight at once: enough for an account's trails, few enough not to be throttled.
+pub const MAX_CONCURRENT_LOOKUPS: usize = 8;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Enrichment {
-    pub state: TrailState,
+    pub state: ResourceState,
+    /// Whether the account is still recorded, when the outcome asked for the verdict.
+    pub coverage: Option<Coverage>,
     /// What could not be learned and why; empty when everything was.
     pub problems: Vec<String>,
 }
@@ -110,14 +31,20 @@ pub struct Enrichment {
 impl Enrichment {
     pub fn skipped(why: impl Into<String>) -> Enrichment {
         Enrichment {
-            state: TrailState::default(),
             problems: vec![why.into()],
+            ..Enrichment::default()
         }
     }
 
     /// One sentence for the alert's `enrichmentError`, or `None` when nothing went wrong.
     pub fn error_summary(&self) -> Option<String> {
         (!self.problems.is_empty()).then(|| self.problems.join("; "))
+    }
+
+    /// The lookup succeeded and found no trail using the bucket, key or log group.
+    pub fn found_no_trail_using_it(&self) -> bool {
+        matches!(&self.state, ResourceState::DeliveryChain { trails } if trails.is_empty())
+            && self.problems.is_empty()
     }
 }
 
@@ -134,74 +61,103 @@ pub fn enrichment_budget(
     }
 }
 
-/// Looks the call's trail up, all three lookups at once, each cut off at the same deadline so
-/// one slow answer does not discard the others.
+/// One deadline shared by every lookup of an event, so one slow answer does not discard the
+/// others.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: Instant,
+    budget: Duration,
+}
+
+impl Deadline {
+    pub fn after(budget: Duration) -> Deadline {
+        Deadline {
+            at: Instant::now() + budget,
+            budget,
+        }
+    }
+
+    /// The lookup's result, or `None` when the deadline passed first.
+    pub async fn within<T>(&self, lookup: impl Future<Output = T>) -> Option<T> {
+        tokio::time::timeout_at(self.at, lookup).await.ok()
+    }
+
+    /// A lookup's answer, with a failure or time-out written down as a problem.
+    pub fn note<T>(
+        &self,
+        problems: &mut Vec<String>,
+        what: &str,
+        answer: Option<Result<T, LookupError>>,
+    ) -> Option<T> {
+        match answer {
+            Some(Ok(value)) => Some(value),
+            Some(Err(error)) => {
+                problems.push(format!("{what} failed: {error}"));
+                None
+            }
+            None => {
+                problems.push(format!(
+                    "{what} timed out after {} ms",
+                    self.budget.as_millis()
+                ));
+                None
+            }
+        }
+    }
+}
+
+/// Runs the lookups at most [`MAX_CONCURRENT_LOOKUPS`] at a time, each cut off at the deadline,
+/// and returns the answers in the order given. A slow lookup holds only its own slot: the next
+/// one starts as soon as any finishes.
+pub async fn all_within<F: Future>(deadline: Deadline, lookups: Vec<F>) -> Vec<Option<F::Output>> {
+    let mut answers: Vec<(usize, Option<F::Output>)> =
+        stream::iter(lookups.into_iter().enumerate())
+            .map(|(index, lookup)| async move { (index, deadline.within(lookup).await) })
+            .buffer_unordered(MAX_CONCURRENT_LOOKUPS)
+            .collect()
+            .await;
+    answers.sort_by_key(|(index, _)| *index);
+    answers.into_iter().map(|(_, answer)| answer).collect()
+}
+
+/// What a monitor's lookup may use.
+pub struct Lookups<'a> {
+    pub inspector: &'a dyn TrailInspector,
+    pub deadline: Deadline,
+    /// Set when the outcome reduces coverage: the verdict is wanted.
+    pub coverage: Option<CoverageScope>,
+    /// The account whose trails the function's role sees (from ALERT_TOPIC_ARN); `None` when
+    /// unknown, and then taken to be the event's.
+    pub home_account: Option<&'a str>,
+}
+
+/// Looks the call's resource up through its monitor, within `budget`.
 pub async fn enrich(
+    monitor: &dyn Monitor,
     call: &ApiCall,
+    resource: Option<&Resource>,
     inspector: &dyn TrailInspector,
     budget: Duration,
+    coverage: Option<CoverageScope>,
+    home_account: Option<&str>,
 ) -> Enrichment {
-    let Some(trail) = &call.trail else {
-        return Enrichment::skipped("the event names no trail, so its state was not looked up");
-    };
-    let Some(region) = call.trail_home_region() else {
-        return Enrichment::skipped("neither the trail ARN nor the event gives a region");
+    let Some(resource) = resource else {
+        return Enrichment::skipped(
+            "the request names no resource (requestParameters missing or unreadable), so nothing was looked up",
+        );
     };
     if budget.is_zero() {
-        return Enrichment::skipped("no time left before the Lambda deadline to look the trail up");
+        return Enrichment::skipped(
+            "no time left before the Lambda deadline to look the resource up",
+        );
     }
-    let deadline = Instant::now() + budget;
-    let name = trail.arn.as_deref().unwrap_or(&trail.given);
-    let (status, config, selectors) = tokio::join!(
-        within(deadline, inspector.trail_status(name, region)),
-        within(deadline, inspector.trail_config(name, region)),
-        within(deadline, inspector.event_selectors(name, region)),
-    );
-
-    let mut problems = Vec::new();
-    let mut state = TrailState::default();
-    let budget_ms = budget.as_millis();
-    match status {
-        Some(Ok(status)) => state.status = Some(status),
-        Some(Err(e)) => problems.push(format!("GetTrailStatus failed: {e}")),
-        None => problems.push(format!("GetTrailStatus timed out after {budget_ms} ms")),
-    }
-    match config {
-        Some(Ok(Some(config))) => state.config = Some(config),
-        Some(Ok(None)) => problems.push(format!(
-            "DescribeTrails found no trail named {name} in {region}"
-        )),
-        Some(Err(e)) => problems.push(format!("DescribeTrails failed: {e}")),
-        None => problems.push(format!("DescribeTrails timed out after {budget_ms} ms")),
-    }
-    match selectors {
-        Some(Ok(selectors)) => state.selectors = Some(selectors),
-        Some(Err(e)) => problems.push(format!("GetEventSelectors failed: {e}")),
-        None => problems.push(format!("GetEventSelectors timed out after {budget_ms} ms")),
-    }
-    if let Some(mismatch) = someone_elses_trail(call, &state) {
-        return Enrichment::skipped(mismatch);
-    }
-    Enrichment { state, problems }
-}
-
-/// A bare trail name is looked up in the function's own account. When the event came from
-/// another account (forwarded to a central bus), a trail of the same name here is a different
-/// trail: showing its state would mislead, so none is shown.
-fn someone_elses_trail(call: &ApiCall, state: &TrailState) -> Option<String> {
-    let named_by_arn = call.trail.as_ref().is_some_and(|t| t.arn.is_some());
-    let event_account = call.account.as_deref()?;
-    let found_arn = state.config.as_ref()?.arn.as_deref()?;
-    let found_account = found_arn.split(':').nth(4)?;
-    (!named_by_arn && found_account != event_account).then(|| {
-        format!(
-            "the trail found under that name belongs to account {found_account}, but the event is from account {event_account}; its state is not shown"
-        )
-    })
-}
-
-async fn within<T>(deadline: Instant, lookup: impl Future<Output = T>) -> Option<T> {
-    tokio::time::timeout_at(deadline, lookup).await.ok()
+    let lookups = Lookups {
+        inspector,
+        deadline: Deadline::after(budget),
+        coverage,
+        home_account,
+    };
+    monitor.look_up(call, resource, &lookups).await
 }
 
 #[cfg(test)]
@@ -221,5 +177,20 @@ mod tests {
             ms(1000)
         );
         assert_eq!(enrichment_budget(ms(2000), Some(ms(1000)), ms(3000)), ms(0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bounded_lookups_keep_their_order_and_stop_at_the_deadline() {
+        let deadline = Deadline::after(Duration::from_millis(100));
+        let lookups: Vec<_> = (0..20u64)
+            .map(|i| async move {
+                tokio::time::sleep(Duration::from_millis(if i == 3 { 500 } else { 10 })).await;
+                i
+            })
+            .collect();
+        let answers = all_within(deadline, lookups).await;
+        assert_eq!(answers.len(), 20);
+        assert_eq!(answers[3], None, "the slow one is cut off");
+        assert_eq!(answers[19], Some(19));
     }
 }

@@ -8,17 +8,21 @@ use std::time::{Duration, SystemTime};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::alert::Alert;
 use crate::call::ApiCall;
-use crate::classify::{classify, rule_for, trail_state_can_raise};
+use crate::classify::{classify, coverage_scope, outcome, state_can_raise};
 use crate::config::Config;
-use crate::enrich::{enrich, enrichment_budget, Enrichment, TrailInspector};
+use crate::coverage::CoverageScope;
+use crate::enrich::{enrich, enrichment_budget, Enrichment};
+use crate::inspector::TrailInspector;
+use crate::monitors::{self, Monitor};
 use crate::parse::{parse_event, Inbound, InvalidEvent};
 use crate::publish::{AlertPublisher, PublishError};
 use crate::render::escape::LogText;
 use crate::render::render;
+use crate::resource::Resource;
 use crate::severity::Severity;
 
 /// Kept free for publishing when enrichment is bounded by the Lambda deadline: enough for the
@@ -48,6 +52,8 @@ pub struct Summary {
     pub severity: Option<Severity>,
     pub message_id: Option<String>,
     pub event_id: Option<String>,
+    /// Why nothing was published, when nothing was.
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +112,7 @@ pub async fn handle_payload(
                 source = %LogText(Some(&source)),
                 "not a CloudTrail API call event; nothing to do"
             );
-            return Ok(ignored(None));
+            return Ok(ignored(None, "not a CloudTrail API call event"));
         }
         Err(invalid) => {
             error!(
@@ -118,7 +124,7 @@ pub async fn handle_payload(
         }
     };
     let event_id = LogText(call.id.as_deref());
-    let Some(rule) = rule_for(&call) else {
+    let Some((monitor, rule)) = monitors::find(&call) else {
         warn!(
             outcome = "ignored",
             event_id = %event_id,
@@ -126,7 +132,7 @@ pub async fn handle_payload(
             event_source = %LogText(Some(&call.source)),
             "event is not a monitored call; check the EventBridge rule's pattern"
         );
-        return Ok(ignored(call.id.clone()));
+        return Ok(ignored(call.id.clone(), "not a monitored call"));
     };
     let below_threshold = |severity: Severity| {
         info!(
@@ -142,30 +148,63 @@ pub async fn handle_payload(
             severity: Some(severity),
             message_id: None,
             event_id: call.id.clone(),
+            reason: Some(format!("below MIN_SEVERITY {}", deps.config.min_severity)),
         })
     };
 
-    let before_enrichment = classify(&call, rule, None).severity;
-    if before_enrichment < deps.config.min_severity && !trail_state_can_raise(&call) {
-        return below_threshold(before_enrichment);
+    let resource = monitor.resource(&call);
+    let trusted_by = deps.config.trusted.matching(&call.actor);
+    let (first_outcome, _) = outcome(&call, monitor, rule);
+    let before_lookup = classify(&call, monitor, rule, None, trusted_by).severity;
+    if before_lookup < deps.config.min_severity && !state_can_raise(&call, rule, first_outcome) {
+        return below_threshold(before_lookup);
     }
 
-    let enrichment = enrich_within_deadline(&call, invocation, deps).await;
+    let enrichment = enrich_within_deadline(
+        monitor,
+        &call,
+        resource.as_ref(),
+        coverage_scope(rule, first_outcome),
+        invocation,
+        deps,
+    )
+    .await;
+    if monitor.only_when_a_trail_uses_it() && enrichment.found_no_trail_using_it() {
+        let kind = resource.as_ref().map_or("resource", |r| r.kind.noun());
+        debug!(
+            outcome = "ignored",
+            event_id = %event_id,
+            event_name = rule.event,
+            resource = %LogText(resource.as_ref().map(Resource::label)),
+            "no trail uses this {kind}; not a trail's delivery chain"
+        );
+        return Ok(ignored(
+            call.id.clone(),
+            &format!("no trail uses this {kind}"),
+        ));
+    }
     if let Some(problem) = enrichment.error_summary() {
         warn!(
             event_id = %event_id,
             problem = %LogText(Some(&problem)),
-            "trail state only partly known; alerting anyway"
+            "resource state only partly known; alerting anyway"
         );
     }
-    let assessment = classify(&call, rule, Some(&enrichment.state));
+    let assessment = classify(&call, monitor, rule, Some(&enrichment), trusted_by);
     let severity = assessment.severity;
     if severity < deps.config.min_severity {
         return below_threshold(severity);
     }
 
-    let rendered = render(Alert::new(&call, rule, assessment, enrichment));
-    let trail = LogText(call.trail.as_ref().map(|t| t.name.as_str()));
+    let rendered = render(Alert::for_call(
+        &call,
+        monitor,
+        rule,
+        resource.clone(),
+        assessment,
+        enrichment,
+    ));
+    let resource_label = LogText(resource.as_ref().map(Resource::label));
     match deps.publisher.publish(&rendered).await {
         Ok(message_id) => {
             info!(
@@ -173,7 +212,7 @@ pub async fn handle_payload(
                 event_id = %event_id,
                 event_name = rule.event,
                 severity = %severity,
-                trail = %trail,
+                resource = %resource_label,
                 message_id = %LogText(Some(&message_id)),
                 "alert published"
             );
@@ -182,6 +221,7 @@ pub async fn handle_payload(
                 severity: Some(severity),
                 message_id: Some(message_id),
                 event_id: call.id.clone(),
+                reason: None,
             })
         }
         Err(failure) => {
@@ -190,7 +230,7 @@ pub async fn handle_payload(
                 event_id = %event_id,
                 event_name = rule.event,
                 severity = %severity,
-                trail = %trail,
+                resource = %resource_label,
                 error = %LogText(Some(&failure.0)),
                 "alert NOT published; returning an error so Lambda retries"
             );
@@ -199,8 +239,27 @@ pub async fn handle_payload(
     }
 }
 
+/// The alert for a call with nothing looked up: the pure part of the pipeline (classify and
+/// build the document), for benchmarks and tests. `None` for a call no monitor watches.
+pub fn alert_without_lookups(call: &ApiCall) -> Option<Alert> {
+    let (monitor, rule) = monitors::find(call)?;
+    let resource = monitor.resource(call);
+    let assessment = classify(call, monitor, rule, None, None);
+    Some(Alert::for_call(
+        call,
+        monitor,
+        rule,
+        resource,
+        assessment,
+        Enrichment::default(),
+    ))
+}
+
 async fn enrich_within_deadline(
+    monitor: &dyn Monitor,
     call: &ApiCall,
+    resource: Option<&Resource>,
+    coverage: Option<CoverageScope>,
     invocation: &Invocation,
     deps: &Dependencies<'_>,
 ) -> Enrichment {
@@ -209,7 +268,7 @@ async fn enrich_within_deadline(
     }
     let Some(inspector) = deps.inspector else {
         return Enrichment::skipped(
-            "the trail's state was not looked up (no CloudTrail access in this mode)",
+            "the resource's state was not looked up (no AWS access in this mode)",
         );
     };
     let budget = enrichment_budget(
@@ -217,15 +276,25 @@ async fn enrich_within_deadline(
         invocation.time_left,
         PUBLISH_RESERVE,
     );
-    enrich(call, inspector, budget).await
+    enrich(
+        monitor,
+        call,
+        resource,
+        inspector,
+        budget,
+        coverage,
+        deps.config.home_account.as_deref(),
+    )
+    .await
 }
 
-fn ignored(event_id: Option<String>) -> Summary {
+fn ignored(event_id: Option<String>, why: &str) -> Summary {
     Summary {
         status: Status::Ignored,
         severity: None,
         message_id: None,
         event_id,
+        reason: Some(why.to_string()),
     }
 }
 

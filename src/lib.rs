@@ -1,19 +1,43 @@
 //! trailwatch: real-time alerts when someone stops, deletes or weakens CloudTrail logging.
 //!
+//! # Layout
+//!
 //! The pipeline, one module a step: [`parse`] → [`classify`] → [`enrich`] → [`render`] →
-//! [`publish`], joined by [`handler`]. [`call`], [`alert`], [`severity`] and [`links`] are the
-//! domain types; [`aws`] holds the only code that talks to AWS.
+//! [`publish`], joined by [`handler`]. What a monitored call *means* lives in [`monitors`]: one
+//! module per watched service (trails, CloudTrail Lake, and a trail's bucket, key and log
+//! group), each with its policy rows, resource lookup, weakening checks and next steps, behind
+//! one registry that the pipeline, the EventBridge pattern and the README table all iterate.
+//!
+//! Domain types: [`call`] (what happened), [`resource`] (what it was about, and its state now),
+//! [`arn`], [`alert`] (the versioned document subscribers get), [`severity`], [`coverage`] (is
+//! the account still recorded?), [`trust`] (trusted principals) and [`links`]. [`inspector`] is
+//! the narrow trait the lookups go through; [`aws`] holds the only code that talks to AWS.
+//!
+//! # Errors
+//!
+//! Only two things end an invocation with an error: input that is not an EventBridge event
+//! ([`parse::InvalidEvent`]) and a publish that failed ([`publish::PublishError`]); both map to
+//! Lambda error types in [`handler::HandlerError`] so Lambda's retries and on-failure
+//! destination keep the event. Everything else (a lookup that failed, a field that could not be
+//! read) is written into the alert, because an alert that says what it could not learn beats
+//! no alert.
 
 pub mod alert;
+pub mod arn;
 pub mod aws;
 pub mod call;
 pub mod classify;
 pub mod config;
+pub mod coverage;
 pub mod enrich;
 pub mod handler;
+pub mod inspector;
 pub mod links;
+pub mod monitors;
 pub mod parse;
 pub mod preview;
 pub mod publish;
 pub mod render;
+pub mod resource;
 pub mod severity;
+pub mod trust;

@@ -1,4 +1,4 @@
-//! Console links for an alert: the trail, and the event in CloudTrail event history.
+//! Console links for an alert: the resource's page, and the event in CloudTrail event history.
 //!
 //! Everything put into a URL comes from the event, so regions are checked against the shape of a
 //! real region and every other part is percent-encoded: a crafted trail name cannot turn a link
@@ -6,6 +6,8 @@
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
+
+use crate::resource::{Resource, ResourceKind};
 
 /// Encode all but the unreserved characters of RFC 3986.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -20,35 +22,67 @@ const MAX_EVENT_ID_LEN: usize = 64;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Links {
-    pub trail: Option<String>,
+    /// The resource's page in its service's console.
+    pub resource: Option<String>,
+    /// The event in CloudTrail event history.
     pub event: Option<String>,
 }
 
 pub fn console_links(
     partition: Option<&str>,
-    trail_region: Option<&str>,
-    trail_arn: Option<&str>,
+    resource: Option<&Resource>,
     event_region: Option<&str>,
     event_id: Option<&str>,
 ) -> Links {
     let host = console_host(partition.unwrap_or("aws"));
-    let page = |region: &str, fragment: String| {
-        format!("https://{host}/cloudtrailv2/home?region={region}#/{fragment}")
-    };
-    // Real trail ARNs and event ids are short; anything longer is crafted and gets no link.
-    let trail = match (trail_region.filter(|r| is_region(r)), trail_arn) {
-        (Some(region), Some(arn)) if arn.len() <= MAX_ARN_LEN => {
-            Some(page(region, format!("trails/{}", encode(arn))))
-        }
-        _ => None,
-    };
     let event = match (event_region.filter(|r| is_region(r)), event_id) {
+        // Real event ids are short; anything longer is crafted and gets no link.
         (Some(region), Some(id)) if !id.is_empty() && id.len() <= MAX_EVENT_ID_LEN => {
-            Some(page(region, format!("events/{}", encode(id))))
+            Some(format!(
+                "https://{host}/cloudtrailv2/home?region={region}#/events/{}",
+                encode(id)
+            ))
         }
         _ => None,
     };
-    Links { trail, event }
+    Links {
+        resource: resource.and_then(|r| resource_page(host, r)),
+        event,
+    }
+}
+
+/// The console page of a resource; `None` for anything crafted (a region that is not a region,
+/// an over-long ARN) or without a page worth linking.
+fn resource_page(host: &str, resource: &Resource) -> Option<String> {
+    let region = resource.region.as_deref().filter(|r| is_region(r))?;
+    let name = resource
+        .name
+        .as_deref()
+        .filter(|n| n.len() <= MAX_ARN_LEN)?;
+    match resource.kind {
+        ResourceKind::Trail => {
+            let arn = resource.arn.as_deref().filter(|a| a.len() <= MAX_ARN_LEN)?;
+            Some(format!(
+                "https://{host}/cloudtrailv2/home?region={region}#/trails/{}",
+                encode(arn)
+            ))
+        }
+        ResourceKind::Bucket => Some(format!(
+            "https://{host}/s3/buckets/{}?region={region}",
+            encode(name)
+        )),
+        ResourceKind::Key => Some(format!(
+            "https://{host}/kms/home?region={region}#/kms/keys/{}",
+            encode(name)
+        )),
+        ResourceKind::LogGroup => Some(format!(
+            "https://{host}/cloudwatch/home?region={region}#logsV2:log-groups/log-group/{}",
+            encode(name)
+        )),
+        ResourceKind::EventDataStore => Some(format!(
+            "https://{host}/cloudtrailv2/home?region={region}#/lake"
+        )),
+    }
 }
 
 fn console_host(partition: &str) -> &'static str {
@@ -82,17 +116,30 @@ fn encode(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn trail(region: &str, arn: &str) -> Resource {
+        Resource {
+            kind: ResourceKind::Trail,
+            name: Some("main".into()),
+            arn: Some(arn.into()),
+            region: Some(region.into()),
+            account: Some("111122223333".into()),
+            given: "main".into(),
+        }
+    }
+
     #[test]
     fn links_point_at_the_cloudtrail_console() {
         let links = console_links(
             Some("aws"),
-            Some("eu-west-1"),
-            Some("arn:aws:cloudtrail:eu-west-1:111122223333:trail/main"),
+            Some(&trail(
+                "eu-west-1",
+                "arn:aws:cloudtrail:eu-west-1:111122223333:trail/main",
+            )),
             Some("us-east-1"),
             Some("6f3c1b2a-0000-4000-8000-000000000001"),
         );
         assert_eq!(
-            links.trail.as_deref(),
+            links.resource.as_deref(),
             Some("https://console.aws.amazon.com/cloudtrailv2/home?region=eu-west-1#/trails/arn%3Aaws%3Acloudtrail%3Aeu-west-1%3A111122223333%3Atrail%2Fmain")
         );
         assert_eq!(
@@ -102,14 +149,25 @@ mod tests {
     }
 
     #[test]
-    fn other_partitions_use_their_console() {
-        let links = console_links(
-            Some("aws-us-gov"),
-            None,
-            None,
-            Some("us-gov-west-1"),
-            Some("e"),
+    fn delivery_chain_resources_link_to_their_own_console() {
+        let bucket = Resource {
+            kind: ResourceKind::Bucket,
+            name: Some("logs".into()),
+            arn: Some("arn:aws:s3:::logs".into()),
+            region: Some("us-east-1".into()),
+            account: None,
+            given: "logs".into(),
+        };
+        let links = console_links(None, Some(&bucket), None, None);
+        assert_eq!(
+            links.resource.as_deref(),
+            Some("https://console.aws.amazon.com/s3/buckets/logs?region=us-east-1")
         );
+    }
+
+    #[test]
+    fn other_partitions_use_their_console() {
+        let links = console_links(Some("aws-us-gov"), None, Some("us-gov-west-1"), Some("e"));
         assert!(links
             .event
             .unwrap()
@@ -120,13 +178,12 @@ mod tests {
     fn crafted_values_cannot_escape_the_link() {
         let links = console_links(
             None,
-            Some("evil.com/x?"),
-            Some("a"),
+            Some(&trail("evil.com/x?", "a")),
             Some("us-east-1"),
             Some(") [click](https://evil.example) \n@here"),
         );
         assert_eq!(
-            links.trail, None,
+            links.resource, None,
             "a region that is not a region gives no link"
         );
         let event = links.event.unwrap();

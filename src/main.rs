@@ -6,12 +6,14 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 use trailwatch::aws::{self, cloudtrail::CloudTrailInspector, sns::SnsPublisher};
 use trailwatch::config::Config;
-use trailwatch::enrich::TrailInspector;
 use trailwatch::handler::{handle, Dependencies};
+use trailwatch::inspector::TrailInspector;
 use trailwatch::preview::{describe, preview};
 
 const USAGE: &str =
     "usage: bootstrap                                   run as an AWS Lambda function
+       bootstrap --event-pattern     print the EventBridge pattern of every monitored call
+       bootstrap --policy-table      print the severity policy as a Markdown table
        bootstrap --preview EVENT.json [--with-trail-state] [--json]
                  render the alert for EVENT.json without publishing it;
                  --with-trail-state  look the trail up with the usual AWS settings
@@ -24,6 +26,18 @@ async fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         None => run_lambda().await,
         Some("--preview") => run_preview(&args[1..]).await,
+        Some("--event-pattern") => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&trailwatch::monitors::event_pattern())
+                    .unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Some("--policy-table") => {
+            print!("{}", trailwatch::monitors::policy_table());
+            ExitCode::SUCCESS
+        }
         Some("--help" | "-h") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -93,13 +107,14 @@ async fn run_preview(args: &[String]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let config = Config {
-        topic_arn: "arn:aws:sns:preview:000000000000:preview".to_string(),
-        min_severity: std::env::var("MIN_SEVERITY")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(trailwatch::severity::Severity::Informational),
-        enrich_timeout: trailwatch::config::DEFAULT_ENRICH_TIMEOUT,
+    // The function's own settings, so a preview shows what the function would do; only the
+    // topic may be missing, since nothing is published.
+    let config = match Config::for_preview(|name| std::env::var(name).ok()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
     };
     let inspector = if with_trail_state {
         let (cloudtrail, _) = aws::clients().await;

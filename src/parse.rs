@@ -9,7 +9,7 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use crate::call::{Actor, ApiCall, CallError, TrailRef};
+use crate::call::{Actor, ApiCall, CallError};
 
 /// The `detail-type` EventBridge gives CloudTrail management events.
 pub const CLOUDTRAIL_API_CALL: &str = "AWS API Call via CloudTrail";
@@ -76,7 +76,7 @@ fn json_kind(value: &Value) -> &'static str {
 }
 
 /// Keeps at most [`MAX_FIELD_CHARS`] characters, marking the cut.
-fn cap(text: &str) -> String {
+pub fn cap(text: &str) -> String {
     match text.char_indices().nth(MAX_FIELD_CHARS) {
         None => text.to_string(),
         Some((end, _)) => format!("{}…[truncated]", &text[..end]),
@@ -195,12 +195,6 @@ impl CloudTrailRecord {
             session_issuer_name: issuer.user_name,
             on_behalf_of: identity.on_behalf_of.and_then(|o| o.user_id),
         };
-        let trail = trail_named_in(self.request_parameters.as_ref()).map(|trail| {
-            match known_trail_arn(self.response_elements.as_ref()) {
-                Some(arn) => trail.with_known_arn(&arn),
-                None => trail,
-            }
-        });
         let error = self.error_code.map(|code| CallError {
             code,
             message: self.error_message,
@@ -220,24 +214,9 @@ impl CloudTrailRecord {
             error,
             actor,
             request_parameters: self.request_parameters.filter(|p| !p.is_null()),
-            trail,
+            response_elements: self.response_elements.filter(|r| !r.is_null()),
         }
     }
-}
-
-/// CloudTrail's own calls name their trail in `name` (a name or an ARN); `trailName` covers
-/// calls that use that key instead.
-fn trail_named_in(request_parameters: Option<&Value>) -> Option<TrailRef> {
-    let parameters = request_parameters?;
-    ["name", "trailName"]
-        .iter()
-        .find_map(|key| parameters.get(key)?.as_str())
-        .and_then(|given| TrailRef::parse(&cap(given)))
-}
-
-fn known_trail_arn(response_elements: Option<&Value>) -> Option<String> {
-    let arn = response_elements?.get("trailARN")?.as_str()?;
-    Some(cap(arn))
 }
 
 fn required_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
@@ -378,17 +357,6 @@ mod tests {
     }
 
     #[test]
-    fn trail_arn_in_request_sets_home_region() {
-        let c = call(json!({
-            "eventName": "UpdateTrail",
-            "eventSource": "cloudtrail.amazonaws.com",
-            "awsRegion": "us-east-1",
-            "requestParameters": {"name": "arn:aws:cloudtrail:eu-west-1:111122223333:trail/t"}
-        }));
-        assert_eq!(c.trail_home_region(), Some("eu-west-1"));
-    }
-
-    #[test]
     fn mistyped_optional_fields_do_not_lose_the_event() {
         let c = call(json!({
             "eventName": "DeleteTrail",
@@ -401,7 +369,7 @@ mod tests {
         assert_eq!(c.user_agent.as_deref(), Some("{\"not\":\"a string\"}"));
         assert_eq!(c.source_ip.as_deref(), Some("12"));
         assert_eq!(c.actor, Actor::default());
-        assert_eq!(c.trail, None);
+        assert_eq!(c.string_parameter("name"), None);
     }
 
     #[test]

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::enrich::TrailInspector;
 use crate::handler::{handle_payload, Dependencies, HandlerError, Invocation, Summary};
+use crate::inspector::TrailInspector;
 use crate::publish::{AlertPublisher, PublishError};
 use crate::render::RenderedAlert;
 

@@ -26,7 +26,8 @@ use serde_json::{json, Value};
 use trailwatch::aws::cloudtrail::CloudTrailInspector;
 use trailwatch::aws::sns::SnsPublisher;
 use trailwatch::config::Config;
-use trailwatch::enrich::{LookupError, SelectorSummary, TrailConfig, TrailInspector, TrailStatus};
+use trailwatch::inspector::{LookupError, TrailInspector};
+use trailwatch::resource::{EventDataStoreState, SelectorSummary, TrailConfig, TrailStatus};
 use trailwatch::handler::{handle, Dependencies, HandlerError, Status, Summary};
 use trailwatch::severity::Severity;
 
@@ -38,6 +39,8 @@ fn config(min_severity: Severity) -> Config {
         topic_arn: TOPIC.into(),
         min_severity,
         enrich_timeout: Duration::from_millis(2000),
+        trusted: Default::default(),
+        home_account: Some("111122223333".into()),
     }
 }
 
@@ -197,7 +200,7 @@ async fn stop_logging_is_published_once_with_the_trails_live_state() {
     assert_eq!(summary.message_id.as_deref(), Some("msg-0001"));
     assert_eq!(
         serde_json::to_value(&summary).unwrap(),
-        json!({"status": "published", "severity": "CRITICAL", "messageId": "msg-0001", "eventId": "6f3c1b2a-8e4d-4c1f-a7b9-000000000001"})
+        json!({"status": "published", "severity": "CRITICAL", "messageId": "msg-0001", "eventId": "6f3c1b2a-8e4d-4c1f-a7b9-000000000001", "reason": null})
     );
 
     let (input, alert) = outbox.only_alert();
@@ -213,11 +216,11 @@ async fn stop_logging_is_published_once_with_the_trails_live_state() {
     assert_eq!(attribute(&input, "region"), "us-east-1");
     assert_eq!(attribute(&input, "trail"), "management-events");
 
-    assert_eq!(alert["trailStatus"]["isLogging"], false);
-    assert_eq!(alert["trailStatus"]["latestDeliveryError"], "AccessDenied");
-    assert_eq!(alert["trailConfig"]["logFileValidationEnabled"], false);
+    assert_eq!(alert["resourceState"]["status"]["isLogging"], false);
+    assert_eq!(alert["resourceState"]["status"]["latestDeliveryError"], "AccessDenied");
+    assert_eq!(alert["resourceState"]["config"]["logFileValidationEnabled"], false);
     assert_eq!(
-        alert["eventSelectors"],
+        alert["resourceState"]["eventSelectors"],
         json!({"style": "basic", "managementEvents": "WriteOnly", "selectorCount": 1})
     );
     assert_eq!(alert["enrichmentError"], Value::Null);
@@ -254,7 +257,7 @@ async fn a_deleted_trail_still_gets_an_alert_that_says_what_was_not_learned() {
     assert_eq!(result.unwrap().status, Status::Published);
     let (_, alert) = outbox.only_alert();
     assert_eq!(alert["severity"], "CRITICAL");
-    assert_eq!(alert["trailStatus"]["isLogging"], Value::Null);
+    assert_eq!(alert["resourceState"]["status"]["isLogging"], Value::Null);
     let why = alert["enrichmentError"].as_str().unwrap();
     assert!(
         why.contains("GetTrailStatus failed: TrailNotFoundException"),
@@ -282,7 +285,7 @@ async fn denied_and_throttled_lookups_do_not_stop_the_alert() {
         let (_, alert) = outbox.only_alert();
         let why = alert["enrichmentError"].as_str().unwrap();
         assert!(why.contains(code) && why.contains(message), "{why}");
-        assert_eq!(alert["trailStatus"]["isLogging"], Value::Null);
+        assert_eq!(alert["resourceState"]["status"]["isLogging"], Value::Null);
     }
 }
 
@@ -294,7 +297,10 @@ impl TrailInspector for Unresponsive {
     async fn trail_status(&self, _: &str, _: &str) -> Result<TrailStatus, LookupError> {
         std::future::pending().await
     }
-    async fn trail_config(&self, _: &str, _: &str) -> Result<Option<TrailConfig>, LookupError> {
+    async fn trails(&self, _: &str) -> Result<Vec<TrailConfig>, LookupError> {
+        std::future::pending().await
+    }
+    async fn event_data_store(&self, _: &str, _: &str) -> Result<EventDataStoreState, LookupError> {
         std::future::pending().await
     }
     async fn event_selectors(&self, _: &str, _: &str) -> Result<SelectorSummary, LookupError> {
@@ -362,11 +368,18 @@ impl TrailInspector for RegionRecorder {
             ..TrailStatus::default()
         })
     }
-    async fn trail_config(&self, _: &str, _: &str) -> Result<Option<TrailConfig>, LookupError> {
-        Ok(None)
+    async fn trails(&self, region: &str) -> Result<Vec<TrailConfig>, LookupError> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(("DescribeTrails".into(), region.into()));
+        Ok(Vec::new())
     }
     async fn event_selectors(&self, _: &str, _: &str) -> Result<SelectorSummary, LookupError> {
         Ok(SelectorSummary::default())
+    }
+    async fn event_data_store(&self, _: &str, _: &str) -> Result<EventDataStoreState, LookupError> {
+        Ok(EventDataStoreState::default())
     }
 }
 
@@ -383,10 +396,13 @@ async fn a_trail_named_by_arn_is_looked_up_in_its_home_region() {
     result.unwrap();
     assert_eq!(
         recorder.0.lock().unwrap().as_slice(),
-        [(
-            "arn:aws:cloudtrail:eu-west-1:111122223333:trail/eu-audit".to_string(),
-            "eu-west-1".to_string()
-        )]
+        [
+            (
+                "arn:aws:cloudtrail:eu-west-1:111122223333:trail/eu-audit".to_string(),
+                "eu-west-1".to_string()
+            ),
+            ("DescribeTrails".to_string(), "eu-west-1".to_string())
+        ]
     );
 
     let recorder = RegionRecorder::default();
@@ -524,8 +540,8 @@ async fn a_same_named_trail_in_another_account_is_not_shown_as_the_events_trail(
         run_with_rules(event, &trail_found(false), &config(Severity::Informational)).await;
     assert_eq!(result.unwrap().status, Status::Published);
     let (_, alert) = outbox.only_alert();
-    assert_eq!(alert["trailStatus"]["isLogging"], Value::Null);
-    assert_eq!(alert["trailConfig"], Value::Null);
+    assert_eq!(alert["resourceState"]["status"]["isLogging"], Value::Null);
+    assert_eq!(alert["resourceState"]["config"], Value::Null);
     let why = alert["enrichmentError"].as_str().unwrap();
     assert!(
         why.contains("belongs to account 111122223333")
@@ -540,5 +556,5 @@ async fn a_same_named_trail_in_another_account_is_not_shown_as_the_events_trail(
         &config(Severity::Informational),
     )
     .await;
-    assert_eq!(outbox.only_alert().1["trailStatus"]["isLogging"], false);
+    assert_eq!(outbox.only_alert().1["resourceState"]["status"]["isLogging"], false);
 }

@@ -3,23 +3,32 @@
 mod common;
 
 use serde_json::{json, Value};
+use trailwatch::monitors;
 use trailwatch::parse::{parse_event, Inbound, InvalidEvent};
+use trailwatch::resource::ResourceKind;
 
 #[test]
-fn every_sample_parses_into_a_call_with_a_trail() {
+fn every_sample_parses_into_a_call_that_names_its_resource() {
     for (name, event) in common::all_samples() {
         let call = match parse_event(&event) {
             Ok(Inbound::ApiCall(call)) => call,
             other => panic!("{name}: {other:?}"),
         };
-        assert_eq!(call.source, "cloudtrail.amazonaws.com", "{name}");
         assert!(
             call.id.is_some() && call.time.is_some() && call.account.is_some(),
             "{name}"
         );
-        if name != "not-monitored" {
-            assert!(call.trail.is_some(), "{name} names a trail");
+        if name == "not-monitored" {
+            assert!(monitors::find(&call).is_none());
+            continue;
         }
+        let (monitor, _) = monitors::find(&call).unwrap_or_else(|| panic!("{name} is monitored"));
+        assert_eq!(monitor.event_source(), call.source, "{name}");
+        assert_eq!(monitor.bus_source(), event["source"], "{name}: envelope source");
+        let resource = monitor
+            .resource(&call)
+            .unwrap_or_else(|| panic!("{name} names a resource"));
+        assert!(resource.name.is_some() && resource.region.is_some(), "{name}");
     }
 }
 
@@ -43,14 +52,37 @@ fn samples_carry_what_their_names_say() {
 
     let elsewhere = common::sample_call("update-trail-other-region");
     assert_eq!(elsewhere.region.as_deref(), Some("us-east-1"));
-    assert_eq!(elsewhere.trail_home_region(), Some("eu-west-1"));
+    let resource = |call: &trailwatch::call::ApiCall| {
+        let (monitor, _) = monitors::find(call).unwrap();
+        monitor.resource(call).unwrap()
+    };
+    assert_eq!(resource(&elsewhere).region.as_deref(), Some("eu-west-1"));
 
     let created = common::sample_call("create-trail");
-    let trail = created.trail.unwrap();
-    assert_eq!(trail.name, "security-audit");
+    let trail = resource(&created);
+    assert_eq!(trail.kind, ResourceKind::Trail);
+    assert_eq!(trail.name.as_deref(), Some("security-audit"));
     assert_eq!(
         trail.arn.as_deref(),
         Some("arn:aws:cloudtrail:us-east-1:111122223333:trail/security-audit")
+    );
+
+    let key = resource(&common::sample_call("disable-key"));
+    assert_eq!(key.kind, ResourceKind::Key);
+    assert_eq!(
+        key.arn.as_deref(),
+        Some("arn:aws:kms:us-east-1:111122223333:key/4d6e8f10-1a2b-4c3d-9e8f-0123456789ab"),
+        "a bare key id gets the event's region and account"
+    );
+    let group = resource(&common::sample_call("delete-log-group"));
+    assert_eq!(
+        group.arn.as_deref(),
+        Some("arn:aws:logs:us-east-1:111122223333:log-group:aws-cloudtrail-logs-111122223333")
+    );
+    let store = resource(&common::sample_call("delete-event-data-store"));
+    assert_eq!(
+        store.name.as_deref(),
+        Some("a1b2c3d4-5e6f-4a7b-8c9d-0123456789ab")
     );
 
     let sso = common::sample_call("delete-trail");

@@ -2,44 +2,122 @@
 
 mod common;
 
-use common::{call_from, edited, sample_call};
+use common::{call_from, edited};
 use serde_json::json;
-use trailwatch::classify::{classify, rule_for, weakening_changes, Outcome, POLICY};
-use trailwatch::enrich::{TrailState, TrailStatus};
+use serde_json::Value;
+use trailwatch::classify::{classify, outcome, Assessment};
+use trailwatch::coverage::{Coverage, Verdict};
+use trailwatch::enrich::Enrichment;
+use trailwatch::monitors::{self, Outcome};
+use trailwatch::resource::{ResourceState, TrailStatus};
 use trailwatch::severity::Severity::{self, *};
 
-fn severity_of(event: &serde_json::Value, state: Option<&TrailState>) -> (Severity, Vec<String>) {
+fn assess(event: &Value, enrichment: Option<&Enrichment>, trusted: Option<&str>) -> Assessment {
     let call = call_from(event);
-    let rule = rule_for(&call).expect("monitored");
-    let assessment = classify(&call, rule, state);
+    let (monitor, rule) = monitors::find(&call).expect("monitored");
+    classify(&call, monitor, rule, enrichment, trusted)
+}
+
+fn severity_of(event: &Value, enrichment: Option<&Enrichment>) -> (Severity, Vec<String>) {
+    let assessment = assess(event, enrichment, None);
     (assessment.severity, assessment.reasons)
 }
 
-fn logging(is_logging: bool) -> TrailState {
-    TrailState {
-        status: Some(TrailStatus {
-            is_logging: Some(is_logging),
-            ..TrailStatus::default()
-        }),
-        ..TrailState::default()
+fn weakening_count(event: &Value) -> usize {
+    let call = call_from(event);
+    let (monitor, rule) = monitors::find(&call).expect("monitored");
+    outcome(&call, monitor, rule).1.len()
+}
+
+fn logging(is_logging: bool) -> Enrichment {
+    Enrichment {
+        state: ResourceState::Trail {
+            status: Some(TrailStatus {
+                is_logging: Some(is_logging),
+                ..TrailStatus::default()
+            }),
+            config: None,
+            event_selectors: None,
+        },
+        ..Enrichment::default()
     }
 }
 
+fn with_coverage(verdict: Verdict) -> Enrichment {
+    Enrichment {
+        coverage: Some(Coverage {
+            verdict,
+            covering_trails: vec!["arn:aws:cloudtrail:us-east-1:111122223333:trail/backup".into()],
+            detail: "the verdict's detail".into(),
+        }),
+        ..logging(true)
+    }
+}
+
+/// Every sample's severity from the table alone (no lookups: a bucket, key or log group is
+/// treated as a trail's). The e2e tests check the same samples against moto.
+const EXPECTED: &[(&str, Severity)] = &[
+    ("create-trail", Low),
+    ("create-trail-failed", Low),
+    ("delete-bucket", Critical),
+    ("delete-bucket-policy", High),
+    ("delete-event-data-store", Critical),
+    ("delete-log-group", High),
+    ("delete-metric-filter", Medium),
+    ("delete-subscription-filter", Medium),
+    ("delete-trail", Critical),
+    ("disable-key", Critical),
+    ("put-bucket-lifecycle-1-day", Critical),
+    ("put-bucket-lifecycle-90-days", High),
+    ("put-bucket-lifecycle-unrelated-bucket", Critical),
+    ("put-bucket-policy", High),
+    ("put-event-selectors-advanced-no-management", High),
+    ("put-event-selectors-benign", Low),
+    ("put-event-selectors-read-only", High),
+    ("put-insight-selectors-off", Medium),
+    ("put-key-policy", High),
+    ("put-retention-policy-30-days", Medium),
+    ("root-update-trail", High),
+    ("schedule-key-deletion", Critical),
+    ("service-stop-logging", Critical),
+    ("start-logging", Informational),
+    ("stop-event-data-store-ingestion", Critical),
+    ("stop-logging", Critical),
+    ("stop-logging-access-denied", High),
+    ("update-event-data-store-benign", Low),
+    ("update-event-data-store-weakens", High),
+    ("update-trail-benign", Medium),
+    ("update-trail-cloudwatch-role-cleared", High),
+    ("update-trail-kms-other-account", High),
+    ("update-trail-log-group", High),
+    ("update-trail-other-region", Medium),
+    ("update-trail-s3-prefix", High),
+    ("update-trail-weakens", High),
+];
+
 #[test]
-fn the_table_covers_exactly_the_five_cis_calls() {
-    let mut events: Vec<&str> = POLICY.iter().map(|r| r.event).collect();
-    events.sort();
-    assert_eq!(
-        events,
-        [
-            "CreateTrail",
-            "DeleteTrail",
-            "StartLogging",
-            "StopLogging",
-            "UpdateTrail"
-        ]
-    );
-    assert!(rule_for(&sample_call("not-monitored")).is_none());
+fn every_sample_has_its_expected_severity_and_every_call_a_sample() {
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, event) in common::all_samples() {
+        if name == "not-monitored" {
+            assert!(monitors::find(&call_from(&event)).is_none());
+            continue;
+        }
+        let expected = EXPECTED
+            .iter()
+            .find(|(sample, _)| *sample == name)
+            .unwrap_or_else(|| panic!("add {name} to EXPECTED"))
+            .1;
+        assert_eq!(severity_of(&event, None).0, expected, "{name}");
+        let call = call_from(&event);
+        seen.insert((call.source.clone(), call.name.clone()));
+    }
+    for (source, event) in monitors::monitored_calls() {
+        assert!(
+            seen.contains(&(source.to_string(), event.to_string())),
+            "{source} {event} has no sample in events/"
+        );
+    }
 }
 
 #[test]
@@ -90,7 +168,11 @@ fn each_weakening_change_alone_makes_update_trail_high() {
         json!({"isOrganizationTrail": false}),
         json!({"s3BucketName": "attacker-bucket"}),
         json!({"cloudWatchLogsLogGroupArn": ""}),
+        json!({"cloudWatchLogsLogGroupArn": "arn:aws:logs:us-east-1:111122223333:log-group:other:*"}),
+        json!({"cloudWatchLogsRoleArn": ""}),
+        json!({"s3KeyPrefix": "elsewhere"}),
         json!({"kmsKeyId": ""}),
+        json!({"kmsKeyId": "arn:aws:kms:us-east-1:444455556666:key/1234"}),
         json!({"isMultiRegionTrail": "false"}),
     ];
     for change in weakening {
@@ -98,8 +180,7 @@ fn each_weakening_change_alone_makes_update_trail_high() {
             let params = detail["requestParameters"].as_object_mut().unwrap();
             params.extend(change.as_object().unwrap().clone());
         });
-        let call = call_from(&event);
-        assert_eq!(weakening_changes(&call).len(), 1, "{change}");
+        assert_eq!(weakening_count(&event), 1, "{change}");
         assert_eq!(
             severity_of(&event, Some(&logging(true))).0,
             High,
@@ -113,7 +194,8 @@ fn strengthening_or_unrelated_updates_are_medium() {
     let harmless = [
         json!({"isMultiRegionTrail": true, "enableLogFileValidation": true}),
         json!({"kmsKeyId": "arn:aws:kms:us-east-1:111122223333:key/1234"}),
-        json!({"cloudWatchLogsLogGroupArn": "arn:aws:logs:us-east-1:111122223333:log-group:ct:*"}),
+        json!({"kmsKeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}),
+        json!({"cloudWatchLogsRoleArn": "arn:aws:iam::111122223333:role/ct"}),
         json!({"snsTopicName": "x"}),
     ];
     for change in harmless {
@@ -160,8 +242,7 @@ fn denied_attempts_at_stopping_deleting_or_updating_are_high() {
             detail["errorMessage"] = json!("not authorized");
             detail["responseElements"] = json!(null);
         });
-        let call = call_from(&event);
-        let assessment = classify(&call, rule_for(&call).unwrap(), None);
+        let assessment = assess(&event, None, None);
         assert_eq!(assessment.severity, High, "{name}");
         assert_eq!(assessment.outcome, Outcome::Denied);
     }
@@ -255,9 +336,153 @@ fn a_failed_update_on_a_stopped_trail_is_not_raised_by_the_state() {
 fn every_assessment_has_reasons() {
     for (name, event) in common::all_samples() {
         let call = call_from(&event);
-        if let Some(rule) = rule_for(&call) {
-            let assessment = classify(&call, rule, Some(&logging(true)));
+        if let Some((monitor, rule)) = monitors::find(&call) {
+            let assessment = classify(&call, monitor, rule, Some(&logging(true)), None);
             assert!(!assessment.reasons.is_empty(), "{name}");
         }
     }
+}
+
+#[test]
+fn no_multi_region_trail_left_makes_a_reduction_critical() {
+    let assessment = assess(
+        &common::sample("put-event-selectors-read-only"),
+        Some(&with_coverage(Verdict::Uncovered)),
+        None,
+    );
+    assert_eq!(assessment.severity, Critical);
+    assert!(assessment
+        .reasons
+        .iter()
+        .any(|r| r.contains("raised from HIGH to CRITICAL")));
+}
+
+#[test]
+fn a_covering_trail_keeps_the_severity_and_is_named() {
+    let (severity, reasons) = severity_of(
+        &common::sample("update-trail-weakens"),
+        Some(&with_coverage(Verdict::Covered)),
+    );
+    assert_eq!(severity, High);
+    assert!(reasons.iter().any(|r| r == "the verdict's detail"));
+    let (severity, _) = severity_of(
+        &common::sample("update-trail-weakens"),
+        Some(&with_coverage(Verdict::Unknown)),
+    );
+    assert_eq!(severity, High, "not knowing is not a finding");
+}
+
+#[test]
+fn selectors_that_drop_management_events_are_high_in_both_styles() {
+    for name in [
+        "put-event-selectors-read-only",
+        "put-event-selectors-advanced-no-management",
+    ] {
+        let assessment = assess(&common::sample(name), None, None);
+        assert_eq!(assessment.outcome, Outcome::Weakened, "{name}");
+        assert_eq!(assessment.severity, High, "{name}");
+    }
+    for selector in [
+        json!({"readWriteType": "WriteOnly", "includeManagementEvents": true}),
+        json!({"readWriteType": "All", "includeManagementEvents": false}),
+        json!({"readWriteType": "All", "includeManagementEvents": true, "excludeManagementEventSources": ["kms.amazonaws.com"]}),
+    ] {
+        let event = edited("put-event-selectors-benign", |detail| {
+            detail["requestParameters"]["eventSelectors"] = json!([selector]);
+        });
+        assert_eq!(severity_of(&event, None).0, High, "{selector}");
+    }
+    let omitted = edited("put-event-selectors-benign", |detail| {
+        detail["requestParameters"] = json!(null);
+    });
+    let (severity, reasons) = severity_of(&omitted, None);
+    assert_eq!(severity, High, "parameters omitted as too large: assume the worst");
+    assert!(reasons.iter().any(|r| r.contains("not recorded")));
+}
+
+#[test]
+fn insight_selectors_emptied_are_medium() {
+    assert_eq!(
+        severity_of(&common::sample("put-insight-selectors-off"), None).0,
+        Medium
+    );
+    let kept = edited("put-insight-selectors-off", |detail| {
+        detail["requestParameters"]["insightSelectors"] = json!([{"insightType": "ApiCallRateInsight"}]);
+    });
+    assert_eq!(severity_of(&kept, None).0, Low);
+}
+
+#[test]
+fn lifecycle_expirations_are_judged_by_the_shortest_enabled_rule() {
+    let with_days = |days: i64, status: &str| {
+        edited("put-bucket-lifecycle-1-day", |detail| {
+            detail["requestParameters"]["LifecycleConfiguration"]["Rule"] =
+                json!({"ID": "r", "Status": status, "Expiration": {"Days": days}});
+        })
+    };
+    assert_eq!(severity_of(&with_days(6, "Enabled"), None).0, Critical);
+    assert_eq!(severity_of(&with_days(7, "Enabled"), None).0, High);
+    assert_eq!(severity_of(&with_days(364, "Enabled"), None).0, High);
+    assert_eq!(severity_of(&with_days(365, "Enabled"), None).0, Low);
+    assert_eq!(severity_of(&with_days(1, "Disabled"), None).0, Low);
+    let noncurrent = edited("put-bucket-lifecycle-1-day", |detail| {
+        detail["requestParameters"]["LifecycleConfiguration"]["Rule"] = json!(
+            {"Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": "3"}});
+    });
+    assert_eq!(severity_of(&noncurrent, None).0, Critical);
+}
+
+#[test]
+fn lake_updates_that_keep_less_are_high() {
+    let (severity, reasons) = severity_of(&common::sample("update-event-data-store-weakens"), None);
+    assert_eq!(severity, High);
+    assert!(reasons.iter().any(|r| r.contains("retentionPeriod set to 7 days")));
+    assert!(reasons.iter().any(|r| r.starts_with("terminationProtectionEnabled=false")));
+    assert_eq!(
+        severity_of(&common::sample("update-event-data-store-benign"), None).0,
+        Low
+    );
+}
+
+#[test]
+fn log_retention_under_a_year_is_medium() {
+    assert_eq!(
+        severity_of(&common::sample("put-retention-policy-30-days"), None).0,
+        Medium
+    );
+    let year = edited("put-retention-policy-30-days", |detail| {
+        detail["requestParameters"]["retentionInDays"] = json!(400);
+    });
+    assert_eq!(severity_of(&year, None).0, Low);
+}
+
+#[test]
+fn a_trusted_principal_is_downgraded_only_when_nothing_is_reduced() {
+    let pattern = Some("arn:aws:iam::111122223333:role/ci-deploy");
+    let benign = assess(&common::sample("update-trail-benign"), Some(&logging(true)), pattern);
+    assert_eq!(benign.severity, Informational);
+    assert!(benign.reasons.iter().any(|r| r.contains("trusted principal")));
+
+    for name in [
+        "stop-logging",
+        "update-trail-weakens",
+        "put-event-selectors-read-only",
+        "delete-bucket",
+        "put-bucket-policy",
+        "stop-logging-access-denied",
+    ] {
+        let untrusted = assess(&common::sample(name), Some(&logging(true)), None);
+        let trusted = assess(&common::sample(name), Some(&logging(true)), pattern);
+        assert_eq!(trusted.severity, untrusted.severity, "{name} is never downgraded");
+        assert!(
+            trusted.reasons.iter().any(|r| r.contains("trusted principal")),
+            "{name}"
+        );
+    }
+    let stopped_after_update =
+        assess(&common::sample("update-trail-benign"), Some(&logging(false)), pattern);
+    assert_eq!(
+        stopped_after_update.severity, High,
+        "an update that leaves the trail stopped reduces coverage"
+    );
 }

@@ -3,16 +3,12 @@
 mod common;
 
 use serde_json::{json, Value};
-use trailwatch::alert::Alert;
-use trailwatch::classify::{classify, rule_for};
-use trailwatch::enrich::Enrichment;
+use trailwatch::handler::alert_without_lookups;
 use trailwatch::render::{render, RenderedAlert, SNS_MAX_PAYLOAD_BYTES};
 
 fn rendered(event: &Value) -> RenderedAlert {
     let call = common::call_from(event);
-    let rule = rule_for(&call).expect("monitored");
-    let assessment = classify(&call, rule, None);
-    render(Alert::new(&call, rule, assessment, Enrichment::default()))
+    render(alert_without_lookups(&call).expect("monitored"))
 }
 
 struct Parts {
@@ -72,14 +68,14 @@ fn hostile_event() -> Value {
 fn every_sample_renders_a_valid_subject_and_three_parts() {
     for (name, event) in common::all_samples() {
         let call = common::call_from(&event);
-        if rule_for(&call).is_none() {
+        if trailwatch::monitors::find(&call).is_none() {
             continue;
         }
         let alert = rendered(&event);
         assert_valid_subject(&alert.subject);
         assert!(alert.subject.starts_with('['), "{name}: {}", alert.subject);
         let p = parts(&alert);
-        assert_eq!(p.document["schemaVersion"], "1.0");
+        assert_eq!(p.document["schemaVersion"], "2.0");
         assert_eq!(p.document["severity"], alert.attributes[0].1);
         assert_eq!(p.card["version"], "1.0");
         assert_eq!(p.card["source"], "custom");
@@ -126,8 +122,16 @@ fn message_attributes_name_severity_event_account_region_trail() {
             ("eventName", "StopLogging"),
             ("account", "111122223333"),
             ("region", "us-east-1"),
-            ("trail", "management-events")
+            ("trail", "management-events"),
+            ("resourceKind", "trail")
         ]
+    );
+    let bucket = rendered(&common::sample("delete-bucket"));
+    assert_eq!(bucket.attributes[5], ("resourceKind", "bucket".to_string()));
+    assert_eq!(
+        bucket.attributes[4],
+        ("trail", "unknown".to_string()),
+        "without a lookup no trail is known to use the bucket"
     );
     let hostile = rendered(&hostile_event());
     for (name, value) in &hostile.attributes {
@@ -203,7 +207,7 @@ fn hostile_text_cannot_forge_links_mentions_or_formatting_in_chat() {
 fn the_json_document_keeps_hostile_text_exactly_and_stays_valid() {
     let p = parts(&rendered(&hostile_event()));
     assert_eq!(p.document["event"]["userAgent"], HOSTILE);
-    assert_eq!(p.document["trail"]["name"], HOSTILE);
+    assert_eq!(p.document["resource"]["name"], HOSTILE);
 }
 
 #[test]
@@ -291,7 +295,7 @@ fn a_crafted_trail_arn_with_a_real_region_still_fits_and_gets_no_link() {
     let alert = rendered(&event);
     assert!(alert.message.len() <= SNS_MAX_PAYLOAD_BYTES);
     let p = parts(&alert);
-    assert_eq!(p.document["links"]["trail"], Value::Null);
+    assert_eq!(p.document["links"]["resource"], Value::Null);
     assert!(p.document["links"]["event"].is_string());
 }
 

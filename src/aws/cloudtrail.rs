@@ -1,14 +1,19 @@
-//! [`TrailInspector`] on the CloudTrail API: GetTrailStatus, DescribeTrails, GetEventSelectors.
+//! [`TrailInspector`] on the CloudTrail API: GetTrailStatus, DescribeTrails, GetEventSelectors,
+//! GetEventDataStore.
 
 use async_trait::async_trait;
 use aws_sdk_cloudtrail::config::Region;
 use aws_sdk_cloudtrail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudtrail::primitives::{DateTime, DateTimeFormat};
-use aws_sdk_cloudtrail::types::{AdvancedEventSelector, EventSelector, ReadWriteType};
+use aws_sdk_cloudtrail::types::{AdvancedEventSelector, EventSelector, ReadWriteType, Trail};
 use aws_sdk_cloudtrail::Client;
 
 use crate::aws::describe_sdk_error;
-use crate::enrich::{LookupError, SelectorSummary, TrailConfig, TrailInspector, TrailStatus};
+use crate::inspector::{LookupError, TrailInspector};
+use crate::monitors::selectors::{
+    AdvancedSelector, BasicSelector, FieldSelector, ManagementRecording,
+};
+use crate::resource::{EventDataStoreState, SelectorSummary, TrailConfig, TrailStatus};
 
 /// One client for every region: each request names the trail's home region, so a trail that
 /// lives elsewhere is asked about where it lives.
@@ -66,40 +71,47 @@ impl TrailInspector for CloudTrailInspector {
         })
     }
 
-    async fn trail_config(
-        &self,
-        trail: &str,
-        region: &str,
-    ) -> Result<Option<TrailConfig>, LookupError> {
+    async fn trails(&self, region: &str) -> Result<Vec<TrailConfig>, LookupError> {
         let out = self
             .client
             .describe_trails()
-            .trail_name_list(trail)
             .include_shadow_trails(true)
             .customize()
             .config_override(in_region(region))
             .send()
             .await
             .map_err(lookup_error)?;
-        let found = out.trail_list.unwrap_or_default().into_iter().find(|t| {
-            t.name.as_deref() == Some(trail)
-                || t.trail_arn.as_deref() == Some(trail)
-                || trail.rsplit_once(":trail/").map(|(_, name)| name) == t.name.as_deref()
-        });
-        Ok(found.map(|t| TrailConfig {
-            name: t.name,
-            arn: t.trail_arn,
-            home_region: t.home_region,
-            s3_bucket_name: t.s3_bucket_name,
-            is_multi_region_trail: t.is_multi_region_trail,
-            include_global_service_events: t.include_global_service_events,
-            log_file_validation_enabled: t.log_file_validation_enabled,
-            is_organization_trail: t.is_organization_trail,
-            kms_key_id: t.kms_key_id.filter(|k| !k.is_empty()),
-            cloud_watch_logs_log_group_arn: t
-                .cloud_watch_logs_log_group_arn
-                .filter(|a| !a.is_empty()),
-        }))
+        Ok(out
+            .trail_list
+            .unwrap_or_default()
+            .into_iter()
+            .map(trail_config)
+            .collect())
+    }
+
+    async fn event_data_store(
+        &self,
+        store: &str,
+        region: &str,
+    ) -> Result<EventDataStoreState, LookupError> {
+        let out = self
+            .client
+            .get_event_data_store()
+            .event_data_store(store)
+            .customize()
+            .config_override(in_region(region))
+            .send()
+            .await
+            .map_err(lookup_error)?;
+        Ok(EventDataStoreState {
+            name: out.name,
+            arn: out.event_data_store_arn,
+            status: out.status.map(|s| s.as_str().to_string()),
+            retention_period: out.retention_period,
+            termination_protection_enabled: out.termination_protection_enabled,
+            multi_region_enabled: out.multi_region_enabled,
+            organization_enabled: out.organization_enabled,
+        })
     }
 
     async fn event_selectors(
@@ -119,17 +131,11 @@ impl TrailInspector for CloudTrailInspector {
         let advanced = out.advanced_event_selectors.unwrap_or_default();
         let basic = out.event_selectors.unwrap_or_default();
         Ok(if !advanced.is_empty() {
-            SelectorSummary {
-                style: "advanced".into(),
-                management_events: advanced_management(&advanced),
-                selector_count: advanced.len(),
-            }
+            let selectors: Vec<AdvancedSelector> = advanced.iter().map(advanced_selector).collect();
+            ManagementRecording::of_advanced(&selectors).summary("advanced", selectors.len())
         } else if !basic.is_empty() {
-            SelectorSummary {
-                style: "basic".into(),
-                management_events: Some(basic_management(&basic).into()),
-                selector_count: basic.len(),
-            }
+            let selectors: Vec<BasicSelector> = basic.iter().map(basic_selector).collect();
+            ManagementRecording::of_basic(&selectors).summary("basic", selectors.len())
         } else {
             SelectorSummary {
                 style: "none".into(),
@@ -140,53 +146,45 @@ impl TrailInspector for CloudTrailInspector {
     }
 }
 
-/// Basic selectors record management events unless told not to, with their read/write filter.
-fn basic_management(selectors: &[EventSelector]) -> &'static str {
-    let (mut reads, mut writes) = (false, false);
-    for selector in selectors
-        .iter()
-        .filter(|s| s.include_management_events != Some(false))
-    {
-        match selector.read_write_type {
-            Some(ReadWriteType::ReadOnly) => reads = true,
-            Some(ReadWriteType::WriteOnly) => writes = true,
-            _ => (reads, writes) = (true, true),
-        }
-    }
-    match (reads, writes) {
-        (true, true) => "All",
-        (true, false) => "ReadOnly",
-        (false, true) => "WriteOnly",
-        (false, false) => "None",
+fn trail_config(t: Trail) -> TrailConfig {
+    TrailConfig {
+        name: t.name,
+        arn: t.trail_arn,
+        home_region: t.home_region,
+        s3_bucket_name: t.s3_bucket_name,
+        is_multi_region_trail: t.is_multi_region_trail,
+        include_global_service_events: t.include_global_service_events,
+        log_file_validation_enabled: t.log_file_validation_enabled,
+        is_organization_trail: t.is_organization_trail,
+        kms_key_id: t.kms_key_id.filter(|k| !k.is_empty()),
+        cloud_watch_logs_log_group_arn: t.cloud_watch_logs_log_group_arn.filter(|a| !a.is_empty()),
     }
 }
 
-/// Advanced selectors record management events where `eventCategory` equals `Management`,
-/// narrowed by an optional `readOnly` field.
-fn advanced_management(selectors: &[AdvancedEventSelector]) -> Option<String> {
-    let (mut reads, mut writes) = (false, false);
-    for selector in selectors {
-        let fields = selector.field_selectors();
-        let management = fields
-            .iter()
-            .any(|f| f.field() == "eventCategory" && f.equals().iter().any(|v| v == "Management"));
-        if !management {
-            continue;
-        }
-        let read_only = fields.iter().find(|f| f.field() == "readOnly");
-        match read_only.map(|f| f.equals()) {
-            Some([v]) if v == "true" => reads = true,
-            Some([v]) if v == "false" => writes = true,
-            _ => (reads, writes) = (true, true),
-        }
+fn basic_selector(selector: &EventSelector) -> BasicSelector {
+    BasicSelector {
+        read_write_type: selector.read_write_type.as_ref().map(|t| match t {
+            ReadWriteType::ReadOnly => "ReadOnly".to_string(),
+            ReadWriteType::WriteOnly => "WriteOnly".to_string(),
+            other => other.as_str().to_string(),
+        }),
+        include_management_events: selector.include_management_events,
+        exclude_management_event_sources: selector.exclude_management_event_sources().to_vec(),
     }
-    Some(
-        match (reads, writes) {
-            (true, true) => "All",
-            (true, false) => "ReadOnly",
-            (false, true) => "WriteOnly",
-            (false, false) => "None",
-        }
-        .to_string(),
-    )
+}
+
+fn advanced_selector(selector: &AdvancedEventSelector) -> AdvancedSelector {
+    AdvancedSelector {
+        fields: selector
+            .field_selectors()
+            .iter()
+            .map(|f| FieldSelector {
+                field: f.field().to_string(),
+                equals: f.equals().to_vec(),
+                not_equals: f.not_equals().to_vec(),
+                not_starts_with: f.not_starts_with().to_vec(),
+                not_ends_with: f.not_ends_with().to_vec(),
+            })
+            .collect(),
+    }
 }

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::alert::Alert;
+use crate::coverage::Verdict;
 use crate::render::escape::{ascii_line, chat_code, chat_text};
+use crate::resource::ResourceState;
 use crate::severity::Severity;
 
 const VALUE_CHARS: usize = 256;
@@ -54,53 +56,86 @@ fn badge(severity: Severity) -> &'static str {
 }
 
 pub fn chat_notification(alert: &Alert) -> ChatNotification {
-    let e = &alert.event;
-    let a = &alert.actor;
     let code = |text: Option<&str>| chat_code(text.unwrap_or("-"), VALUE_CHARS);
+    let resource = alert.resource.as_ref();
+    let title = resource.map_or("Resource", |r| r.kind.title());
     let mut lines = Vec::new();
     lines.push(format!(
-        "*Trail* {} in account {}, {}",
-        code(alert.trail.name.as_deref()),
-        code(e.account.as_deref()),
-        code(alert.trail.region.as_deref().or(e.region.as_deref()))
+        "*{}* {} in account {}, {}",
+        title,
+        code(resource.and_then(|r| r.name.as_deref())),
+        code(alert.account()),
+        code(alert.region())
     ));
-    let mfa = match a.mfa_authenticated {
-        Some(true) => "MFA",
-        Some(false) => "no MFA",
-        None => "MFA unknown",
-    };
-    lines.push(format!(
-        "*Who* {} ({}, {}) from {}",
-        chat_code(&a.name, VALUE_CHARS),
-        chat_text(a.kind.as_deref().unwrap_or("unknown type"), 64),
-        mfa,
-        code(e.source_ip.as_deref())
-    ));
-    lines.push(format!("*User agent* {}", code(e.user_agent.as_deref())));
-    lines.push(format!("*When* {}", code(e.time.as_deref())));
-    if let Some(error) = &e.error_code {
+    if let Some(a) = &alert.actor {
+        let mfa = match a.mfa_authenticated {
+            Some(true) => "MFA",
+            Some(false) => "no MFA",
+            None => "MFA unknown",
+        };
         lines.push(format!(
-            "*Error* {} {}",
-            chat_code(error, 128),
-            code(e.error_message.as_deref())
+            "*Who* {} ({}, {}{}) from {}",
+            chat_code(&a.name, VALUE_CHARS),
+            chat_text(a.kind.as_deref().unwrap_or("unknown type"), 64),
+            mfa,
+            if alert.trusted_principal {
+                ", trusted principal"
+            } else {
+                ""
+            },
+            code(alert.event.as_ref().and_then(|e| e.source_ip.as_deref()))
         ));
     }
-    let logging = match alert.trail_status.is_logging {
-        Some(true) => "logging".to_string(),
-        Some(false) => "*NOT logging*".to_string(),
-        None => match &alert.enrichment_error {
-            Some(why) => format!("unknown ({})", chat_text(why, 400)),
-            None => "unknown".to_string(),
-        },
+    if let Some(e) = &alert.event {
+        lines.push(format!("*User agent* {}", code(e.user_agent.as_deref())));
+        lines.push(format!("*When* {}", code(e.time.as_deref())));
+        if let Some(error) = &e.error_code {
+            lines.push(format!(
+                "*Error* {} {}",
+                chat_code(error, 128),
+                code(e.error_message.as_deref())
+            ));
+        }
+    }
+    let unknown = || match &alert.enrichment_error {
+        Some(why) => format!("unknown ({})", chat_text(why, 400)),
+        None => "unknown".to_string(),
     };
-    lines.push(format!("*Trail now* {logging}"));
+    let now = match &alert.resource_state {
+        ResourceState::Trail { .. } => match alert.resource_state.trail_is_logging() {
+            Some(true) => "logging".to_string(),
+            Some(false) => "*NOT logging*".to_string(),
+            None => unknown(),
+        },
+        ResourceState::EventDataStore(store) => match &store.status {
+            Some(status) => chat_code(status, 64),
+            None => unknown(),
+        },
+        ResourceState::DeliveryChain { trails } => {
+            let names: Vec<String> = trails.iter().map(|t| chat_code(&t.name, 128)).collect();
+            format!("used by trail {}", names.join(", "))
+        }
+        ResourceState::NotLookedUp => unknown(),
+    };
+    lines.push(format!("*{title} now* {now}"));
+    if let Some(coverage) = &alert.coverage {
+        let verdict = match coverage.verdict {
+            Verdict::Covered => "yes",
+            Verdict::Uncovered => "*NO*",
+            Verdict::Unknown => "unknown",
+        };
+        lines.push(format!(
+            "*Still recorded?* {verdict}: {}",
+            chat_text(&coverage.detail, 400)
+        ));
+    }
     lines.push(format!("*Why {}*", alert.severity));
     for reason in &alert.reasons {
         lines.push(format!("• {}", chat_text(reason, 400)));
     }
     let mut links = Vec::new();
-    if let Some(link) = &alert.links.trail {
-        links.push(format!("[Trail]({link})"));
+    if let Some(link) = &alert.links.resource {
+        links.push(format!("[{}]({link})", title));
     }
     if let Some(link) = &alert.links.event {
         links.push(format!("[Event in CloudTrail]({link})"));
@@ -109,32 +144,32 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
         lines.push(links.join(" · "));
     }
 
-    let trail_key = alert
-        .trail
-        .arn
-        .clone()
-        .or_else(|| {
-            alert
-                .trail
-                .name
-                .as_ref()
-                .map(|n| format!("{}/{}", e.account.as_deref().unwrap_or("-"), n))
-        })
-        .unwrap_or_else(|| "no-trail".to_string());
+    let event_name = alert.event.as_ref().map_or("-", |e| e.name.as_str());
+    let resource_key = resource
+        .and_then(|r| r.arn.clone())
+        .or_else(|| resource.map(|r| format!("{}/{}", alert.account().unwrap_or("-"), r.label())))
+        .unwrap_or_else(|| "no-resource".to_string());
     let mut context = BTreeMap::new();
     context.insert("severity", alert.severity.label().to_string());
-    context.insert("eventName", ascii_line(&e.name, 64));
-    if let Some(account) = &e.account {
+    context.insert("eventName", ascii_line(event_name, 64));
+    if let Some(account) = alert.account() {
         context.insert("account", ascii_line(account, 64));
     }
-    if let Some(region) = &e.region {
+    if let Some(region) = alert.region() {
         context.insert("region", ascii_line(region, 64));
     }
 
     ChatNotification {
         version: "1.0",
         source: "custom",
-        id: ascii_line(e.id.as_deref().unwrap_or("trailwatch-alert"), 128),
+        id: ascii_line(
+            alert
+                .event
+                .as_ref()
+                .and_then(|e| e.id.as_deref())
+                .unwrap_or("trailwatch-alert"),
+            128,
+        ),
         content: ChatContent {
             text_type: "client-markdown",
             title: format!(
@@ -142,14 +177,14 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
                 badge(alert.severity),
                 alert.severity,
                 chat_text(&alert.title, 120),
-                chat_text(alert.trail_label(), 128)
+                chat_text(alert.resource_label(), 128)
             ),
             description: lines.join("\n"),
             next_steps: alert.next_steps.iter().map(|s| chat_text(s, 400)).collect(),
             keywords: [
                 alert.severity.label(),
-                e.name.as_str(),
-                e.account.as_deref().unwrap_or(""),
+                event_name,
+                alert.account().unwrap_or(""),
             ]
             .iter()
             .map(|k| ascii_line(k, 64))
@@ -159,21 +194,20 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
         metadata: ChatMetadata {
             thread_id: format!(
                 "trailwatch:{}",
-                ascii_line(&trail_key, 200).replace(' ', "_")
+                ascii_line(&resource_key, 200).replace(' ', "_")
             ),
             summary: ascii_line(
                 &format!(
                     "[{}] {}: {}",
                     alert.severity,
                     alert.title,
-                    alert.trail_label()
+                    alert.resource_label()
                 ),
                 200,
             ),
-            event_type: ascii_line(&e.name, 64),
-            related_resources: alert
-                .trail
-                .arn
+            event_type: ascii_line(event_name, 64),
+            related_resources: resource
+                .and_then(|r| r.arn.as_deref())
                 .iter()
                 .map(|arn| ascii_line(arn, 256))
                 .collect(),

@@ -3,24 +3,34 @@
 use std::fmt::Write;
 
 use crate::alert::Alert;
+use crate::coverage::Verdict;
 use crate::render::escape::single_line;
+use crate::resource::{
+    EventDataStoreState, ResourceState, SelectorSummary, TrailConfig, TrailStatus,
+};
 
 /// Long enough for any real ARN or user agent; crafted values are cut.
 const VALUE_CHARS: usize = 512;
 const PARAMETERS_CHARS: usize = 2000;
 
-pub fn email_text(alert: &Alert) -> String {
-    let v =
-        |text: Option<&str>| text.map_or_else(|| "-".to_string(), |t| single_line(t, VALUE_CHARS));
-    let yes_no = |flag: Option<bool>, yes: &str, no: &str| match flag {
+fn value(text: Option<&str>) -> String {
+    text.map_or_else(|| "-".to_string(), |t| single_line(t, VALUE_CHARS))
+}
+
+fn yes_no(flag: Option<bool>, yes: &str, no: &str) -> String {
+    match flag {
         Some(true) => yes.to_string(),
         Some(false) => no.to_string(),
         None => "unknown".to_string(),
-    };
-    let mut out = String::with_capacity(4096);
-    let e = &alert.event;
-    let a = &alert.actor;
+    }
+}
 
+fn or_none(text: Option<&str>) -> String {
+    text.map_or("none".to_string(), |t| single_line(t, VALUE_CHARS))
+}
+
+pub fn email_text(alert: &Alert) -> String {
+    let mut out = String::with_capacity(4096);
     let _ = writeln!(
         out,
         "[{}] {}",
@@ -28,116 +38,56 @@ pub fn email_text(alert: &Alert) -> String {
         single_line(&alert.title, VALUE_CHARS)
     );
     let _ = writeln!(out);
-    let _ = writeln!(out, "WHAT HAPPENED");
-    let outcome = match &e.error_code {
-        Some(code) => format!("was attempted and failed with {}", single_line(code, 128)),
-        None => "succeeded".to_string(),
-    };
-    let _ = writeln!(
-        out,
-        "  {} on trail {} {}.",
-        e.name,
-        v(alert.trail.name.as_deref()),
-        outcome
-    );
-    if let Some(message) = &e.error_message {
-        let _ = writeln!(out, "  Error: {}", single_line(message, VALUE_CHARS));
-    }
-    let _ = writeln!(out);
-    let rows = [
-        (
-            "Trail",
-            v(alert.trail.arn.as_deref().or(alert.trail.name.as_deref())),
-        ),
-        ("Account", v(e.account.as_deref())),
-        (
-            "Region",
-            format!(
-                "{} (trail home region: {})",
-                v(e.region.as_deref()),
-                v(alert.trail.region.as_deref())
-            ),
-        ),
-        ("When", v(e.time.as_deref())),
-        (
-            "Who",
-            format!(
-                "{} ({})",
-                single_line(&a.name, VALUE_CHARS),
-                v(a.kind.as_deref())
-            ),
-        ),
-        (
-            "Principal",
-            v(a.arn.as_deref().or(a.principal_id.as_deref())),
-        ),
-        ("MFA", yes_no(a.mfa_authenticated, "yes", "no")),
-        ("Source IP", v(e.source_ip.as_deref())),
-        ("User agent", v(e.user_agent.as_deref())),
-        ("Event ID", v(e.id.as_deref())),
-    ];
-    for (label, value) in rows {
-        let _ = writeln!(out, "  {label:<11} {value}");
-    }
-    if let Some(invoked_by) = &a.invoked_by {
+    what_happened(&mut out, alert);
+
+    if let Some(coverage) = &alert.coverage {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "STILL RECORDED?");
+        let verdict = match coverage.verdict {
+            Verdict::Covered => "yes",
+            Verdict::Uncovered => "NO",
+            Verdict::Unknown => "unknown",
+        };
         let _ = writeln!(
             out,
-            "  {:<11} {}",
-            "Via",
-            single_line(invoked_by, VALUE_CHARS)
+            "  {verdict}: {}",
+            single_line(&coverage.detail, 2 * VALUE_CHARS)
         );
     }
 
     let _ = writeln!(out);
-    let _ = writeln!(out, "TRAIL STATE NOW");
-    let s = &alert.trail_status;
-    let logging = match s.is_logging {
-        Some(true) => "yes".to_string(),
-        Some(false) => match (&s.stop_logging_time, &s.start_logging_time) {
-            (Some(stopped), _) => format!("NO (stopped {})", single_line(stopped, 64)),
-            (None, None) => "NO (never started)".to_string(),
-            (None, Some(_)) => "NO".to_string(),
-        },
-        None => "unknown".to_string(),
+    let title = alert
+        .resource
+        .as_ref()
+        .map_or("Resource", |r| r.kind.title());
+    let _ = writeln!(out, "{} STATE NOW", title.to_uppercase());
+    let rows = match &alert.resource_state {
+        ResourceState::Trail {
+            status,
+            config,
+            event_selectors,
+        } => trail_rows(status.as_ref(), config.as_ref(), event_selectors.as_ref()),
+        ResourceState::EventDataStore(store) => store_rows(store),
+        ResourceState::DeliveryChain { trails } if trails.is_empty() => {
+            vec![("Used by", "no trail".to_string())]
+        }
+        ResourceState::DeliveryChain { trails } => trails
+            .iter()
+            .map(|trail| {
+                (
+                    "Used by trail",
+                    format!(
+                        "{} (home region {})",
+                        value(trail.arn.as_deref().or(Some(&trail.name))),
+                        value(trail.home_region.as_deref())
+                    ),
+                )
+            })
+            .collect(),
+        ResourceState::NotLookedUp => vec![("State", "not looked up".to_string())],
     };
-    let or_none =
-        |text: Option<&str>| text.map_or("none".to_string(), |t| single_line(t, VALUE_CHARS));
-    let mut state = vec![("Logging", logging)];
-    if s.is_logging.is_some() {
-        state.push(("Last delivery", v(s.latest_delivery_time.as_deref())));
-        state.push((
-            "Delivery error",
-            or_none(s.latest_delivery_error.as_deref()),
-        ));
-    }
-    if let Some(c) = &alert.trail_config {
-        state.push(("Multi-region", yes_no(c.is_multi_region_trail, "yes", "no")));
-        state.push((
-            "Global events",
-            yes_no(c.include_global_service_events, "yes", "no"),
-        ));
-        state.push((
-            "Log validation",
-            yes_no(c.log_file_validation_enabled, "on", "off"),
-        ));
-        state.push(("S3 bucket", v(c.s3_bucket_name.as_deref())));
-        state.push(("KMS key", or_none(c.kms_key_id.as_deref())));
-    }
-    if let Some(sel) = &alert.event_selectors {
-        let recorded = match (&sel.management_events, sel.selector_count) {
-            (_, 0) => "unknown (no event selectors returned)".to_string(),
-            (Some(which), n) => format!(
-                "{} ({n} {} selector{})",
-                single_line(which, 32),
-                sel.style,
-                if n == 1 { "" } else { "s" }
-            ),
-            (None, n) => format!("unknown ({n} {} selectors)", sel.style),
-        };
-        state.push(("Mgmt events", recorded));
-    }
-    for (label, value) in state {
-        let _ = writeln!(out, "  {label:<15} {value}");
+    for (label, shown) in rows {
+        let _ = writeln!(out, "  {label:<15} {shown}");
     }
     if let Some(err) = &alert.enrichment_error {
         let _ = writeln!(
@@ -159,11 +109,11 @@ pub fn email_text(alert: &Alert) -> String {
         let _ = writeln!(out, "  {}. {}", i + 1, single_line(step, VALUE_CHARS));
     }
 
-    if alert.links.trail.is_some() || alert.links.event.is_some() {
+    if alert.links.resource.is_some() || alert.links.event.is_some() {
         let _ = writeln!(out);
         let _ = writeln!(out, "LINKS");
-        if let Some(link) = &alert.links.trail {
-            let _ = writeln!(out, "  Trail:         {link}");
+        if let Some(link) = &alert.links.resource {
+            let _ = writeln!(out, "  {:<14} {link}", format!("{title}:"));
         }
         if let Some(link) = &alert.links.event {
             let _ = writeln!(out, "  Event history: {link}");
@@ -187,4 +137,158 @@ pub fn email_text(alert: &Alert) -> String {
     let _ = writeln!(out, "--");
     let _ = writeln!(out, "trailwatch: real-time CloudTrail tamper alerts (CIS AWS Foundations 4.5). Alert schema {}.", alert.schema_version);
     out
+}
+
+fn what_happened(out: &mut String, alert: &Alert) {
+    let _ = writeln!(out, "WHAT HAPPENED");
+    let resource = alert.resource.as_ref();
+    let noun = resource.map_or("resource", |r| r.kind.noun());
+    let title = resource.map_or("Resource", |r| r.kind.title());
+    if let Some(e) = &alert.event {
+        let outcome = match &e.error_code {
+            Some(code) => format!("was attempted and failed with {}", single_line(code, 128)),
+            None => "succeeded".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  {} on {noun} {} {}.",
+            single_line(&e.name, 128),
+            value(resource.and_then(|r| r.name.as_deref())),
+            outcome
+        );
+        if let Some(message) = &e.error_message {
+            let _ = writeln!(out, "  Error: {}", single_line(message, VALUE_CHARS));
+        }
+    }
+    let _ = writeln!(out);
+    let mut rows = vec![
+        (
+            title.to_string(),
+            value(resource.and_then(|r| r.arn.as_deref().or(r.name.as_deref()))),
+        ),
+        ("Account".to_string(), value(alert.account())),
+    ];
+    if let Some(e) = &alert.event {
+        rows.push((
+            "Region".to_string(),
+            format!(
+                "{} ({noun} region: {})",
+                value(e.region.as_deref()),
+                value(resource.and_then(|r| r.region.as_deref()))
+            ),
+        ));
+        rows.push(("When".to_string(), value(e.time.as_deref())));
+    }
+    if let Some(a) = &alert.actor {
+        rows.push((
+            "Who".to_string(),
+            format!(
+                "{} ({}){}",
+                single_line(&a.name, VALUE_CHARS),
+                value(a.kind.as_deref()),
+                if alert.trusted_principal {
+                    ", a trusted principal"
+                } else {
+                    ""
+                }
+            ),
+        ));
+        rows.push((
+            "Principal".to_string(),
+            value(a.arn.as_deref().or(a.principal_id.as_deref())),
+        ));
+        rows.push(("MFA".to_string(), yes_no(a.mfa_authenticated, "yes", "no")));
+    }
+    if let Some(e) = &alert.event {
+        rows.push(("Source IP".to_string(), value(e.source_ip.as_deref())));
+        rows.push(("User agent".to_string(), value(e.user_agent.as_deref())));
+        rows.push(("Event ID".to_string(), value(e.id.as_deref())));
+    }
+    if let Some(invoked_by) = alert.actor.as_ref().and_then(|a| a.invoked_by.as_deref()) {
+        rows.push(("Via".to_string(), single_line(invoked_by, VALUE_CHARS)));
+    }
+    for (label, shown) in rows {
+        let _ = writeln!(out, "  {label:<11} {shown}");
+    }
+}
+
+fn trail_rows(
+    status: Option<&TrailStatus>,
+    config: Option<&TrailConfig>,
+    selectors: Option<&SelectorSummary>,
+) -> Vec<(&'static str, String)> {
+    let logging = match status {
+        Some(s) if s.is_logging == Some(true) => "yes".to_string(),
+        Some(s) if s.is_logging == Some(false) => {
+            match (&s.stop_logging_time, &s.start_logging_time) {
+                (Some(stopped), _) => format!("NO (stopped {})", single_line(stopped, 64)),
+                (None, None) => "NO (never started)".to_string(),
+                (None, Some(_)) => "NO".to_string(),
+            }
+        }
+        _ => "unknown".to_string(),
+    };
+    let mut rows = vec![("Logging", logging)];
+    if let Some(s) = status.filter(|s| s.is_logging.is_some()) {
+        rows.push(("Last delivery", value(s.latest_delivery_time.as_deref())));
+        rows.push((
+            "Delivery error",
+            or_none(s.latest_delivery_error.as_deref()),
+        ));
+    }
+    if let Some(c) = config {
+        rows.push(("Multi-region", yes_no(c.is_multi_region_trail, "yes", "no")));
+        rows.push((
+            "Global events",
+            yes_no(c.include_global_service_events, "yes", "no"),
+        ));
+        rows.push((
+            "Log validation",
+            yes_no(c.log_file_validation_enabled, "on", "off"),
+        ));
+        rows.push(("S3 bucket", value(c.s3_bucket_name.as_deref())));
+        rows.push(("KMS key", or_none(c.kms_key_id.as_deref())));
+        rows.push((
+            "Log group",
+            or_none(c.cloud_watch_logs_log_group_arn.as_deref()),
+        ));
+    }
+    if let Some(sel) = selectors {
+        let recorded = match (&sel.management_events, sel.selector_count) {
+            (_, 0) => "unknown (no event selectors returned)".to_string(),
+            (Some(which), n) => format!(
+                "{} ({n} {} selector{})",
+                single_line(which, 32),
+                sel.style,
+                if n == 1 { "" } else { "s" }
+            ),
+            (None, n) => format!("unknown ({n} {} selectors)", sel.style),
+        };
+        rows.push(("Mgmt events", recorded));
+    }
+    rows
+}
+
+fn store_rows(store: &EventDataStoreState) -> Vec<(&'static str, String)> {
+    vec![
+        ("Status", value(store.status.as_deref())),
+        (
+            "Retention",
+            store
+                .retention_period
+                .map_or("unknown".to_string(), |days| format!("{days} days")),
+        ),
+        (
+            "Termination protection",
+            yes_no(store.termination_protection_enabled, "on", "off"),
+        ),
+        (
+            "Multi-region",
+            yes_no(store.multi_region_enabled, "yes", "no"),
+        ),
+        (
+            "Organization",
+            yes_no(store.organization_enabled, "yes", "no"),
+        ),
+    ]
 }

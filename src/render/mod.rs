@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::alert::Alert;
 use crate::links::Links;
+use crate::resource::ResourceState;
 use escape::ascii_line;
 
 /// SNS's limit on a message, which the message attributes count toward too.
@@ -110,10 +111,17 @@ pub fn message_attributes(alert: &Alert) -> Vec<(&'static str, String)> {
     };
     vec![
         ("severity", alert.severity.label().to_string()),
-        ("eventName", value(Some(&alert.event.name))),
-        ("account", value(alert.event.account.as_deref())),
-        ("region", value(alert.event.region.as_deref())),
-        ("trail", value(alert.trail.name.as_deref())),
+        (
+            "eventName",
+            value(alert.event.as_ref().map(|e| e.name.as_str())),
+        ),
+        ("account", value(alert.account())),
+        ("region", value(alert.region())),
+        ("trail", value(alert.trail_name())),
+        (
+            "resourceKind",
+            value(alert.resource.as_ref().map(|r| r.kind.label())),
+        ),
     ]
 }
 
@@ -134,58 +142,88 @@ fn shrink_text(alert: &mut Alert, limit: usize) {
     alert.reasons.iter_mut().for_each(cut);
     alert.next_steps.iter_mut().for_each(cut);
     cut(&mut alert.title);
-    cut(&mut alert.actor.name);
-    let e = &mut alert.event;
-    for field in [
-        &mut e.id,
-        &mut e.time,
-        &mut e.region,
-        &mut e.account,
-        &mut e.source_ip,
-        &mut e.user_agent,
-        &mut e.request_id,
-        &mut e.error_code,
-        &mut e.error_message,
-    ] {
-        cut_opt(field);
-    }
-    let a = &mut alert.actor;
-    for field in [
-        &mut a.kind,
-        &mut a.arn,
-        &mut a.account_id,
-        &mut a.principal_id,
-        &mut a.invoked_by,
-        &mut a.session_issuer,
-    ] {
-        cut_opt(field);
-    }
-    let t = &mut alert.trail;
-    for field in [&mut t.name, &mut t.arn, &mut t.region] {
-        cut_opt(field);
-    }
     cut_opt(&mut alert.enrichment_error);
-    let s = &mut alert.trail_status;
-    for field in [
-        &mut s.latest_delivery_error,
-        &mut s.latest_delivery_time,
-        &mut s.start_logging_time,
-        &mut s.stop_logging_time,
-        &mut s.latest_cloud_watch_logs_delivery_error,
-        &mut s.latest_digest_delivery_error,
-    ] {
-        cut_opt(field);
-    }
-    if let Some(c) = alert.trail_config.as_mut() {
+    if let Some(e) = alert.event.as_mut() {
+        cut(&mut e.name);
+        cut(&mut e.source);
         for field in [
-            &mut c.name,
-            &mut c.arn,
-            &mut c.home_region,
-            &mut c.s3_bucket_name,
-            &mut c.kms_key_id,
-            &mut c.cloud_watch_logs_log_group_arn,
+            &mut e.id,
+            &mut e.time,
+            &mut e.region,
+            &mut e.account,
+            &mut e.source_ip,
+            &mut e.user_agent,
+            &mut e.request_id,
+            &mut e.error_code,
+            &mut e.error_message,
         ] {
             cut_opt(field);
         }
+    }
+    if let Some(a) = alert.actor.as_mut() {
+        cut(&mut a.name);
+        for field in [
+            &mut a.kind,
+            &mut a.arn,
+            &mut a.account_id,
+            &mut a.principal_id,
+            &mut a.invoked_by,
+            &mut a.session_issuer,
+        ] {
+            cut_opt(field);
+        }
+    }
+    if let Some(r) = alert.resource.as_mut() {
+        cut(&mut r.given);
+        for field in [&mut r.name, &mut r.arn, &mut r.region, &mut r.account] {
+            cut_opt(field);
+        }
+    }
+    if let Some(coverage) = alert.coverage.as_mut() {
+        cut(&mut coverage.detail);
+        coverage.covering_trails.truncate(8);
+        coverage.covering_trails.iter_mut().for_each(cut);
+    }
+    match &mut alert.resource_state {
+        ResourceState::Trail { status, config, .. } => {
+            if let Some(s) = status.as_mut() {
+                for field in [
+                    &mut s.latest_delivery_error,
+                    &mut s.latest_delivery_time,
+                    &mut s.start_logging_time,
+                    &mut s.stop_logging_time,
+                    &mut s.latest_cloud_watch_logs_delivery_error,
+                    &mut s.latest_digest_delivery_error,
+                ] {
+                    cut_opt(field);
+                }
+            }
+            if let Some(c) = config.as_mut() {
+                for field in [
+                    &mut c.name,
+                    &mut c.arn,
+                    &mut c.home_region,
+                    &mut c.s3_bucket_name,
+                    &mut c.kms_key_id,
+                    &mut c.cloud_watch_logs_log_group_arn,
+                ] {
+                    cut_opt(field);
+                }
+            }
+        }
+        ResourceState::EventDataStore(store) => {
+            for field in [&mut store.name, &mut store.arn, &mut store.status] {
+                cut_opt(field);
+            }
+        }
+        ResourceState::DeliveryChain { trails } => {
+            trails.truncate(8);
+            for trail in trails {
+                cut(&mut trail.name);
+                cut_opt(&mut trail.arn);
+                cut_opt(&mut trail.home_region);
+            }
+        }
+        ResourceState::NotLookedUp => {}
     }
 }

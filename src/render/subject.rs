@@ -10,20 +10,13 @@ use crate::render::escape::ascii_line;
 pub const MAX_SUBJECT_CHARS: usize = 99;
 
 pub fn subject(alert: &Alert) -> String {
-    let account = alert.event.account.as_deref().unwrap_or("unknown account");
-    let region = alert
-        .trail
-        .region
-        .as_deref()
-        .or(alert.event.region.as_deref())
-        .unwrap_or("unknown region");
     let text = format!(
         "[{}] {}: {} ({} {})",
         alert.severity,
         alert.title,
-        alert.trail_label(),
-        account,
-        region
+        alert.resource_label(),
+        alert.account().unwrap_or("unknown account"),
+        alert.region().unwrap_or("unknown region")
     );
     ascii_line(&text, MAX_SUBJECT_CHARS)
 }

@@ -1,0 +1,352 @@
+//! Trails: the five CIS 4.5 calls, plus the event and insight selectors that decide what a
+//! logging trail actually records.
+
+use async_trait::async_trait;
+
+use crate::arn::Arn;
+use crate::call::ApiCall;
+use crate::coverage::{assess, Candidate, Coverage, Verdict};
+use crate::enrich::{Enrichment, Lookups};
+use crate::monitors::selectors::{advanced_from_request, basic_from_request, ManagementRecording};
+use crate::monitors::{confirm, shell_region, shell_safe, Monitor, Rule, StepFacts, Weakening};
+use crate::parse::cap;
+use crate::resource::{Resource, ResourceKind, ResourceState, TrailConfig};
+use crate::severity::Severity::*;
+
+pub const SOURCE: &str = "cloudtrail.amazonaws.com";
+
+pub struct CloudTrail;
+
+#[rustfmt::skip]
+const RULES: &[Rule] = &[
+    Rule { event: "StopLogging", succeeded: Critical,
+        summary: "CloudTrail logging stopped",
+        effect: "the trail no longer records API activity",
+        reduces: true, checks_coverage: true, ..Rule::BASE },
+    Rule { event: "DeleteTrail", succeeded: Critical,
+        summary: "CloudTrail trail deleted",
+        effect: "the trail no longer records API activity (log files it already delivered stay in its bucket)",
+        reduces: true, checks_coverage: true, ..Rule::BASE },
+    Rule { event: "UpdateTrail", succeeded: Medium, weakened: Some(High),
+        summary: "CloudTrail trail changed", weakened_summary: "CloudTrail trail weakened",
+        effect: "the trail's configuration changed without reducing coverage",
+        weakens_when: "isMultiRegionTrail, includeGlobalServiceEvents, enableLogFileValidation or isOrganizationTrail set to false; s3BucketName, s3KeyPrefix or cloudWatchLogsLogGroupArn set; the log group, its role or kmsKeyId cleared; kmsKeyId in another account",
+        checks_coverage: true, ..Rule::BASE },
+    Rule { event: "CreateTrail", succeeded: Low, denied: Low,
+        summary: "CloudTrail trail created",
+        effect: "a new trail exists; it records nothing until StartLogging", ..Rule::BASE },
+    Rule { event: "StartLogging", succeeded: Informational, denied: Low,
+        summary: "CloudTrail logging started",
+        effect: "the trail records API activity again", ..Rule::BASE },
+    Rule { event: "PutEventSelectors", succeeded: Low, weakened: Some(High),
+        summary: "Trail event selectors changed",
+        weakened_summary: "Trail stopped recording management events",
+        effect: "the trail still records all management events",
+        weakens_when: "management events excluded, read-only or write-only, or sources excluded (basic or advanced selectors)",
+        checks_coverage: true, ..Rule::BASE },
+    Rule { event: "PutInsightSelectors", succeeded: Low, weakened: Some(Medium), denied: Medium,
+        summary: "Trail Insights selectors changed", weakened_summary: "CloudTrail Insights turned off",
+        effect: "CloudTrail Insights still analyses the trail",
+        weakens_when: "the list of insight types is empty", ..Rule::BASE },
+];
+
+/// Flags whose `false` reduces what the trail records or how well it protects it.
+const WEAKENING_FLAGS: [(&str, &str); 4] = [
+    (
+        "isMultiRegionTrail",
+        "calls in other regions are no longer recorded",
+    ),
+    (
+        "includeGlobalServiceEvents",
+        "IAM, STS and other global-service calls are no longer recorded",
+    ),
+    (
+        "enableLogFileValidation",
+        "log files can now be altered or deleted without detection",
+    ),
+    (
+        "isOrganizationTrail",
+        "the organization's member accounts are no longer covered",
+    ),
+];
+
+#[async_trait]
+impl Monitor for CloudTrail {
+    fn event_source(&self) -> &'static str {
+        SOURCE
+    }
+
+    fn bus_source(&self) -> &'static str {
+        "aws.cloudtrail"
+    }
+
+    fn service_name(&self) -> &'static str {
+        "CloudTrail"
+    }
+
+    fn rules(&self) -> &'static [Rule] {
+        RULES
+    }
+
+    /// CloudTrail's calls name their trail in `name` (UpdateTrail, StopLogging, ...) or
+    /// `trailName` (the selector calls), as a name or an ARN.
+    fn resource(&self, call: &ApiCall) -> Option<Resource> {
+        let given = ["name", "trailName"]
+            .iter()
+            .find_map(|key| call.string_parameter(key))
+            .map(|text| cap(text.trim()))
+            .filter(|text| !text.is_empty())?;
+        let confirmed_arn = call
+            .response_elements
+            .as_ref()
+            .and_then(|r| r.get("trailARN"))
+            .and_then(|a| a.as_str());
+        Some(trail_resource(&given, confirmed_arn, call))
+    }
+
+    fn weakenings(&self, call: &ApiCall) -> Vec<Weakening> {
+        match call.name.as_str() {
+            "UpdateTrail" => update_trail_weakenings(call),
+            "PutEventSelectors" => selector_weakenings(call),
+            "PutInsightSelectors" => insight_weakenings(call),
+            _ => Vec::new(),
+        }
+    }
+
+    async fn look_up(
+        &self,
+        call: &ApiCall,
+        resource: &Resource,
+        lookups: &Lookups<'_>,
+    ) -> Enrichment {
+        let Some(region) = resource.region.as_deref() else {
+            return Enrichment::skipped("neither the trail ARN nor the event gives a region");
+        };
+        let id = resource.lookup_id();
+        let deadline = lookups.deadline;
+        let inspector = lookups.inspector;
+        let (status, trails, selectors) = tokio::join!(
+            deadline.within(inspector.trail_status(id, region)),
+            deadline.within(inspector.trails(region)),
+            deadline.within(inspector.event_selectors(id, region)),
+        );
+        let mut problems = Vec::new();
+        let status = deadline.note(&mut problems, "GetTrailStatus", status);
+        let trails = deadline.note(&mut problems, "DescribeTrails", trails);
+        let selectors = deadline.note(&mut problems, "GetEventSelectors", selectors);
+        let config = trails
+            .iter()
+            .flatten()
+            .find(|t| t.is_named(id) || t.is_named(&resource.given))
+            .cloned();
+        if trails.is_some() && config.is_none() {
+            problems.push(format!(
+                "DescribeTrails found no trail named {} in {region}",
+                resource.given
+            ));
+        }
+        if let Some(mismatch) = someone_elses_trail(resource, config.as_ref()) {
+            return Enrichment::skipped(mismatch);
+        }
+        let coverage = match (lookups.coverage, &trails) {
+            (None, _) => None,
+            (Some(_), None) => Some(Coverage {
+                verdict: Verdict::Unknown,
+                covering_trails: Vec::new(),
+                detail: "the account's trails could not be listed (DescribeTrails failed)".into(),
+            }),
+            (Some(scope), Some(list)) => {
+                let affected = config.as_ref().map(|own| {
+                    (
+                        own,
+                        Candidate::from_state(own, status.as_ref(), selectors.as_ref()),
+                    )
+                });
+                Some(assess(lookups, scope, list, affected, id, call.account.as_deref()).await)
+            }
+        };
+        Enrichment {
+            state: ResourceState::Trail {
+                status,
+                config,
+                event_selectors: selectors,
+            },
+            coverage,
+            problems,
+        }
+    }
+
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<String> {
+        let trail = shell_safe(facts.resource.map(Resource::lookup_id)).unwrap_or("TRAIL");
+        let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
+        let who = facts.who;
+        let weakened = facts.outcome == crate::monitors::Outcome::Weakened;
+        let mut steps = match facts.call.name.as_str() {
+            "StopLogging" => vec![
+                confirm(who),
+                format!("Restart logging: aws cloudtrail start-logging --name {trail} --region {region}"),
+                format!("Review what {who} did while logging was off; other trails and CloudTrail event history still record management events."),
+            ],
+            "DeleteTrail" => vec![
+                confirm(who),
+                "Recreate the trail from your infrastructure as code and start logging.".to_string(),
+                "Check that the trail's S3 bucket and its log files are intact.".to_string(),
+            ],
+            "UpdateTrail" => vec![
+                confirm(who),
+                "Compare the trail with your infrastructure as code and revert any change listed above.".to_string(),
+                format!("Check the result: aws cloudtrail describe-trails --trail-name-list {trail} --region {region}"),
+            ],
+            "CreateTrail" => vec![
+                "Confirm the new trail is expected: a trail you did not create can copy your logs to someone else's bucket.".to_string(),
+                "Check who owns the trail's S3 bucket and KMS key.".to_string(),
+            ],
+            "StartLogging" => vec![
+                "No action needed if this restarts logging on purpose; find out why it had stopped.".to_string(),
+            ],
+            "PutEventSelectors" if weakened => vec![
+                confirm(who),
+                format!("Record all management events again: aws cloudtrail put-event-selectors --trail-name {trail} --region {region} --event-selectors '[{{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}}]' (add back any data event selectors you use)"),
+                format!("Check the result: aws cloudtrail get-event-selectors --trail-name {trail} --region {region}"),
+            ],
+            "PutEventSelectors" => vec![
+                format!("Check the selectors are what you expect: aws cloudtrail get-event-selectors --trail-name {trail} --region {region}"),
+            ],
+            "PutInsightSelectors" => vec![
+                confirm(who),
+                format!("Check the result: aws cloudtrail get-insight-selectors --trail-name {trail} --region {region}"),
+            ],
+            _ => vec![confirm(who)],
+        };
+        if !facts.enrichment.problems.is_empty() {
+            steps.push(format!("The trail's state could not be read; check it: aws cloudtrail get-trail-status --name {trail} --region {region}"));
+        }
+        steps
+    }
+}
+
+/// A trail as a request names it: by name (in the event's account and region) or by ARN
+/// (which may point to another region). A confirmed ARN from the response fills in a name.
+pub fn trail_resource(given: &str, confirmed_arn: Option<&str>, call: &ApiCall) -> Resource {
+    let trail_arn = |text: &str| {
+        Arn::parse(text)
+            .filter(|arn| arn.service == "cloudtrail" && arn.resource_after("trail/").is_some())
+    };
+    let arn = trail_arn(given).or_else(|| confirmed_arn.map(cap).as_deref().and_then(trail_arn));
+    let name = arn
+        .as_ref()
+        .and_then(|arn| arn.resource_after("trail/").map(str::to_string))
+        .unwrap_or_else(|| given.to_string());
+    Resource {
+        kind: ResourceKind::Trail,
+        name: Some(name),
+        region: arn
+            .as_ref()
+            .and_then(|a| a.region.clone())
+            .or_else(|| call.region.clone()),
+        account: arn
+            .as_ref()
+            .and_then(|a| a.account.clone())
+            .or_else(|| call.account.clone()),
+        arn: arn.map(|a| a.to_string()),
+        given: given.to_string(),
+    }
+}
+
+/// A bare trail name is looked up in the function's own account. When the event came from
+/// another account (forwarded to a central bus), a trail of the same name here is a different
+/// trail: showing its state would mislead, so none is shown.
+fn someone_elses_trail(resource: &Resource, found: Option<&TrailConfig>) -> Option<String> {
+    let named_by_arn = Arn::parse(&resource.given).is_some();
+    let event_account = resource.account.as_deref()?;
+    let found_account = Arn::account_of(found?.arn.as_deref()?)?;
+    (!named_by_arn && found_account != event_account).then(|| {
+        format!(
+            "the trail found under that name belongs to account {found_account}, but the event is from account {event_account}; its state is not shown"
+        )
+    })
+}
+
+fn update_trail_weakenings(call: &ApiCall) -> Vec<Weakening> {
+    let mut found = Vec::new();
+    for (flag, effect) in WEAKENING_FLAGS {
+        if call.bool_parameter(flag) == Some(false) {
+            found.push(Weakening::new(format!("{flag}=false: {effect}")));
+        }
+    }
+    if let Some(bucket) = call.string_parameter("s3BucketName") {
+        found.push(Weakening::new(format!(
+            "s3BucketName set to {bucket}: log files may now go to a different bucket (CloudTrail does not record the previous one)"
+        )));
+    }
+    if let Some(prefix) = call.string_parameter("s3KeyPrefix") {
+        found.push(Weakening::new(format!(
+            "s3KeyPrefix set to {prefix:?}: log files now land under a different prefix, where readers, lifecycle rules and digest checks may not look"
+        )));
+    }
+    match call.string_parameter("cloudWatchLogsLogGroupArn") {
+        Some("") => found.push(Weakening::new(
+            "cloudWatchLogsLogGroupArn cleared: delivery to CloudWatch Logs (and its metric filters) stopped",
+        )),
+        Some(group) => found.push(Weakening::new(format!(
+            "cloudWatchLogsLogGroupArn set to {group}: events now go to that log group, and metric filters and subscriptions on the old one see nothing"
+        ))),
+        None => {}
+    }
+    if call.string_parameter("cloudWatchLogsRoleArn") == Some("") {
+        found.push(Weakening::new(
+            "cloudWatchLogsRoleArn cleared: CloudTrail can no longer deliver to CloudWatch Logs",
+        ));
+    }
+    match call.string_parameter("kmsKeyId") {
+        Some("") => found.push(Weakening::new(
+            "kmsKeyId cleared: log files are no longer encrypted with a customer-managed KMS key",
+        )),
+        Some(key) => {
+            let key_account = Arn::account_of(key);
+            if let (Some(key_account), Some(event_account)) = (key_account, call.account.as_deref())
+            {
+                if key_account != event_account {
+                    found.push(Weakening::new(format!(
+                        "kmsKeyId set to a key in account {key_account}: whoever controls that account can decrypt the log files, or disable the key and stop delivery"
+                    )));
+                }
+            }
+        }
+        None => {}
+    }
+    found
+}
+
+fn selector_weakenings(call: &ApiCall) -> Vec<Weakening> {
+    let Some(parameters) = call.request_parameters.as_ref() else {
+        return Vec::new();
+    };
+    // Advanced selectors replace basic ones when both are given.
+    let recording = if let Some(advanced) = advanced_from_request(parameters) {
+        ManagementRecording::of_advanced(&advanced)
+    } else if let Some(basic) = basic_from_request(parameters) {
+        ManagementRecording::of_basic(&basic)
+    } else {
+        return vec![Weakening::new(
+            "the request records neither eventSelectors nor advancedEventSelectors, so the new selectors cannot be checked",
+        )];
+    };
+    recording
+        .reductions()
+        .into_iter()
+        .map(Weakening::new)
+        .collect()
+}
+
+fn insight_weakenings(call: &ApiCall) -> Vec<Weakening> {
+    match call.parameter("insightSelectors").map(|v| v.as_array()) {
+        Some(Some(types)) if types.is_empty() => vec![Weakening::new(
+            "insightSelectors is empty: CloudTrail Insights no longer flags unusual API call or error rates",
+        )],
+        Some(Some(_)) => Vec::new(),
+        _ => vec![Weakening::new(
+            "the request records no readable insightSelectors, so the change cannot be checked",
+        )],
+    }
+}

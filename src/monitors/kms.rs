@@ -1,0 +1,160 @@
+//! The KMS key a trail encrypts its log files with: disabling it stops delivery, deleting it
+//! makes every encrypted log file unreadable, and its policy decides who may decrypt.
+
+use async_trait::async_trait;
+
+use crate::arn::Arn;
+use crate::call::ApiCall;
+use crate::enrich::{Enrichment, Lookups};
+use crate::monitors::delivery::{first_trail, trails_using};
+use crate::monitors::{confirm, shell_region, shell_safe, Monitor, Rule, StepFacts, Weakening};
+use crate::parse::cap;
+use crate::resource::{Resource, ResourceKind};
+use crate::severity::Severity::*;
+
+pub struct Kms;
+
+#[rustfmt::skip]
+const RULES: &[Rule] = &[
+    Rule { event: "DisableKey", succeeded: Critical,
+        summary: "A trail's KMS key disabled",
+        effect: "CloudTrail can no longer encrypt log files with the key, so it stops delivering them",
+        reduces: true, ..Rule::BASE },
+    Rule { event: "ScheduleKeyDeletion", succeeded: Critical,
+        summary: "A trail's KMS key scheduled for deletion",
+        effect: "once the key is deleted every log file it encrypted is unreadable for good, and delivery stops now",
+        reduces: true, ..Rule::BASE },
+    Rule { event: "PutKeyPolicy", succeeded: High,
+        summary: "A trail's KMS key policy changed",
+        effect: "the key policy decides whether CloudTrail may encrypt and who may decrypt the log files",
+        reduces: true, ..Rule::BASE },
+];
+
+#[async_trait]
+impl Monitor for Kms {
+    fn event_source(&self) -> &'static str {
+        "kms.amazonaws.com"
+    }
+
+    fn bus_source(&self) -> &'static str {
+        "aws.kms"
+    }
+
+    fn service_name(&self) -> &'static str {
+        "KMS (a trail's key)"
+    }
+
+    fn rules(&self) -> &'static [Rule] {
+        RULES
+    }
+
+    /// `keyId` is a key id or a key ARN for these calls.
+    fn resource(&self, call: &ApiCall) -> Option<Resource> {
+        let given = call
+            .string_parameter("keyId")
+            .map(|id| cap(id.trim()))
+            .filter(|id| !id.is_empty())?;
+        let arn = Arn::parse(&given).filter(|arn| arn.service == "kms");
+        let key_id = key_id(&given).to_string();
+        let region = arn
+            .as_ref()
+            .and_then(|a| a.region.clone())
+            .or_else(|| call.region.clone());
+        let account = arn
+            .as_ref()
+            .and_then(|a| a.account.clone())
+            .or_else(|| call.account.clone());
+        let partition = arn.as_ref().map_or("aws", |a| a.partition.as_str());
+        let full_arn = match (&arn, &region, &account) {
+            (Some(arn), _, _) => Some(arn.to_string()),
+            (None, Some(region), Some(account)) if !key_id.starts_with("alias/") => Some(format!(
+                "arn:{partition}:kms:{region}:{account}:key/{key_id}"
+            )),
+            _ => None,
+        };
+        Some(Resource {
+            kind: ResourceKind::Key,
+            name: Some(key_id),
+            arn: full_arn,
+            region,
+            account,
+            given,
+        })
+    }
+
+    fn weakenings(&self, _call: &ApiCall) -> Vec<Weakening> {
+        Vec::new()
+    }
+
+    fn only_when_a_trail_uses_it(&self) -> bool {
+        true
+    }
+
+    async fn look_up(
+        &self,
+        _call: &ApiCall,
+        resource: &Resource,
+        lookups: &Lookups<'_>,
+    ) -> Enrichment {
+        let Some(region) = resource.region.as_deref() else {
+            return Enrichment::skipped("neither the key ARN nor the event gives a region");
+        };
+        let wanted = key_id(&resource.given);
+        let account = resource.account.as_deref();
+        trails_using(lookups, region, "key", |trail| {
+            trail.kms_key_id.as_deref().is_some_and(|trail_key| {
+                // Key ids are unique, but only the ARN says whose key it is: a trail's key in
+                // another account is not the key the event's account touched.
+                let trail_key_account = Arn::account_of(trail_key);
+                key_id(trail_key) == wanted
+                    && (trail_key_account.is_none() || trail_key_account.as_deref() == account)
+            })
+        })
+        .await
+    }
+
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<String> {
+        let key = shell_safe(facts.resource.map(|r| r.lookup_id())).unwrap_or("KEY_ID");
+        let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
+        let trail_use = first_trail(facts.enrichment);
+        let trail =
+            shell_safe(trail_use.map(|t| t.arn.as_deref().unwrap_or(&t.name))).unwrap_or("TRAIL");
+        let trail_region = shell_region(trail_use.and_then(|t| t.home_region.as_deref()));
+        let status = format!("Check that the trail delivers again: aws cloudtrail get-trail-status --name {trail} --region {trail_region} (LatestDeliveryError)");
+        match facts.call.name.as_str() {
+            "DisableKey" => vec![
+                confirm(facts.who),
+                format!("Re-enable the key: aws kms enable-key --key-id {key} --region {region}"),
+                status,
+            ],
+            "ScheduleKeyDeletion" => vec![
+                confirm(facts.who),
+                format!("Cancel the deletion while it is pending, then re-enable the key: aws kms cancel-key-deletion --key-id {key} --region {region} && aws kms enable-key --key-id {key} --region {region}"),
+                status,
+            ],
+            "PutKeyPolicy" => vec![
+                confirm(facts.who),
+                format!("Review the policy: aws kms get-key-policy --key-id {key} --policy-name default --region {region}; CloudTrail must keep kms:GenerateDataKey*, and only your log readers may decrypt."),
+                status,
+            ],
+            _ => vec![confirm(facts.who)],
+        }
+    }
+}
+
+/// The key id in a key id, key ARN or alias: `arn:...:key/ID` and `ID` give `ID`.
+fn key_id(text: &str) -> &str {
+    text.split_once(":key/").map_or(text, |(_, id)| id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_id;
+
+    #[test]
+    fn key_ids_from_arns_and_ids() {
+        assert_eq!(key_id("arn:aws:kms:us-east-1:1:key/abc-1"), "abc-1");
+        assert_eq!(key_id("abc-1"), "abc-1");
+        assert_eq!(key_id("alias/x"), "alias/x");
+    }
+}

@@ -1,0 +1,183 @@
+//! CloudTrail Lake event data stores: deleting one, stopping its ingestion, or updating it to
+//! keep less for less time with less protection.
+
+use async_trait::async_trait;
+
+use crate::arn::Arn;
+use crate::call::ApiCall;
+use crate::enrich::{Enrichment, Lookups};
+use crate::monitors::cloudtrail::SOURCE;
+use crate::monitors::selectors::{advanced_from_request, ManagementRecording};
+use crate::monitors::{
+    confirm, shell_region, shell_safe, Monitor, Outcome, Rule, StepFacts, Weakening,
+    MIN_RETENTION_DAYS,
+};
+use crate::parse::cap;
+use crate::resource::{Resource, ResourceKind, ResourceState};
+use crate::severity::Severity::*;
+
+pub struct Lake;
+
+#[rustfmt::skip]
+const RULES: &[Rule] = &[
+    Rule { event: "DeleteEventDataStore", succeeded: Critical,
+        summary: "CloudTrail Lake event data store deleted",
+        effect: "the store stops ingesting and its events are deleted after the 7-day wait unless it is restored",
+        reduces: true, ..Rule::BASE },
+    Rule { event: "StopEventDataStoreIngestion", succeeded: Critical,
+        summary: "CloudTrail Lake ingestion stopped",
+        effect: "the event data store no longer records events",
+        reduces: true, ..Rule::BASE },
+    Rule { event: "UpdateEventDataStore", succeeded: Low, weakened: Some(High),
+        summary: "CloudTrail Lake event data store changed",
+        weakened_summary: "CloudTrail Lake event data store weakened",
+        effect: "retention, selectors and protection were not reduced",
+        weakens_when: "retention under 365 days, management events dropped, termination protection, multi-region or organization collection turned off", ..Rule::BASE },
+];
+
+const FLAGS: [(&str, &str); 3] = [
+    (
+        "terminationProtectionEnabled",
+        "the store can now be deleted in one call",
+    ),
+    (
+        "multiRegionEnabled",
+        "events from other regions are no longer collected",
+    ),
+    (
+        "organizationEnabled",
+        "the organization's member accounts are no longer collected",
+    ),
+];
+
+#[async_trait]
+impl Monitor for Lake {
+    fn event_source(&self) -> &'static str {
+        SOURCE
+    }
+
+    fn bus_source(&self) -> &'static str {
+        "aws.cloudtrail"
+    }
+
+    fn service_name(&self) -> &'static str {
+        "CloudTrail Lake"
+    }
+
+    fn rules(&self) -> &'static [Rule] {
+        RULES
+    }
+
+    /// `eventDataStore` is the store's ARN or its id.
+    fn resource(&self, call: &ApiCall) -> Option<Resource> {
+        let given = call
+            .string_parameter("eventDataStore")
+            .map(|id| cap(id.trim()))
+            .filter(|id| !id.is_empty())?;
+        let arn = Arn::parse(&given).filter(|arn| arn.service == "cloudtrail");
+        let id = arn
+            .as_ref()
+            .and_then(|a| a.resource_after("eventdatastore/"))
+            .unwrap_or(&given)
+            .to_string();
+        Some(Resource {
+            kind: ResourceKind::EventDataStore,
+            name: Some(id),
+            region: arn
+                .as_ref()
+                .and_then(|a| a.region.clone())
+                .or_else(|| call.region.clone()),
+            account: arn
+                .as_ref()
+                .and_then(|a| a.account.clone())
+                .or_else(|| call.account.clone()),
+            arn: arn.map(|a| a.to_string()),
+            given,
+        })
+    }
+
+    fn weakenings(&self, call: &ApiCall) -> Vec<Weakening> {
+        if call.name != "UpdateEventDataStore" {
+            return Vec::new();
+        }
+        let mut found = Vec::new();
+        if let Some(days) = call
+            .number_parameter("retentionPeriod")
+            .filter(|days| *days < MIN_RETENTION_DAYS)
+        {
+            found.push(Weakening::new(format!(
+                "retentionPeriod set to {days} days: older events are deleted from the store"
+            )));
+        }
+        for (flag, effect) in FLAGS {
+            if call.bool_parameter(flag) == Some(false) {
+                found.push(Weakening::new(format!("{flag}=false: {effect}")));
+            }
+        }
+        if let Some(advanced) = call
+            .request_parameters
+            .as_ref()
+            .and_then(advanced_from_request)
+        {
+            found.extend(
+                ManagementRecording::of_advanced(&advanced)
+                    .reductions()
+                    .into_iter()
+                    .map(Weakening::new),
+            );
+        }
+        found
+    }
+
+    async fn look_up(
+        &self,
+        _call: &ApiCall,
+        resource: &Resource,
+        lookups: &Lookups<'_>,
+    ) -> Enrichment {
+        let Some(region) = resource.region.as_deref() else {
+            return Enrichment::skipped("neither the store's ARN nor the event gives a region");
+        };
+        let deadline = lookups.deadline;
+        let answer = deadline
+            .within(
+                lookups
+                    .inspector
+                    .event_data_store(resource.lookup_id(), region),
+            )
+            .await;
+        let mut problems = Vec::new();
+        let state = deadline
+            .note(&mut problems, "GetEventDataStore", answer)
+            .map_or(ResourceState::NotLookedUp, ResourceState::EventDataStore);
+        Enrichment {
+            state,
+            coverage: None,
+            problems,
+        }
+    }
+
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<String> {
+        let store = shell_safe(facts.resource.map(|r| r.lookup_id())).unwrap_or("EVENT_DATA_STORE");
+        let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
+        match facts.call.name.as_str() {
+            "DeleteEventDataStore" => vec![
+                confirm(facts.who),
+                format!("Restore it within the 7-day wait: aws cloudtrail restore-event-data-store --event-data-store {store} --region {region}"),
+                format!("Then protect it: aws cloudtrail update-event-data-store --event-data-store {store} --termination-protection-enabled --region {region}"),
+            ],
+            "StopEventDataStoreIngestion" => vec![
+                confirm(facts.who),
+                format!("Restart ingestion: aws cloudtrail start-event-data-store-ingestion --event-data-store {store} --region {region}"),
+            ],
+            "UpdateEventDataStore" if facts.outcome == Outcome::Weakened => vec![
+                confirm(facts.who),
+                format!("Revert the changes listed above, for example: aws cloudtrail update-event-data-store --event-data-store {store} --termination-protection-enabled --retention-period 2557 --region {region}"),
+                format!("Check the result: aws cloudtrail get-event-data-store --event-data-store {store} --region {region}"),
+            ],
+            _ => vec![format!(
+                "Check the store is what you expect: aws cloudtrail get-event-data-store --event-data-store {store} --region {region}"
+            )],
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The CloudWatch Logs group a trail delivers to: deleting it, its metric filters (the CIS
+//! alarms hang on them) or its subscriptions (a SIEM feed), and shortening its retention.
+
+use async_trait::async_trait;
+
+use crate::arn::Arn;
+use crate::call::ApiCall;
+use crate::enrich::{Enrichment, Lookups};
+use crate::monitors::delivery::{first_trail, trails_using};
+use crate::monitors::{
+    confirm, shell_region, shell_safe, Monitor, Outcome, Rule, StepFacts, Weakening,
+    MIN_RETENTION_DAYS,
+};
+use crate::parse::cap;
+use crate::resource::{Resource, ResourceKind};
+use crate::severity::Severity::*;
+
+pub struct Logs;
+
+#[rustfmt::skip]
+const RULES: &[Rule] = &[
+    Rule { event: "DeleteLogGroup", succeeded: High,
+        summary: "A trail's log group deleted",
+        effect: "CloudTrail's delivery to CloudWatch Logs fails, and the metric filters and alarms on the group (the CIS ones included) are gone",
+        reduces: true, ..Rule::BASE },
+    Rule { event: "DeleteMetricFilter", succeeded: Medium, denied: Medium,
+        summary: "Metric filter deleted on a trail's log group",
+        effect: "an alarm built on that filter can no longer fire",
+        reduces: true, ..Rule::BASE },
+    Rule { event: "DeleteSubscriptionFilter", succeeded: Medium, denied: Medium,
+        summary: "Subscription filter deleted on a trail's log group",
+        effect: "the trail's events no longer stream to that destination (a SIEM, for example)",
+        reduces: true, ..Rule::BASE },
+    Rule { event: "PutRetentionPolicy", succeeded: Low, weakened: Some(Medium), denied: Medium,
+        summary: "Retention changed on a trail's log group",
+        weakened_summary: "Retention shortened on a trail's log group",
+        effect: "the group keeps events for at least a year",
+        weakens_when: "retention under 365 days", ..Rule::BASE },
+];
+
+#[async_trait]
+impl Monitor for Logs {
+    fn event_source(&self) -> &'static str {
+        "logs.amazonaws.com"
+    }
+
+    fn bus_source(&self) -> &'static str {
+        "aws.logs"
+    }
+
+    fn service_name(&self) -> &'static str {
+        "CloudWatch Logs (a trail's log group)"
+    }
+
+    fn rules(&self) -> &'static [Rule] {
+        RULES
+    }
+
+    fn resource(&self, call: &ApiCall) -> Option<Resource> {
+        let name = call
+            .string_parameter("logGroupName")
+            .map(|name| cap(name.trim()))
+            .filter(|name| !name.is_empty())?;
+        let partition = call
+            .actor
+            .arn
+            .as_deref()
+            .and_then(Arn::parse)
+            .map_or_else(|| "aws".to_string(), |arn| arn.partition);
+        let arn = match (&call.region, &call.account) {
+            (Some(region), Some(account)) => Some(format!(
+                "arn:{partition}:logs:{region}:{account}:log-group:{name}"
+            )),
+            _ => None,
+        };
+        Some(Resource {
+            kind: ResourceKind::LogGroup,
+            name: Some(name.clone()),
+            arn,
+            region: call.region.clone(),
+            account: call.account.clone(),
+            given: name,
+        })
+    }
+
+    fn weakenings(&self, call: &ApiCall) -> Vec<Weakening> {
+        if call.name != "PutRetentionPolicy" {
+            return Vec::new();
+        }
+        match call.number_parameter("retentionInDays") {
+            Some(days) if days < MIN_RETENTION_DAYS => vec![Weakening::new(format!(
+                "retention set to {days} days: the trail's events are deleted from the group after that"
+            ))],
+            Some(_) => Vec::new(),
+            None => vec![Weakening::new(
+                "the request records no readable retentionInDays, so the change cannot be checked",
+            )],
+        }
+    }
+
+    fn only_when_a_trail_uses_it(&self) -> bool {
+        true
+    }
+
+    async fn look_up(
+        &self,
+        _call: &ApiCall,
+        resource: &Resource,
+        lookups: &Lookups<'_>,
+    ) -> Enrichment {
+        let Some(region) = resource.region.as_deref() else {
+            return Enrichment::skipped("the event gives no region to list the trails in");
+        };
+        // A trail names its group by ARN (`...:log-group:NAME:*`): same name, account and
+        // region, or it is another group.
+        trails_using(lookups, region, "log-group", |trail| {
+            let Some(arn) = trail
+                .cloud_watch_logs_log_group_arn
+                .as_deref()
+                .and_then(Arn::parse)
+            else {
+                return false;
+            };
+            let group = arn
+                .resource_after("log-group:")
+                .map(|rest| rest.strip_suffix(":*").unwrap_or(rest));
+            arn.service == "logs"
+                && group == Some(resource.given.as_str())
+                && arn.region.as_deref() == Some(region)
+                && (resource.account.is_none() || arn.account == resource.account)
+        })
+        .await
+    }
+
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<String> {
+        let group = shell_safe(facts.resource.map(|r| r.given.as_str())).unwrap_or("LOG_GROUP");
+        let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
+        let trail =
+            shell_safe(first_trail(facts.enrichment).map(|t| t.arn.as_deref().unwrap_or(&t.name)))
+                .unwrap_or("TRAIL");
+        match facts.call.name.as_str() {
+            "DeleteLogGroup" => vec![
+                confirm(facts.who),
+                format!("Recreate the group, then recreate its metric filters, alarms and subscriptions from your infrastructure as code: aws logs create-log-group --log-group-name {group} --region {region}"),
+                format!("Check that the trail delivers to it again: aws cloudtrail get-trail-status --name {trail} --region {region} (LatestCloudWatchLogsDeliveryError)"),
+            ],
+            "DeleteMetricFilter" | "DeleteSubscriptionFilter" => vec![
+                confirm(facts.who),
+                format!("Restore the filter from your infrastructure as code; see what is left: aws logs describe-metric-filters --log-group-name {group} --region {region} and aws logs describe-subscription-filters --log-group-name {group} --region {region}"),
+            ],
+            "PutRetentionPolicy" if facts.outcome == Outcome::Weakened => vec![
+                confirm(facts.who),
+                format!("Restore a retention of at least a year: aws logs put-retention-policy --log-group-name {group} --retention-in-days 365 --region {region}"),
+            ],
+            _ => vec![format!(
+                "Check the retention is what you expect: aws logs describe-log-groups --log-group-name-prefix {group} --region {region}"
+            )],
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! What a call was about, and what that thing looks like now.
+//!
+//! A [`Resource`] is named by the request (a trail, an event data store, or a bucket, key or log
+//! group a trail delivers through); a [`ResourceState`] is what the lookups found. Both go into
+//! the alert as they are, so the JSON says `resource.kind` and `resourceState.type` instead of
+//! one set of fields per service.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceKind {
+    Trail,
+    EventDataStore,
+    Bucket,
+    Key,
+    LogGroup,
+}
+
+impl ResourceKind {
+    /// How a sentence names this kind of resource.
+    pub fn noun(self) -> &'static str {
+        match self {
+            ResourceKind::Trail => "trail",
+            ResourceKind::EventDataStore => "event data store",
+            ResourceKind::Bucket => "bucket",
+            ResourceKind::Key => "KMS key",
+            ResourceKind::LogGroup => "log group",
+        }
+    }
+
+    /// The noun at the start of a line or a label.
+    pub fn title(self) -> &'static str {
+        match self {
+            ResourceKind::Trail => "Trail",
+            ResourceKind::EventDataStore => "Event data store",
+            ResourceKind::Bucket => "Bucket",
+            ResourceKind::Key => "KMS key",
+            ResourceKind::LogGroup => "Log group",
+        }
+    }
+
+    /// The attribute value subscribers filter on (`resourceKind`).
+    pub fn label(self) -> &'static str {
+        match self {
+            ResourceKind::Trail => "trail",
+            ResourceKind::EventDataStore => "event-data-store",
+            ResourceKind::Bucket => "bucket",
+            ResourceKind::Key => "key",
+            ResourceKind::LogGroup => "log-group",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    pub kind: ResourceKind,
+    pub name: Option<String>,
+    pub arn: Option<String>,
+    pub region: Option<String>,
+    pub account: Option<String>,
+    /// The name, id or ARN exactly as the request gave it: what lookups are made with.
+    #[serde(skip)]
+    pub given: String,
+}
+
+impl Resource {
+    /// The resource's short name for headlines, or what the request said when it has none.
+    pub fn label(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.given)
+    }
+
+    /// What to hand a lookup: the ARN when known (it carries the region), else as given.
+    pub fn lookup_id(&self) -> &str {
+        self.arn.as_deref().unwrap_or(&self.given)
+    }
+}
+
+/// What the lookups found, by kind; `notLookedUp` when nothing was asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum ResourceState {
+    Trail {
+        status: Option<TrailStatus>,
+        config: Option<TrailConfig>,
+        event_selectors: Option<SelectorSummary>,
+    },
+    EventDataStore(EventDataStoreState),
+    /// The trails that deliver through the bucket, key or log group the call touched.
+    DeliveryChain {
+        trails: Vec<TrailUse>,
+    },
+    #[default]
+    NotLookedUp,
+}
+
+impl ResourceState {
+    /// Whether the trail is logging, when the state is a trail's and says so.
+    pub fn trail_is_logging(&self) -> Option<bool> {
+        match self {
+            ResourceState::Trail {
+                status: Some(status),
+                ..
+            } => status.is_logging,
+            _ => None,
+        }
+    }
+
+    pub fn trail_config(&self) -> Option<&TrailConfig> {
+        match self {
+            ResourceState::Trail { config, .. } => config.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// The trail's live status (`GetTrailStatus`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailStatus {
+    pub is_logging: Option<bool>,
+    pub latest_delivery_error: Option<String>,
+    pub latest_delivery_time: Option<String>,
+    pub start_logging_time: Option<String>,
+    pub stop_logging_time: Option<String>,
+    pub latest_cloud_watch_logs_delivery_error: Option<String>,
+    pub latest_digest_delivery_error: Option<String>,
+}
+
+/// The trail's configuration (`DescribeTrails`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailConfig {
+    pub name: Option<String>,
+    pub arn: Option<String>,
+    pub home_region: Option<String>,
+    pub s3_bucket_name: Option<String>,
+    pub is_multi_region_trail: Option<bool>,
+    pub include_global_service_events: Option<bool>,
+    pub log_file_validation_enabled: Option<bool>,
+    pub is_organization_trail: Option<bool>,
+    pub kms_key_id: Option<String>,
+    pub cloud_watch_logs_log_group_arn: Option<String>,
+}
+
+impl TrailConfig {
+    /// Whether this is the trail a request named, by name or by ARN.
+    pub fn is_named(&self, given: &str) -> bool {
+        self.name.as_deref() == Some(given)
+            || self.arn.as_deref() == Some(given)
+            || crate::arn::Arn::parse(given)
+                .and_then(|arn| arn.resource_after("trail/").map(str::to_string))
+                .is_some_and(|name| self.name.as_deref() == Some(name.as_str()))
+    }
+
+    /// The name to show, then the ARN, then a placeholder.
+    pub fn label(&self) -> &str {
+        self.name
+            .as_deref()
+            .or(self.arn.as_deref())
+            .unwrap_or("(unnamed trail)")
+    }
+}
+
+/// Which management events the trail records (`GetEventSelectors`), summarised for a reader.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SelectorSummary {
+    /// "basic", "advanced", or "none".
+    pub style: String,
+    /// Management events recorded: "All", "WriteOnly", "ReadOnly", "None", or null when it
+    /// cannot be told.
+    pub management_events: Option<String>,
+    pub selector_count: usize,
+}
+
+impl SelectorSummary {
+    /// Whether write management events (every tampering call is one) are recorded.
+    pub fn records_writes(&self) -> Option<bool> {
+        match self.management_events.as_deref() {
+            Some("All" | "WriteOnly") => Some(true),
+            Some("ReadOnly" | "None") => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// A CloudTrail Lake event data store (`GetEventDataStore`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventDataStoreState {
+    pub name: Option<String>,
+    pub arn: Option<String>,
+    /// ENABLED, PENDING_DELETION, STOPPED_INGESTION, ...
+    pub status: Option<String>,
+    pub retention_period: Option<i32>,
+    pub termination_protection_enabled: Option<bool>,
+    pub multi_region_enabled: Option<bool>,
+    pub organization_enabled: Option<bool>,
+}
+
+/// A trail that delivers through the resource a call touched, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailUse {
+    pub name: String,
+    pub arn: Option<String>,
+    pub home_region: Option<String>,
+    /// "bucket", "key" or "log-group".
+    pub uses: &'static str,
+}
