@@ -22,13 +22,15 @@ fn pipeline(event: &Value) -> usize {
 }
 
 fn benches(c: &mut Criterion) {
-    let mut names: Vec<String> = std::fs::read_dir(format!("{}/events", env!("CARGO_MANIFEST_DIR")))
-        .expect("events/ exists")
-        .filter_map(|entry| {
-            let path = entry.ok()?.path();
-            (path.extension()? == "json").then(|| path.file_stem()?.to_str().map(str::to_string))?
-        })
-        .collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(format!("{}/events", env!("CARGO_MANIFEST_DIR")))
+            .expect("events/ exists")
+            .filter_map(|entry| {
+                let path = entry.ok()?.path();
+                (path.extension()? == "json")
+                    .then(|| path.file_stem()?.to_str().map(str::to_string))?
+            })
+            .collect();
     names.sort();
     for name in &names {
         let event = sample(name);

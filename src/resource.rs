@@ -78,6 +78,8 @@ impl Resource {
 }
 
 /// What the lookups found, by kind; `notLookedUp` when nothing was asked.
+// One value per invocation, moved a couple of times: boxing the trail's state would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(
     tag = "type",

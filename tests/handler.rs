@@ -26,9 +26,9 @@ use serde_json::{json, Value};
 use trailwatch::aws::cloudtrail::CloudTrailInspector;
 use trailwatch::aws::sns::SnsPublisher;
 use trailwatch::config::Config;
+use trailwatch::handler::{handle, Dependencies, HandlerError, Status, Summary};
 use trailwatch::inspector::{LookupError, TrailInspector};
 use trailwatch::resource::{EventDataStoreState, SelectorSummary, TrailConfig, TrailStatus};
-use trailwatch::handler::{handle, Dependencies, HandlerError, Status, Summary};
 use trailwatch::severity::Severity;
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:trailwatch-alerts";
@@ -217,8 +217,14 @@ async fn stop_logging_is_published_once_with_the_trails_live_state() {
     assert_eq!(attribute(&input, "trail"), "management-events");
 
     assert_eq!(alert["resourceState"]["status"]["isLogging"], false);
-    assert_eq!(alert["resourceState"]["status"]["latestDeliveryError"], "AccessDenied");
-    assert_eq!(alert["resourceState"]["config"]["logFileValidationEnabled"], false);
+    assert_eq!(
+        alert["resourceState"]["status"]["latestDeliveryError"],
+        "AccessDenied"
+    );
+    assert_eq!(
+        alert["resourceState"]["config"]["logFileValidationEnabled"],
+        false
+    );
     assert_eq!(
         alert["resourceState"]["eventSelectors"],
         json!({"style": "basic", "managementEvents": "WriteOnly", "selectorCount": 1})
@@ -556,5 +562,8 @@ async fn a_same_named_trail_in_another_account_is_not_shown_as_the_events_trail(
         &config(Severity::Informational),
     )
     .await;
-    assert_eq!(outbox.only_alert().1["resourceState"]["status"]["isLogging"], false);
+    assert_eq!(
+        outbox.only_alert().1["resourceState"]["status"]["isLogging"],
+        false
+    );
 }

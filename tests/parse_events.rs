@@ -24,11 +24,18 @@ fn every_sample_parses_into_a_call_that_names_its_resource() {
         }
         let (monitor, _) = monitors::find(&call).unwrap_or_else(|| panic!("{name} is monitored"));
         assert_eq!(monitor.event_source(), call.source, "{name}");
-        assert_eq!(monitor.bus_source(), event["source"], "{name}: envelope source");
+        assert_eq!(
+            monitor.bus_source(),
+            event["source"],
+            "{name}: envelope source"
+        );
         let resource = monitor
             .resource(&call)
             .unwrap_or_else(|| panic!("{name} names a resource"));
-        assert!(resource.name.is_some() && resource.region.is_some(), "{name}");
+        assert!(
+            resource.name.is_some() && resource.region.is_some(),
+            "{name}"
+        );
     }
 }
 

@@ -396,7 +396,10 @@ fn selectors_that_drop_management_events_are_high_in_both_styles() {
         detail["requestParameters"] = json!(null);
     });
     let (severity, reasons) = severity_of(&omitted, None);
-    assert_eq!(severity, High, "parameters omitted as too large: assume the worst");
+    assert_eq!(
+        severity, High,
+        "parameters omitted as too large: assume the worst"
+    );
     assert!(reasons.iter().any(|r| r.contains("not recorded")));
 }
 
@@ -407,7 +410,8 @@ fn insight_selectors_emptied_are_medium() {
         Medium
     );
     let kept = edited("put-insight-selectors-off", |detail| {
-        detail["requestParameters"]["insightSelectors"] = json!([{"insightType": "ApiCallRateInsight"}]);
+        detail["requestParameters"]["insightSelectors"] =
+            json!([{"insightType": "ApiCallRateInsight"}]);
     });
     assert_eq!(severity_of(&kept, None).0, Low);
 }
@@ -436,8 +440,12 @@ fn lifecycle_expirations_are_judged_by_the_shortest_enabled_rule() {
 fn lake_updates_that_keep_less_are_high() {
     let (severity, reasons) = severity_of(&common::sample("update-event-data-store-weakens"), None);
     assert_eq!(severity, High);
-    assert!(reasons.iter().any(|r| r.contains("retentionPeriod set to 7 days")));
-    assert!(reasons.iter().any(|r| r.starts_with("terminationProtectionEnabled=false")));
+    assert!(reasons
+        .iter()
+        .any(|r| r.contains("retentionPeriod set to 7 days")));
+    assert!(reasons
+        .iter()
+        .any(|r| r.starts_with("terminationProtectionEnabled=false")));
     assert_eq!(
         severity_of(&common::sample("update-event-data-store-benign"), None).0,
         Low
@@ -459,9 +467,16 @@ fn log_retention_under_a_year_is_medium() {
 #[test]
 fn a_trusted_principal_is_downgraded_only_when_nothing_is_reduced() {
     let pattern = Some("arn:aws:iam::111122223333:role/ci-deploy");
-    let benign = assess(&common::sample("update-trail-benign"), Some(&logging(true)), pattern);
+    let benign = assess(
+        &common::sample("update-trail-benign"),
+        Some(&logging(true)),
+        pattern,
+    );
     assert_eq!(benign.severity, Informational);
-    assert!(benign.reasons.iter().any(|r| r.contains("trusted principal")));
+    assert!(benign
+        .reasons
+        .iter()
+        .any(|r| r.contains("trusted principal")));
 
     for name in [
         "stop-logging",
@@ -473,14 +488,23 @@ fn a_trusted_principal_is_downgraded_only_when_nothing_is_reduced() {
     ] {
         let untrusted = assess(&common::sample(name), Some(&logging(true)), None);
         let trusted = assess(&common::sample(name), Some(&logging(true)), pattern);
-        assert_eq!(trusted.severity, untrusted.severity, "{name} is never downgraded");
+        assert_eq!(
+            trusted.severity, untrusted.severity,
+            "{name} is never downgraded"
+        );
         assert!(
-            trusted.reasons.iter().any(|r| r.contains("trusted principal")),
+            trusted
+                .reasons
+                .iter()
+                .any(|r| r.contains("trusted principal")),
             "{name}"
         );
     }
-    let stopped_after_update =
-        assess(&common::sample("update-trail-benign"), Some(&logging(false)), pattern);
+    let stopped_after_update = assess(
+        &common::sample("update-trail-benign"),
+        Some(&logging(false)),
+        pattern,
+    );
     assert_eq!(
         stopped_after_update.severity, High,
         "an update that leaves the trail stopped reduces coverage"

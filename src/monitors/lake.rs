@@ -147,9 +147,12 @@ impl Monitor for Lake {
             )
             .await;
         let mut problems = Vec::new();
-        let state = deadline
-            .note(&mut problems, "GetEventDataStore", answer)
-            .map_or(ResourceState::NotLookedUp, ResourceState::EventDataStore);
+        // Like a trail's, the state keeps its type when the lookup fails: every field unknown.
+        let state = ResourceState::EventDataStore(
+            deadline
+                .note(&mut problems, "GetEventDataStore", answer)
+                .unwrap_or_default(),
+        );
         Enrichment {
             state,
             coverage: None,

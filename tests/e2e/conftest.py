@@ -24,18 +24,19 @@ def function(moto):
 
 @pytest.fixture
 def world(moto):
-    """A freshly reset moto with the scenario seeded; returns a seeder taking logging=."""
+    """A freshly reset moto with the scenario seeded; returns a seeder taking logging= and
+    second_trail= (see harness.seed)."""
     moto.reset()
 
-    def seed(logging: bool = True) -> str:
-        return harness.seed(moto, logging=logging)
+    def seed(logging: bool = True, second_trail: bool = False) -> str:
+        return harness.seed(moto, logging=logging, second_trail=second_trail)
 
     return seed
 
 
 def pytest_runtest_makereport(item, call):
     # On failure, show what the function logged: the reason is usually there.
-    if call.when == "call" and call.excinfo is not None and "function" in item.fixturenames:
-        emulator = item.funcargs.get("function")
-        if emulator is not None:
-            item.add_report_section("call", "function log (last lines)", emulator.output())
+    if call.when == "call" and call.excinfo is not None:
+        for name, value in getattr(item, "funcargs", {}).items():
+            if isinstance(value, harness.RuntimeEmulator):
+                item.add_report_section("call", f"{name} log (last lines)", value.output())

@@ -3,7 +3,7 @@
 - MotoServer: moto's server on a free loopback port, reset between cases.
 - RuntimeEmulator: the release `bootstrap` under the AWS Lambda Runtime Interface Emulator
   (the binary the aws-sam-cli wheel ships), with AWS_ENDPOINT_URL pointing at moto.
-- seed_*: what a scenario needs in moto: the trails named in events/, the topic, and an SQS
+- seed, replay: what a scenario needs in moto: the trails named in events/, the topic, and an SQS
   queue subscribed to the topic to read what was published.
 
 Every process is started in its own process group, asked to die with its parent, and stopped
@@ -39,9 +39,28 @@ ACCOUNT = "111122223333"
 HOME_REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
 TRAIL = "management-events"
+TRAIL_ARN = f"arn:aws:cloudtrail:{HOME_REGION}:{ACCOUNT}:trail/{TRAIL}"
 OTHER_REGION_TRAIL = "eu-audit"
 BUCKET = "cloudtrail-logs-111122223333"
 OTHER_REGION_BUCKET = "eu-audit-logs-111122223333"
+# The trail's delivery chain, as the samples in events/ name it. moto (5.2.5) cannot create a KMS
+# key with a chosen id, and CloudTrail on moto does not check that the key, log group or role
+# exist, so the trail names the key without the key existing in moto's KMS.
+KEY_ID = "4d6e8f10-1a2b-4c3d-9e8f-0123456789ab"
+KEY_ARN = f"arn:aws:kms:{HOME_REGION}:{ACCOUNT}:key/{KEY_ID}"
+LOG_GROUP = "aws-cloudtrail-logs-111122223333"
+LOG_GROUP_ARN = f"arn:aws:logs:{HOME_REGION}:{ACCOUNT}:log-group:{LOG_GROUP}:*"
+CLOUDWATCH_LOGS_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/CloudTrailToCloudWatchLogs"
+# A second multi-region trail, seeded only on request (seed(second_trail=True)).
+SECOND_TRAIL = "backup-trail"
+SECOND_TRAIL_ARN = f"arn:aws:cloudtrail:{HOME_REGION}:{ACCOUNT}:trail/{SECOND_TRAIL}"
+SECOND_BUCKET = "backup-trail-logs-111122223333"
+# A bucket that belongs to no trail.
+UNRELATED_BUCKET = "website-assets-111122223333"
+# CloudTrail Lake: named by the samples; moto has no Lake API (it answers 500).
+EVENT_DATA_STORE_ARN = f"arn:aws:cloudtrail:{HOME_REGION}:{ACCOUNT}:eventdatastore/a1b2c3d4-5e6f-4a7b-8c9d-0123456789ab"
+# What real CloudTrail gives a new trail; moto gives none, so seed() sets it explicitly.
+ALL_MANAGEMENT_EVENTS = [{"ReadWriteType": "All", "IncludeManagementEvents": True}]
 TOPIC_NAME = "trailwatch-alerts"
 TOPIC_ARN = f"arn:aws:sns:{HOME_REGION}:{ACCOUNT}:{TOPIC_NAME}"
 QUEUE_NAME = "trailwatch-alerts-inbox"
@@ -174,6 +193,7 @@ class MotoServer(_Service):
     def __init__(self) -> None:
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._clients: dict[tuple[str, str], object] = {}
         binary = tool("bin/moto_server", "run `make venv` to install moto[server] into .venv/")
         env = {**os.environ, **FAKE_CREDENTIALS, "MOTO_ACCOUNT_ID": ACCOUNT, "AWS_DEFAULT_REGION": HOME_REGION}
         self._process = _Process("moto_server", [str(binary), "-H", "127.0.0.1", "-p", str(self.port)], env)
@@ -185,14 +205,19 @@ class MotoServer(_Service):
             response.read()
 
     def client(self, service: str, region: str = HOME_REGION):
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=self.endpoint,
-            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            config=BotoConfig(retries={"max_attempts": 1}),
-        )
+        # Clients are kept: building one costs more than most calls to moto, and seed() runs
+        # for every test. They hold no state that moto's reset would make stale.
+        key = (service, region)
+        if key not in self._clients:
+            self._clients[key] = boto3.client(
+                service,
+                region_name=region,
+                endpoint_url=self.endpoint,
+                aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                config=BotoConfig(retries={"max_attempts": 1}),
+            )
+        return self._clients[key]
 
 
 @dataclass
@@ -275,21 +300,47 @@ class RuntimeEmulator(_Service):
         return self._process.count("INIT START")
 
 
-def seed(moto: MotoServer, *, logging: bool = True) -> str:
-    """The scenario's world: the trails named in events/ and the alert topic with an SQS inbox.
+def seed(moto: MotoServer, *, logging: bool = True, second_trail: bool = False) -> str:
+    """The scenario's world: the trails named in events/ with their delivery chain, and the alert
+    topic with an SQS inbox.
+
+    - `management-events` (us-east-1, multi-region, log file validation, the KMS key, log group
+      and role of events/, event selectors All + management events), logging unless
+      logging=False;
+    - `eu-audit` (eu-west-1, single-region), logging;
+    - with second_trail=True, `backup-trail` (us-east-1, multi-region, all management events),
+      logging: the trail that still covers the account when management-events is blinded;
+    - the buckets of those trails, the unrelated bucket `website-assets-...`, and the log group.
 
     Returns the inbox queue URL.
     """
     s3 = moto.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.create_bucket(Bucket=OTHER_REGION_BUCKET, CreateBucketConfiguration={"LocationConstraint": OTHER_REGION})
+    s3.create_bucket(Bucket=UNRELATED_BUCKET)
+    moto.client("logs").create_log_group(logGroupName=LOG_GROUP)
 
     home = moto.client("cloudtrail")
-    home.create_trail(Name=TRAIL, S3BucketName=BUCKET, IsMultiRegionTrail=True, EnableLogFileValidation=True)
+    home.create_trail(
+        Name=TRAIL,
+        S3BucketName=BUCKET,
+        IsMultiRegionTrail=True,
+        EnableLogFileValidation=True,
+        KmsKeyId=KEY_ARN,
+        CloudWatchLogsLogGroupArn=LOG_GROUP_ARN,
+        CloudWatchLogsRoleArn=CLOUDWATCH_LOGS_ROLE_ARN,
+    )
+    home.put_event_selectors(TrailName=TRAIL, EventSelectors=ALL_MANAGEMENT_EVENTS)
     if logging:
         home.start_logging(Name=TRAIL)
+    if second_trail:
+        s3.create_bucket(Bucket=SECOND_BUCKET)
+        home.create_trail(Name=SECOND_TRAIL, S3BucketName=SECOND_BUCKET, IsMultiRegionTrail=True, EnableLogFileValidation=True)
+        home.put_event_selectors(TrailName=SECOND_TRAIL, EventSelectors=ALL_MANAGEMENT_EVENTS)
+        home.start_logging(Name=SECOND_TRAIL)
     other = moto.client("cloudtrail", OTHER_REGION)
     other.create_trail(Name=OTHER_REGION_TRAIL, S3BucketName=OTHER_REGION_BUCKET)
+    other.put_event_selectors(TrailName=OTHER_REGION_TRAIL, EventSelectors=ALL_MANAGEMENT_EVENTS)
     other.start_logging(Name=OTHER_REGION_TRAIL)
 
     sns = moto.client("sns")
@@ -317,14 +368,36 @@ _TRAIL_PARAMETERS = {
 }
 
 
+def _boto_shape(value):
+    """CloudTrail records request parameters in camelCase (`readWriteType`, `fieldSelectors`);
+    boto3 wants the API's PascalCase (`ReadWriteType`, `FieldSelectors`). Keys only: values such
+    as `AWS::S3::Object` stay as they are."""
+    if isinstance(value, dict):
+        return {key[:1].upper() + key[1:]: _boto_shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_boto_shape(item) for item in value]
+    return value
+
+
+def _event_selectors(params: dict) -> dict:
+    """The boto3 arguments of a PutEventSelectors record: advanced selectors replace basic ones.
+    (moto 5.2.5 keeps a trail's old advanced selectors when basic ones are put: replay onto a
+    trail seeded with basic selectors, as seed() does.)"""
+    if "advancedEventSelectors" in params:
+        return {"AdvancedEventSelectors": _boto_shape(params["advancedEventSelectors"])}
+    return {"EventSelectors": _boto_shape(params.get("eventSelectors") or [])}
+
+
 def replay(moto: MotoServer, event: dict) -> str | None:
     """Makes the event's call on local AWS, so the trail's state is what it would be after the
-    real call. Returns what was done, or None for calls that failed or are not trail changes."""
+    real call. Returns what was done, or None for calls that failed or are not trail changes
+    (the delivery chain and CloudTrail Lake are not replayed)."""
     detail = event.get("detail") or {}
     if detail.get("errorCode") or detail.get("eventSource") != "cloudtrail.amazonaws.com":
         return None
     params = detail.get("requestParameters") or {}
-    name = params.get("name")
+    event_name = detail.get("eventName")
+    name = params.get("trailName") if event_name == "PutEventSelectors" else params.get("name")
     if not isinstance(name, str):
         return None
     region = name.split(":")[3] if name.startswith("arn:") else detail.get("awsRegion", HOME_REGION)
@@ -336,12 +409,13 @@ def replay(moto: MotoServer, event: dict) -> str | None:
         "DeleteTrail": lambda: client.delete_trail(Name=name),
         "UpdateTrail": lambda: client.update_trail(Name=name, **extra),
         "CreateTrail": lambda: client.create_trail(Name=name, **extra),
+        "PutEventSelectors": lambda: client.put_event_selectors(TrailName=name, **_event_selectors(params)),
     }
-    call = calls.get(detail.get("eventName"))
+    call = calls.get(event_name)
     if call is None:
         return None
     call()
-    return f"{detail['eventName']} {name} in {region}"
+    return f"{event_name} {name} in {region}"
 
 
 @dataclass
@@ -393,8 +467,11 @@ def same_alert(a: dict, b: dict) -> bool:
     a logging trail's latest delivery time, so two lookups a second apart differ there only."""
 
     def comparable(alert: dict) -> dict:
-        status = {k: v for k, v in alert["trailStatus"].items() if k != "latestDeliveryTime"}
-        return {**alert, "trailStatus": status}
+        state = alert.get("resourceState") or {}
+        if state.get("type") != "trail" or not isinstance(state.get("status"), dict):
+            return alert
+        status = {k: v for k, v in state["status"].items() if k != "latestDeliveryTime"}
+        return {**alert, "resourceState": {**state, "status": status}}
 
     return comparable(a) == comparable(b)
 

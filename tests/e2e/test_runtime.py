@@ -9,10 +9,15 @@ import pytest
 import harness
 
 MONITORED = {
+    # trails
     "stop-logging": "CRITICAL",
     "service-stop-logging": "CRITICAL",
     "delete-trail": "CRITICAL",
     "update-trail-weakens": "HIGH",
+    "update-trail-kms-other-account": "HIGH",
+    "update-trail-cloudwatch-role-cleared": "HIGH",
+    "update-trail-log-group": "HIGH",
+    "update-trail-s3-prefix": "HIGH",
     "update-trail-benign": "MEDIUM",
     "update-trail-other-region": "MEDIUM",
     "root-update-trail": "HIGH",
@@ -20,8 +25,54 @@ MONITORED = {
     "create-trail-failed": "LOW",
     "start-logging": "INFORMATIONAL",
     "stop-logging-access-denied": "HIGH",
+    "put-event-selectors-read-only": "HIGH",
+    "put-event-selectors-advanced-no-management": "HIGH",
+    "put-event-selectors-benign": "LOW",
+    "put-insight-selectors-off": "MEDIUM",
+    # CloudTrail Lake
+    "delete-event-data-store": "CRITICAL",
+    "stop-event-data-store-ingestion": "CRITICAL",
+    "update-event-data-store-weakens": "HIGH",
+    "update-event-data-store-benign": "LOW",
+    # the trail's delivery chain: its bucket, KMS key and log group
+    "put-bucket-lifecycle-1-day": "CRITICAL",
+    "put-bucket-lifecycle-90-days": "HIGH",
+    "put-bucket-policy": "HIGH",
+    "delete-bucket-policy": "HIGH",
+    "delete-bucket": "CRITICAL",
+    "disable-key": "CRITICAL",
+    "schedule-key-deletion": "CRITICAL",
+    "put-key-policy": "HIGH",
+    "delete-log-group": "HIGH",
+    "delete-metric-filter": "MEDIUM",
+    "delete-subscription-filter": "MEDIUM",
+    "put-retention-policy-30-days": "MEDIUM",
 }
-IGNORED = {"not-monitored"}
+# not-monitored: a call the function does not watch. put-bucket-lifecycle-unrelated-bucket: a
+# watched call on a bucket no trail delivers to (the rule pattern cannot tell; the function can).
+IGNORED = {"not-monitored", "put-bucket-lifecycle-unrelated-bucket"}
+
+# Successful changes that weaken a trail: the alert says whether a trail still covers the account.
+WEAKENING = {
+    "update-trail-weakens",
+    "update-trail-kms-other-account",
+    "update-trail-cloudwatch-role-cleared",
+    "update-trail-log-group",
+    "update-trail-s3-prefix",
+    "put-event-selectors-read-only",
+    "put-event-selectors-advanced-no-management",
+}
+# Successful calls that end a trail's recording: the trail itself never counts as covering.
+ENDS_A_TRAIL = {"stop-logging", "service-stop-logging", "delete-trail"}
+# Successful UpdateTrail calls on management-events (README: found not logging → at least HIGH).
+UPDATES_OF_THE_SEEDED_TRAIL = {"update-trail-benign", "root-update-trail"}
+
+RESOURCE_KINDS = {"s3.amazonaws.com": "bucket", "kms.amazonaws.com": "key", "logs.amazonaws.com": "log-group"}
+NO_COVERING_TRAIL = "no active multi-region trail remains"
+
+
+def load(sample: str) -> dict:
+    return harness.load_event(harness.EVENTS / f"{sample}.json")
 
 
 def test_every_sample_is_classified_here():
@@ -29,43 +80,126 @@ def test_every_sample_is_classified_here():
     assert samples == set(MONITORED) | IGNORED, "add new samples to MONITORED or IGNORED"
 
 
+def expected_severity(sample: str, logging: bool) -> str:
+    """The sample's severity in world(logging=...): with management-events stopped, eu-audit
+    (single-region) is the only logging trail, so no weakening change leaves a covering trail."""
+    if not logging and sample in WEAKENING:
+        return "CRITICAL"
+    if not logging and sample in UPDATES_OF_THE_SEEDED_TRAIL:
+        return "HIGH"
+    return MONITORED[sample]
+
+
+def expected_verdict(sample: str, logging: bool) -> str | None:
+    """The coverage verdict without any replay: the seeded trail is as seed() left it."""
+    if sample in ENDS_A_TRAIL:
+        return "uncovered"
+    if sample in WEAKENING:
+        return "covered" if logging else "uncovered"
+    return None
+
+
+def resource_kind(event: dict) -> str:
+    detail = event["detail"]
+    if detail["eventSource"] == "cloudtrail.amazonaws.com":
+        return "event-data-store" if "EventDataStore" in detail["eventName"] else "trail"
+    return RESOURCE_KINDS[detail["eventSource"]]
+
+
+def names(entries: list, name: str, arn: str) -> bool:
+    """A coveringTrails list names a trail by ARN or by name."""
+    return arn in entries or name in entries
+
+
 def actual_is_logging(moto, alert) -> bool | None:
     """What moto says about the alert's trail right now, or None when it has no such trail."""
-    trail = alert["trail"]
-    client = moto.client("cloudtrail", trail["region"])
+    resource = alert["resource"]
+    client = moto.client("cloudtrail", resource["region"] or harness.HOME_REGION)
     try:
-        return client.get_trail_status(Name=trail["arn"] or trail["name"])["IsLogging"]
+        return client.get_trail_status(Name=resource["arn"] or resource["name"])["IsLogging"]
     except client.exceptions.TrailNotFoundException:
         return None
+
+
+def trail_is_logging(alert) -> bool | None:
+    state = alert["resourceState"]
+    assert state["type"] == "trail", state
+    return (state["status"] or {}).get("isLogging")
+
+
+def check_resource_state(moto, message, kind: str) -> None:
+    alert = message.alert
+    state = alert["resourceState"]
+    if kind == "trail":
+        assert message.attributes["trail"] == alert["resource"]["name"]
+        is_logging = trail_is_logging(alert)
+        assert is_logging == actual_is_logging(moto, alert)
+        if is_logging is None:
+            assert "TrailNotFound" in alert["enrichmentError"]
+        else:
+            assert alert["enrichmentError"] is None, alert["enrichmentError"]
+    elif kind == "event-data-store":
+        # moto has no CloudTrail Lake API (GetEventDataStore answers HTTP 500): the alert still
+        # goes out, and says what could not be learned.
+        assert state["type"] == "eventDataStore", state
+        assert state["status"] is None
+        assert alert["resource"]["arn"] == harness.EVENT_DATA_STORE_ARN
+        assert message.attributes["trail"] == "unknown"
+        assert "GetEventDataStore" in (alert["enrichmentError"] or ""), alert["enrichmentError"]
+    else:
+        # The bucket, key or log group of management-events: the alert names the trail.
+        assert state == {
+            "type": "deliveryChain",
+            "trails": [{"name": harness.TRAIL, "arn": harness.TRAIL_ARN, "homeRegion": harness.HOME_REGION, "uses": kind}],
+        }
+        assert message.attributes["trail"] == harness.TRAIL
+        assert alert["enrichmentError"] is None, alert["enrichmentError"]
+
+
+def check_coverage(alert, verdict: str | None) -> None:
+    coverage = alert["coverage"]
+    if verdict is None:
+        assert coverage is None, coverage
+        return
+    assert coverage["verdict"] == verdict, coverage
+    if verdict == "uncovered":
+        assert alert["severity"] == "CRITICAL"
+        assert coverage["coveringTrails"] == []
+        assert any(NO_COVERING_TRAIL in reason for reason in alert["reasons"]), alert["reasons"]
+    else:
+        # Nothing was replayed: management-events is still multi-region, logging, All.
+        assert names(coverage["coveringTrails"], harness.TRAIL, harness.TRAIL_ARN), coverage
+        assert not any(NO_COVERING_TRAIL in reason for reason in alert["reasons"]), alert["reasons"]
 
 
 @pytest.mark.parametrize("logging", [True, False], ids=["trail-logging", "trail-stopped"])
 @pytest.mark.parametrize("sample", sorted(MONITORED))
 def test_each_monitored_sample_delivers_one_alert(function, moto, world, sample, logging):
     inbox = world(logging=logging)
-    result = function.invoke(harness.load_event(harness.EVENTS / f"{sample}.json"))
+    event = load(sample)
+    result = function.invoke(event)
     assert result.function_error is None, result.body
     summary = result.json()
-    assert summary["status"] == "published"
+    assert summary["status"] == "published", summary
+    assert summary["eventId"] == event["detail"]["eventID"]
 
     messages = harness.delivered(moto, inbox)
     assert len(messages) == 1
     message = messages[0]
     alert = message.alert
-    expected = MONITORED[sample]
-    stopped_after_update = not logging and sample.startswith("update-trail") and sample != "update-trail-other-region"
-    if stopped_after_update and expected == "MEDIUM":
-        expected = "HIGH"
+    expected = expected_severity(sample, logging)
     assert message.attributes["severity"] == expected == alert["severity"] == summary["severity"]
     assert message.subject.startswith(f"[{expected}] ")
-    assert alert["schemaVersion"] == "1.0"
-    assert message.attributes["eventName"] == alert["event"]["name"]
+    assert alert["schemaVersion"] == "2.0"
+    assert alert["product"] == "trailwatch"
+    assert alert["kind"] == "api-call"
+    assert message.attributes["eventName"] == alert["event"]["name"] == event["detail"]["eventName"]
     assert message.attributes["account"] == harness.ACCOUNT
-    assert alert["trailStatus"]["isLogging"] == actual_is_logging(moto, alert)
-    if alert["trailStatus"]["isLogging"] is None:
-        assert "TrailNotFound" in alert["enrichmentError"]
-    else:
-        assert alert["enrichmentError"] is None, alert["enrichmentError"]
+    kind = resource_kind(event)
+    assert message.attributes["resourceKind"] == alert["resource"]["kind"] == kind
+    assert alert["trustedPrincipal"] is False
+    check_resource_state(moto, message, kind)
+    check_coverage(alert, expected_verdict(sample, logging))
 
 
 def test_a_trail_named_by_arn_is_enriched_from_its_own_region(function, moto, world):
@@ -77,10 +211,10 @@ def test_a_trail_named_by_arn_is_enriched_from_its_own_region(function, moto, wo
     [message] = harness.delivered(moto, inbox)
     alert = message.alert
     assert alert["event"]["region"] == "us-east-1"
-    assert alert["trail"]["region"] == harness.OTHER_REGION
+    assert alert["resource"]["region"] == harness.OTHER_REGION
     assert alert["enrichmentError"] is None
-    assert alert["trailStatus"]["isLogging"] is True
-    assert alert["trailConfig"]["s3BucketName"] == harness.OTHER_REGION_BUCKET
+    assert trail_is_logging(alert) is True
+    assert alert["resourceState"]["config"]["s3BucketName"] == harness.OTHER_REGION_BUCKET
 
 
 def test_a_deleted_trail_still_alerts_and_says_what_could_not_be_learned(function, moto, world):
@@ -90,15 +224,16 @@ def test_a_deleted_trail_still_alerts_and_says_what_could_not_be_learned(functio
     assert result.json()["status"] == "published", result.body
     [message] = harness.delivered(moto, inbox)
     assert message.attributes["severity"] == "CRITICAL"
-    assert message.alert["trailStatus"]["isLogging"] is None
+    assert trail_is_logging(message.alert) is None
     assert "GetTrailStatus failed: TrailNotFoundException" in message.alert["enrichmentError"]
+    assert message.alert["coverage"]["verdict"] == "uncovered"
 
 
 def test_a_stopped_trail_shows_in_the_alert(function, moto, world):
     inbox = world(logging=False)
     function.invoke(harness.load_event(harness.EVENTS / "stop-logging.json"))
     [message] = harness.delivered(moto, inbox)
-    assert message.alert["trailStatus"]["isLogging"] is False
+    assert trail_is_logging(message.alert) is False
     assert "Logging         NO" in preview_email(moto, "stop-logging")
 
 

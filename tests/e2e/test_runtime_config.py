@@ -33,7 +33,7 @@ def test_json_logs_give_one_outcome_line_per_event(moto, world):
     assert published["event_id"] == "6f3c1b2a-8e4d-4c1f-a7b9-000000000001"
     assert published["event_name"] == "StopLogging"
     assert published["severity"] == "CRITICAL"
-    assert published["trail"] == "arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events".rsplit("/", 1)[1]
+    assert published["resource"] == "management-events"
     assert len(harness.delivered(moto, inbox)) == 1
 
 

@@ -49,10 +49,11 @@ def test_function_is_built_and_sized_as_documented():
     assert props["Timeout"] >= 2 + 5
     variables = props["Environment"]["Variables"]
     assert variables["ALERT_TOPIC_ARN"] == {"Ref": "AlertTopic"}
-    assert set(variables) >= {"ALERT_TOPIC_ARN", "MIN_SEVERITY", "ENRICH_TIMEOUT_MS"}
+    assert set(variables) >= {"ALERT_TOPIC_ARN", "MIN_SEVERITY", "ENRICH_TIMEOUT_MS", "TRUSTED_PRINCIPALS"}
+    assert variables["TRUSTED_PRINCIPALS"] == {"Ref": "TrustedPrincipals"}
 
 
-def test_function_permissions_are_the_three_reads_publish_to_its_topic_and_its_own_plumbing():
+def test_function_permissions_are_read_only_lookups_publish_to_its_topic_and_its_own_plumbing():
     template = tpl.load()
     assert template["Resources"]["AlertFunction"]["Properties"]["Role"] == {"Fn::GetAtt": ["AlertFunctionRole", "Arn"]}
     assert "Policies" not in template["Resources"]["AlertFunctionRole"]["Properties"]
@@ -65,13 +66,16 @@ def test_function_permissions_are_the_three_reads_publish_to_its_topic_and_its_o
             actions[action] = statement["Resource"]
     assert set(actions) == {
         "cloudtrail:GetTrailStatus", "cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors",
-        "sns:Publish", "sqs:SendMessage", "logs:CreateLogStream", "logs:PutLogEvents",
+        "cloudtrail:GetEventDataStore", "sns:Publish", "sqs:SendMessage", "logs:CreateLogStream", "logs:PutLogEvents",
     }
     # DescribeTrails supports no resource-level permissions; it is the only "*" resource.
     assert [a for a, resource in actions.items() if resource == "*"] == ["cloudtrail:DescribeTrails"]
     assert actions["sns:Publish"] == {"Ref": "AlertTopic"}
     assert actions["sqs:SendMessage"] == {"Fn::GetAtt": ["FunctionFailureQueue", "Arn"]}
     assert actions["cloudtrail:GetTrailStatus"] == {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:*:trail/*"}
+    assert actions["cloudtrail:GetEventDataStore"] == {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:*:eventdatastore/*"}
+    # The delivery-chain checks read trails only: nothing is asked of S3, KMS or CloudWatch Logs.
+    assert not [a for a in actions if a.split(":")[0] in ("s3", "kms")]
 
 
 def test_outputs_give_the_topic_and_function():
@@ -111,12 +115,33 @@ def matched_event_ids(sqs, queue_url) -> set[str]:
 
 
 def test_the_rule_pattern_delivers_exactly_the_monitored_samples(rule_inbox):
+    """Every sample but not-monitored reaches the function. That includes
+    put-bucket-lifecycle-unrelated-bucket: a pattern cannot tell which buckets a trail uses, so
+    the function is the one that ignores it."""
     events, sqs, queue_url = rule_inbox
     samples = {path.stem: harness.load_event(path) for path in harness.EVENTS.glob("*.json")}
     for event in samples.values():
         put_sample(events, event)
     monitored = {e["detail"]["eventID"] for name, e in samples.items() if name != "not-monitored"}
     assert matched_event_ids(sqs, queue_url) == monitored
+
+
+def test_the_binarys_event_pattern_is_every_rules_pattern():
+    """`bootstrap --event-pattern` prints the pattern generated from the monitor registry: the
+    template's three rules must use exactly it, so a new monitored call cannot be forgotten in
+    one of them."""
+    if not harness.RELEASE_BINARY.exists():
+        raise harness.HarnessError(f"{harness.RELEASE_BINARY} not found: run `make build` (cargo build --release) first")
+    out = subprocess.run(
+        [str(harness.RELEASE_BINARY), "--event-pattern"],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        capture_output=True, text=True, timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    printed = json.loads(out.stdout)
+    resources = tpl.load()["Resources"]
+    for rule in ("AlertRule", "CentralAlertRule", "ForwardRule"):
+        assert resources[rule]["Properties"]["EventPattern"] == printed, rule
 
 
 @pytest.mark.parametrize(
