@@ -272,8 +272,14 @@ async fn a_deleted_trail_still_gets_an_alert_that_says_what_was_not_learned() {
     assert!(why.contains("DescribeTrails found no trail"), "{why}");
 }
 
-#[tokio::test]
+// Paused time: a throttled lookup is retried after a random backoff of up to two seconds, which
+// must finish inside the (longer) deadline whatever the draw, and without waiting for real.
+#[tokio::test(start_paused = true)]
 async fn denied_and_throttled_lookups_do_not_stop_the_alert() {
+    let config = Config {
+        enrich_timeout: Duration::from_secs(5),
+        ..config(Severity::Informational)
+    };
     for (code, message) in [
         (
             "AccessDeniedException",
@@ -284,7 +290,7 @@ async fn denied_and_throttled_lookups_do_not_stop_the_alert() {
         let (result, outbox) = run_with_rules(
             common::sample("stop-logging"),
             &lookups_fail(code, message),
-            &config(Severity::Informational),
+            &config,
         )
         .await;
         assert_eq!(result.unwrap().status, Status::Published, "{code}");
@@ -566,4 +572,172 @@ async fn a_same_named_trail_in_another_account_is_not_shown_as_the_events_trail(
         outbox.only_alert().1["resourceState"]["status"]["isLogging"],
         false
     );
+}
+
+const BACKUP_ARN: &str = "arn:aws:cloudtrail:eu-west-1:111122223333:trail/backup";
+
+/// Two multi-region trails; the second (`backup`) logging all management events unless told.
+fn two_trails(backup_logging: bool) -> Vec<Rule> {
+    vec![
+        mock!(aws_sdk_cloudtrail::Client::get_trail_status)
+            .match_requests(|r| r.name() == Some(BACKUP_ARN))
+            .then_output(move || {
+                GetTrailStatusOutput::builder()
+                    .is_logging(backup_logging)
+                    .build()
+            }),
+        mock!(aws_sdk_cloudtrail::Client::get_trail_status)
+            .then_output(|| GetTrailStatusOutput::builder().is_logging(false).build()),
+        mock!(aws_sdk_cloudtrail::Client::describe_trails).then_output(|| {
+            DescribeTrailsOutput::builder()
+                .trail_list(
+                    Trail::builder()
+                        .name("management-events")
+                        .trail_arn(TRAIL_ARN)
+                        .home_region("us-east-1")
+                        .s3_bucket_name("cloudtrail-logs-111122223333")
+                        .kms_key_id("arn:aws:kms:us-east-1:111122223333:key/4d6e8f10-1a2b-4c3d-9e8f-0123456789ab")
+                        .is_multi_region_trail(true)
+                        .build(),
+                )
+                .trail_list(
+                    Trail::builder()
+                        .name("backup")
+                        .trail_arn(BACKUP_ARN)
+                        .home_region("eu-west-1")
+                        .s3_bucket_name("backup-logs")
+                        .is_multi_region_trail(true)
+                        .build(),
+                )
+                .build()
+        }),
+        mock!(aws_sdk_cloudtrail::Client::get_event_selectors).then_output(|| {
+            GetEventSelectorsOutput::builder()
+                .event_selectors(
+                    EventSelector::builder()
+                        .read_write_type(ReadWriteType::All)
+                        .include_management_events(true)
+                        .build(),
+                )
+                .build()
+        }),
+    ]
+}
+
+#[tokio::test]
+async fn a_stop_names_the_trail_that_still_covers_the_account() {
+    let (result, outbox) = run_with_rules(
+        common::sample("stop-logging"),
+        &two_trails(true),
+        &config(Severity::Informational),
+    )
+    .await;
+    assert_eq!(result.unwrap().severity, Some(Severity::Critical));
+    let (_, alert) = outbox.only_alert();
+    assert_eq!(alert["coverage"]["verdict"], "covered");
+    assert_eq!(alert["coverage"]["coveringTrails"], json!([BACKUP_ARN]));
+}
+
+#[tokio::test]
+async fn weakened_selectors_with_no_trail_left_recording_are_critical() {
+    let (result, outbox) = run_with_rules(
+        common::sample("put-event-selectors-read-only"),
+        &two_trails(false),
+        &config(Severity::Informational),
+    )
+    .await;
+    assert_eq!(result.unwrap().severity, Some(Severity::Critical));
+    let (_, alert) = outbox.only_alert();
+    assert_eq!(alert["coverage"]["verdict"], "uncovered");
+    assert!(alert["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r.as_str().unwrap().contains("no active multi-region trail remains")));
+}
+
+#[tokio::test]
+async fn a_key_no_trail_uses_is_ignored_and_the_trails_key_is_not() {
+    let mut other_key = common::sample("disable-key");
+    other_key["detail"]["requestParameters"]["keyId"] = json!("0000aaaa-1111-2222-3333-444455556666");
+    let (result, outbox) =
+        run_with_rules(other_key, &two_trails(true), &config(Severity::Informational)).await;
+    let summary = result.unwrap();
+    assert_eq!(summary.status, Status::Ignored);
+    assert_eq!(summary.reason.as_deref(), Some("no trail uses this KMS key"));
+    assert!(outbox.published().is_empty());
+
+    let (result, outbox) = run_with_rules(
+        common::sample("disable-key"),
+        &two_trails(true),
+        &config(Severity::Informational),
+    )
+    .await;
+    assert_eq!(result.unwrap().severity, Some(Severity::Critical));
+    let (input, alert) = outbox.only_alert();
+    assert_eq!(attribute(&input, "trail"), "management-events");
+    assert_eq!(attribute(&input, "resourceKind"), "key");
+    assert_eq!(alert["resourceState"]["type"], "deliveryChain");
+    assert_eq!(alert["resourceState"]["trails"][0]["uses"], "key");
+}
+
+#[tokio::test]
+async fn a_key_with_the_same_id_in_another_account_is_not_the_trails() {
+    let mut elsewhere = common::sample("disable-key");
+    elsewhere["detail"]["recipientAccountId"] = json!("444455556666");
+    elsewhere["account"] = json!("444455556666");
+    let (result, outbox) =
+        run_with_rules(elsewhere, &two_trails(true), &config(Severity::Informational)).await;
+    assert_eq!(result.unwrap().status, Status::Ignored);
+    assert!(outbox.published().is_empty());
+}
+
+#[tokio::test]
+async fn when_the_trails_cannot_be_listed_a_bucket_change_is_still_alerted() {
+    let (result, outbox) = run_with_rules(
+        common::sample("put-bucket-lifecycle-unrelated-bucket"),
+        &lookups_fail("AccessDeniedException", "not authorized to perform cloudtrail:DescribeTrails"),
+        &config(Severity::Informational),
+    )
+    .await;
+    assert_eq!(result.unwrap().status, Status::Published);
+    let (_, alert) = outbox.only_alert();
+    let why = alert["enrichmentError"].as_str().unwrap();
+    assert!(why.contains("could not be checked"), "{why}");
+    assert_eq!(alert["severity"], "CRITICAL");
+}
+
+#[tokio::test]
+async fn an_event_data_store_is_shown_as_get_event_data_store_returns_it() {
+    use aws_sdk_cloudtrail::operation::get_event_data_store::GetEventDataStoreOutput;
+    use aws_sdk_cloudtrail::types::EventDataStoreStatus;
+    let store = mock!(aws_sdk_cloudtrail::Client::get_event_data_store)
+        .match_requests(|r| {
+            r.event_data_store()
+                == Some("arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/a1b2c3d4-5e6f-4a7b-8c9d-0123456789ab")
+        })
+        .then_output(|| {
+            GetEventDataStoreOutput::builder()
+                .name("org-lake")
+                .status(EventDataStoreStatus::PendingDeletion)
+                .retention_period(7)
+                .termination_protection_enabled(false)
+                .multi_region_enabled(true)
+                .build()
+        });
+    let (result, outbox) = run_with_rules(
+        common::sample("delete-event-data-store"),
+        &[store],
+        &config(Severity::Informational),
+    )
+    .await;
+    assert_eq!(result.unwrap().severity, Some(Severity::Critical));
+    let (_, alert) = outbox.only_alert();
+    assert_eq!(
+        alert["resourceState"],
+        json!({"type": "eventDataStore", "name": "org-lake", "arn": null, "status": "PENDING_DELETION",
+               "retentionPeriod": 7, "terminationProtectionEnabled": false,
+               "multiRegionEnabled": true, "organizationEnabled": null})
+    );
+    assert_eq!(alert["enrichmentError"], Value::Null);
 }
