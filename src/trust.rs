@@ -8,6 +8,7 @@
 
 use glob::Pattern;
 
+use crate::arn::Arn;
 use crate::call::Actor;
 
 #[derive(Debug, Clone, Default)]
@@ -32,19 +33,18 @@ impl TrustedPrincipals {
     pub fn parse(list: &str) -> Result<TrustedPrincipals, String> {
         let mut patterns = Vec::new();
         for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            if !entry.starts_with("arn:") || entry.matches(':').count() < 5 {
+            let Some(arn) = Arn::parse(entry) else {
                 return Err(format!(
                     "{entry:?} is not an ARN pattern (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, * allowed)"
                 ));
-            }
-            if entry
-                .split(':')
-                .nth(4)
-                .is_some_and(|account| account.contains('*'))
-            {
-                return Err(format!(
-                    "{entry:?} has a wildcard in the account: trust is given per account"
-                ));
+            };
+            match arn.account.as_deref() {
+                Some(account) if !account.contains(['*', '?', '[']) => {}
+                _ => {
+                    return Err(format!(
+                        "{entry:?} must name one account: trust is given per account, without wildcards"
+                    ))
+                }
             }
             let pattern = Pattern::new(entry)
                 .map_err(|e| format!("{entry:?} is not a valid pattern: {e}"))?;

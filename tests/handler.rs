@@ -649,22 +649,29 @@ async fn weakened_selectors_with_no_trail_left_recording_are_critical() {
     assert_eq!(result.unwrap().severity, Some(Severity::Critical));
     let (_, alert) = outbox.only_alert();
     assert_eq!(alert["coverage"]["verdict"], "uncovered");
-    assert!(alert["reasons"]
-        .as_array()
+    assert!(alert["reasons"].as_array().unwrap().iter().any(|r| r
+        .as_str()
         .unwrap()
-        .iter()
-        .any(|r| r.as_str().unwrap().contains("no active multi-region trail remains")));
+        .contains("no active multi-region trail remains")));
 }
 
 #[tokio::test]
 async fn a_key_no_trail_uses_is_ignored_and_the_trails_key_is_not() {
     let mut other_key = common::sample("disable-key");
-    other_key["detail"]["requestParameters"]["keyId"] = json!("0000aaaa-1111-2222-3333-444455556666");
-    let (result, outbox) =
-        run_with_rules(other_key, &two_trails(true), &config(Severity::Informational)).await;
+    other_key["detail"]["requestParameters"]["keyId"] =
+        json!("0000aaaa-1111-2222-3333-444455556666");
+    let (result, outbox) = run_with_rules(
+        other_key,
+        &two_trails(true),
+        &config(Severity::Informational),
+    )
+    .await;
     let summary = result.unwrap();
     assert_eq!(summary.status, Status::Ignored);
-    assert_eq!(summary.reason.as_deref(), Some("no trail uses this KMS key"));
+    assert_eq!(
+        summary.reason.as_deref(),
+        Some("no trail uses this KMS key")
+    );
     assert!(outbox.published().is_empty());
 
     let (result, outbox) = run_with_rules(
@@ -686,8 +693,12 @@ async fn a_key_with_the_same_id_in_another_account_is_not_the_trails() {
     let mut elsewhere = common::sample("disable-key");
     elsewhere["detail"]["recipientAccountId"] = json!("444455556666");
     elsewhere["account"] = json!("444455556666");
-    let (result, outbox) =
-        run_with_rules(elsewhere, &two_trails(true), &config(Severity::Informational)).await;
+    let (result, outbox) = run_with_rules(
+        elsewhere,
+        &two_trails(true),
+        &config(Severity::Informational),
+    )
+    .await;
     assert_eq!(result.unwrap().status, Status::Ignored);
     assert!(outbox.published().is_empty());
 }
@@ -696,7 +707,10 @@ async fn a_key_with_the_same_id_in_another_account_is_not_the_trails() {
 async fn when_the_trails_cannot_be_listed_a_bucket_change_is_still_alerted() {
     let (result, outbox) = run_with_rules(
         common::sample("put-bucket-lifecycle-unrelated-bucket"),
-        &lookups_fail("AccessDeniedException", "not authorized to perform cloudtrail:DescribeTrails"),
+        &lookups_fail(
+            "AccessDeniedException",
+            "not authorized to perform cloudtrail:DescribeTrails",
+        ),
         &config(Severity::Informational),
     )
     .await;
