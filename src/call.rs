@@ -66,6 +66,24 @@ impl ApiCall {
     pub fn parameter(&self, key: &str) -> Option<&Value> {
         self.request_parameters.as_ref()?.get(key)
     }
+
+    /// The first of `keys` that holds a non-empty string: how a request names its resource.
+    /// Trimmed and capped like every other text field.
+    pub fn named_by(&self, keys: &[&str]) -> Option<String> {
+        keys.iter()
+            .find_map(|key| self.string_parameter(key))
+            .map(|text| crate::parse::cap(text.trim()))
+            .filter(|text| !text.is_empty())
+    }
+
+    /// The partition the caller is in (from its ARN), for ARNs a request leaves implicit.
+    pub fn partition(&self) -> String {
+        self.actor
+            .arn
+            .as_deref()
+            .and_then(crate::arn::Arn::parse)
+            .map_or_else(|| "aws".to_string(), |arn| arn.partition)
+    }
 }
 
 /// A JSON number, or a string holding one, as a whole number.

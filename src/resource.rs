@@ -66,6 +66,31 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// A resource a call names: region and account from its ARN when it has one, else the
+    /// call's own (a bare name is in the caller's account and region).
+    pub fn named_in(
+        kind: ResourceKind,
+        call: &crate::call::ApiCall,
+        given: String,
+        name: String,
+        arn: Option<crate::arn::Arn>,
+    ) -> Resource {
+        Resource {
+            kind,
+            name: Some(name),
+            region: arn
+                .as_ref()
+                .and_then(|a| a.region.clone())
+                .or_else(|| call.region.clone()),
+            account: arn
+                .as_ref()
+                .and_then(|a| a.account.clone())
+                .or_else(|| call.account.clone()),
+            arn: arn.map(|a| a.to_string()),
+            given,
+        }
+    }
+
     /// The resource's short name for headlines, or what the request said when it has none.
     pub fn label(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.given)

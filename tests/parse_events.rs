@@ -23,9 +23,9 @@ fn every_sample_parses_into_a_call_that_names_its_resource() {
             continue;
         }
         let (monitor, _) = monitors::find(&call).unwrap_or_else(|| panic!("{name} is monitored"));
-        assert_eq!(monitor.event_source(), call.source, "{name}");
+        assert_eq!(monitor.service().event_source, call.source, "{name}");
         assert_eq!(
-            monitor.bus_source(),
+            monitor.service().bus_source,
             event["source"],
             "{name}: envelope source"
         );

@@ -8,7 +8,9 @@ use crate::call::ApiCall;
 use crate::coverage::{assess, Candidate, Coverage, Verdict};
 use crate::enrich::{Enrichment, Lookups};
 use crate::monitors::selectors::{advanced_from_request, basic_from_request, ManagementRecording};
-use crate::monitors::{confirm, shell_region, shell_safe, Monitor, Rule, StepFacts, Weakening};
+use crate::monitors::{
+    confirm, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Weakening,
+};
 use crate::parse::cap;
 use crate::resource::{Resource, ResourceKind, ResourceState, TrailConfig};
 use crate::severity::Severity::*;
@@ -50,6 +52,13 @@ const RULES: &[Rule] = &[
         weakens_when: "the list of insight types is empty", ..Rule::BASE },
 ];
 
+const SERVICE: Service = Service {
+    event_source: SOURCE,
+    bus_source: "aws.cloudtrail",
+    name: "CloudTrail",
+    rules: RULES,
+};
+
 /// Flags whose `false` reduces what the trail records or how well it protects it.
 const WEAKENING_FLAGS: [(&str, &str); 4] = [
     (
@@ -72,30 +81,14 @@ const WEAKENING_FLAGS: [(&str, &str); 4] = [
 
 #[async_trait]
 impl Monitor for CloudTrail {
-    fn event_source(&self) -> &'static str {
-        SOURCE
-    }
-
-    fn bus_source(&self) -> &'static str {
-        "aws.cloudtrail"
-    }
-
-    fn service_name(&self) -> &'static str {
-        "CloudTrail"
-    }
-
-    fn rules(&self) -> &'static [Rule] {
-        RULES
+    fn service(&self) -> &'static Service {
+        &SERVICE
     }
 
     /// CloudTrail's calls name their trail in `name` (UpdateTrail, StopLogging, ...) or
     /// `trailName` (the selector calls), as a name or an ARN.
     fn resource(&self, call: &ApiCall) -> Option<Resource> {
-        let given = ["name", "trailName"]
-            .iter()
-            .find_map(|key| call.string_parameter(key))
-            .map(|text| cap(text.trim()))
-            .filter(|text| !text.is_empty())?;
+        let given = call.named_by(&["name", "trailName"])?;
         let confirmed_arn = call
             .response_elements
             .as_ref()
@@ -237,20 +230,7 @@ pub fn trail_resource(given: &str, confirmed_arn: Option<&str>, call: &ApiCall) 
         .as_ref()
         .and_then(|arn| arn.resource_after("trail/").map(str::to_string))
         .unwrap_or_else(|| given.to_string());
-    Resource {
-        kind: ResourceKind::Trail,
-        name: Some(name),
-        region: arn
-            .as_ref()
-            .and_then(|a| a.region.clone())
-            .or_else(|| call.region.clone()),
-        account: arn
-            .as_ref()
-            .and_then(|a| a.account.clone())
-            .or_else(|| call.account.clone()),
-        arn: arn.map(|a| a.to_string()),
-        given: given.to_string(),
-    }
+    Resource::named_in(ResourceKind::Trail, call, given.to_string(), name, arn)
 }
 
 /// A bare trail name is looked up in the function's own account. When the event came from

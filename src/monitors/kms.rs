@@ -7,8 +7,9 @@ use crate::arn::Arn;
 use crate::call::ApiCall;
 use crate::enrich::{Enrichment, Lookups};
 use crate::monitors::delivery::{first_trail, trails_using};
-use crate::monitors::{confirm, shell_region, shell_safe, Monitor, Rule, StepFacts, Weakening};
-use crate::parse::cap;
+use crate::monitors::{
+    confirm, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Weakening,
+};
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
 
@@ -30,56 +31,42 @@ const RULES: &[Rule] = &[
         reduces: true, ..Rule::BASE },
 ];
 
+const SERVICE: Service = Service {
+    event_source: "kms.amazonaws.com",
+    bus_source: "aws.kms",
+    name: "KMS (a trail's key)",
+    rules: RULES,
+};
+
 #[async_trait]
 impl Monitor for Kms {
-    fn event_source(&self) -> &'static str {
-        "kms.amazonaws.com"
-    }
-
-    fn bus_source(&self) -> &'static str {
-        "aws.kms"
-    }
-
-    fn service_name(&self) -> &'static str {
-        "KMS (a trail's key)"
-    }
-
-    fn rules(&self) -> &'static [Rule] {
-        RULES
+    fn service(&self) -> &'static Service {
+        &SERVICE
     }
 
     /// `keyId` is a key id or a key ARN for these calls.
     fn resource(&self, call: &ApiCall) -> Option<Resource> {
-        let given = call
-            .string_parameter("keyId")
-            .map(|id| cap(id.trim()))
-            .filter(|id| !id.is_empty())?;
-        let arn = Arn::parse(&given).filter(|arn| arn.service == "kms");
+        let given = call.named_by(&["keyId"])?;
         let key_id = key_id(&given).to_string();
-        let region = arn
-            .as_ref()
-            .and_then(|a| a.region.clone())
-            .or_else(|| call.region.clone());
-        let account = arn
-            .as_ref()
-            .and_then(|a| a.account.clone())
-            .or_else(|| call.account.clone());
-        let partition = arn.as_ref().map_or("aws", |a| a.partition.as_str());
-        let full_arn = match (&arn, &region, &account) {
-            (Some(arn), _, _) => Some(arn.to_string()),
-            (None, Some(region), Some(account)) if !key_id.starts_with("alias/") => Some(format!(
-                "arn:{partition}:kms:{region}:{account}:key/{key_id}"
-            )),
-            _ => None,
-        };
-        Some(Resource {
-            kind: ResourceKind::Key,
-            name: Some(key_id),
-            arn: full_arn,
-            region,
-            account,
+        // A bare key id is in the caller's account and region: give it the ARN it has there.
+        let arn = Arn::parse(&given)
+            .filter(|arn| arn.service == "kms")
+            .or_else(|| {
+                let implied = format!(
+                    "arn:{}:kms:{}:{}:key/{key_id}",
+                    call.partition(),
+                    call.region.as_deref()?,
+                    call.account.as_deref()?
+                );
+                Arn::parse(&implied).filter(|_| !key_id.starts_with("alias/"))
+            });
+        Some(Resource::named_in(
+            ResourceKind::Key,
+            call,
             given,
-        })
+            key_id,
+            arn,
+        ))
     }
 
     fn weakenings(&self, _call: &ApiCall) -> Vec<Weakening> {

@@ -9,10 +9,9 @@ use crate::enrich::{Enrichment, Lookups};
 use crate::monitors::cloudtrail::SOURCE;
 use crate::monitors::selectors::{advanced_from_request, ManagementRecording};
 use crate::monitors::{
-    confirm, shell_region, shell_safe, Monitor, Outcome, Rule, StepFacts, Weakening,
+    confirm, shell_region, shell_safe, Monitor, Outcome, Rule, Service, StepFacts, Weakening,
     MIN_RETENTION_DAYS,
 };
-use crate::parse::cap;
 use crate::resource::{Resource, ResourceKind, ResourceState};
 use crate::severity::Severity::*;
 
@@ -35,6 +34,13 @@ const RULES: &[Rule] = &[
         weakens_when: "retention under 365 days, management events dropped, termination protection, multi-region or organization collection turned off", ..Rule::BASE },
 ];
 
+const SERVICE: Service = Service {
+    event_source: SOURCE,
+    bus_source: "aws.cloudtrail",
+    name: "CloudTrail Lake",
+    rules: RULES,
+};
+
 const FLAGS: [(&str, &str); 3] = [
     (
         "terminationProtectionEnabled",
@@ -52,48 +58,26 @@ const FLAGS: [(&str, &str); 3] = [
 
 #[async_trait]
 impl Monitor for Lake {
-    fn event_source(&self) -> &'static str {
-        SOURCE
-    }
-
-    fn bus_source(&self) -> &'static str {
-        "aws.cloudtrail"
-    }
-
-    fn service_name(&self) -> &'static str {
-        "CloudTrail Lake"
-    }
-
-    fn rules(&self) -> &'static [Rule] {
-        RULES
+    fn service(&self) -> &'static Service {
+        &SERVICE
     }
 
     /// `eventDataStore` is the store's ARN or its id.
     fn resource(&self, call: &ApiCall) -> Option<Resource> {
-        let given = call
-            .string_parameter("eventDataStore")
-            .map(|id| cap(id.trim()))
-            .filter(|id| !id.is_empty())?;
+        let given = call.named_by(&["eventDataStore"])?;
         let arn = Arn::parse(&given).filter(|arn| arn.service == "cloudtrail");
         let id = arn
             .as_ref()
             .and_then(|a| a.resource_after("eventdatastore/"))
             .unwrap_or(&given)
             .to_string();
-        Some(Resource {
-            kind: ResourceKind::EventDataStore,
-            name: Some(id),
-            region: arn
-                .as_ref()
-                .and_then(|a| a.region.clone())
-                .or_else(|| call.region.clone()),
-            account: arn
-                .as_ref()
-                .and_then(|a| a.account.clone())
-                .or_else(|| call.account.clone()),
-            arn: arn.map(|a| a.to_string()),
+        Some(Resource::named_in(
+            ResourceKind::EventDataStore,
+            call,
             given,
-        })
+            id,
+            arn,
+        ))
     }
 
     fn weakenings(&self, call: &ApiCall) -> Vec<Weakening> {

@@ -8,10 +8,9 @@ use crate::call::ApiCall;
 use crate::enrich::{Enrichment, Lookups};
 use crate::monitors::delivery::{first_trail, trails_using};
 use crate::monitors::{
-    confirm, shell_region, shell_safe, Monitor, Outcome, Rule, StepFacts, Weakening,
+    confirm, shell_region, shell_safe, Monitor, Outcome, Rule, Service, StepFacts, Weakening,
     MIN_RETENTION_DAYS,
 };
-use crate::parse::cap;
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
 
@@ -38,49 +37,35 @@ const RULES: &[Rule] = &[
         weakens_when: "retention under 365 days", ..Rule::BASE },
 ];
 
+const SERVICE: Service = Service {
+    event_source: "logs.amazonaws.com",
+    bus_source: "aws.logs",
+    name: "CloudWatch Logs (a trail's log group)",
+    rules: RULES,
+};
+
 #[async_trait]
 impl Monitor for Logs {
-    fn event_source(&self) -> &'static str {
-        "logs.amazonaws.com"
-    }
-
-    fn bus_source(&self) -> &'static str {
-        "aws.logs"
-    }
-
-    fn service_name(&self) -> &'static str {
-        "CloudWatch Logs (a trail's log group)"
-    }
-
-    fn rules(&self) -> &'static [Rule] {
-        RULES
+    fn service(&self) -> &'static Service {
+        &SERVICE
     }
 
     fn resource(&self, call: &ApiCall) -> Option<Resource> {
-        let name = call
-            .string_parameter("logGroupName")
-            .map(|name| cap(name.trim()))
-            .filter(|name| !name.is_empty())?;
-        let partition = call
-            .actor
-            .arn
-            .as_deref()
-            .and_then(Arn::parse)
-            .map_or_else(|| "aws".to_string(), |arn| arn.partition);
-        let arn = match (&call.region, &call.account) {
-            (Some(region), Some(account)) => Some(format!(
-                "arn:{partition}:logs:{region}:{account}:log-group:{name}"
-            )),
-            _ => None,
-        };
-        Some(Resource {
-            kind: ResourceKind::LogGroup,
-            name: Some(name.clone()),
+        let name = call.named_by(&["logGroupName"])?;
+        let arn = Arn::parse(&format!(
+            "arn:{}:logs:{}:{}:log-group:{name}",
+            call.partition(),
+            call.region.as_deref().unwrap_or_default(),
+            call.account.as_deref().unwrap_or_default()
+        ))
+        .filter(|arn| arn.region.is_some() && arn.account.is_some());
+        Some(Resource::named_in(
+            ResourceKind::LogGroup,
+            call,
+            name.clone(),
+            name,
             arn,
-            region: call.region.clone(),
-            account: call.account.clone(),
-            given: name,
-        })
+        ))
     }
 
     fn weakenings(&self, call: &ApiCall) -> Vec<Weakening> {

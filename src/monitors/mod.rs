@@ -124,15 +124,21 @@ pub struct StepFacts<'a> {
     pub who: &'a str,
 }
 
+/// Where a monitor's calls come from, and its rows of the policy.
+#[derive(Debug)]
+pub struct Service {
+    /// The CloudTrail `eventSource` of the calls, e.g. `s3.amazonaws.com`.
+    pub event_source: &'static str,
+    /// The EventBridge `source` those events arrive with, e.g. `aws.s3`.
+    pub bus_source: &'static str,
+    /// The service as the README's policy table names it.
+    pub name: &'static str,
+    pub rules: &'static [Rule],
+}
+
 #[async_trait]
 pub trait Monitor: Sync {
-    /// The CloudTrail `eventSource` of the calls, e.g. `s3.amazonaws.com`.
-    fn event_source(&self) -> &'static str;
-    /// The EventBridge `source` those events arrive with, e.g. `aws.s3`.
-    fn bus_source(&self) -> &'static str;
-    /// The service as the README's policy table names it.
-    fn service_name(&self) -> &'static str;
-    fn rules(&self) -> &'static [Rule];
+    fn service(&self) -> &'static Service;
     /// The resource the request names, when it names one.
     fn resource(&self, call: &ApiCall) -> Option<Resource>;
     /// What a successful call reduced; empty when it reduced nothing.
@@ -167,10 +173,11 @@ pub static REGISTRY: [&dyn Monitor; 5] = [
 pub fn find(call: &ApiCall) -> Option<(&'static dyn Monitor, &'static Rule)> {
     REGISTRY
         .iter()
-        .filter(|monitor| monitor.event_source() == call.source)
+        .filter(|monitor| monitor.service().event_source == call.source)
         .find_map(|monitor| {
             monitor
-                .rules()
+                .service()
+                .rules
                 .iter()
                 .find(|rule| rule.event == call.name)
                 .map(|rule| (*monitor, rule))
@@ -183,9 +190,10 @@ pub fn monitored_calls() -> Vec<(&'static str, &'static str)> {
         .iter()
         .flat_map(|monitor| {
             monitor
-                .rules()
+                .service()
+                .rules
                 .iter()
-                .map(|rule| (monitor.event_source(), rule.event))
+                .map(|rule| (monitor.service().event_source, rule.event))
         })
         .collect()
 }
@@ -198,14 +206,14 @@ pub fn event_pattern() -> Value {
     let mut bus_sources: Vec<&str> = Vec::new();
     let mut branches: Vec<(&str, Vec<&str>)> = Vec::new();
     for monitor in REGISTRY {
-        push_new(&mut bus_sources, monitor.bus_source());
-        let names = monitor.rules().iter().map(|rule| rule.event);
+        push_new(&mut bus_sources, monitor.service().bus_source);
+        let names = monitor.service().rules.iter().map(|rule| rule.event);
         match branches
             .iter_mut()
-            .find(|(source, _)| *source == monitor.event_source())
+            .find(|(source, _)| *source == monitor.service().event_source)
         {
             Some((_, existing)) => existing.extend(names),
-            None => branches.push((monitor.event_source(), names.collect())),
+            None => branches.push((monitor.service().event_source, names.collect())),
         }
     }
     let branches: Vec<Value> = branches
@@ -232,14 +240,14 @@ pub fn policy_table() -> String {
          |---|---|---|---|---|---|\n",
     );
     for monitor in REGISTRY {
-        for rule in monitor.rules() {
+        for rule in monitor.service().rules {
             let weakened = match rule.weakened {
                 Some(severity) => format!("{severity}: {}", rule.weakens_when),
                 None => "—".to_string(),
             };
             table.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} |\n",
-                monitor.service_name(),
+                monitor.service().name,
                 rule.event,
                 rule.succeeded,
                 weakened,
@@ -289,7 +297,7 @@ mod tests {
             assert!(!calls[index + 1..].contains(call), "{call:?} twice");
         }
         for monitor in REGISTRY {
-            for rule in monitor.rules() {
+            for rule in monitor.service().rules {
                 assert!(!rule.summary.is_empty(), "{}", rule.event);
                 assert!(!rule.effect.is_empty(), "{}", rule.event);
                 assert_eq!(

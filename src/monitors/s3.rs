@@ -9,10 +9,9 @@ use crate::call::{number, ApiCall};
 use crate::enrich::{Enrichment, Lookups};
 use crate::monitors::delivery::{first_trail, trails_using};
 use crate::monitors::{
-    confirm, shell_region, shell_safe, Monitor, Outcome, Rule, StepFacts, Weakening,
+    confirm, shell_region, shell_safe, Monitor, Outcome, Rule, Service, StepFacts, Weakening,
     CRITICAL_RETENTION_DAYS, MIN_RETENTION_DAYS,
 };
-use crate::parse::cap;
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
 
@@ -39,43 +38,30 @@ const RULES: &[Rule] = &[
         reduces: true, ..Rule::BASE },
 ];
 
+const SERVICE: Service = Service {
+    event_source: "s3.amazonaws.com",
+    bus_source: "aws.s3",
+    name: "S3 (a trail's bucket)",
+    rules: RULES,
+};
+
 #[async_trait]
 impl Monitor for S3 {
-    fn event_source(&self) -> &'static str {
-        "s3.amazonaws.com"
-    }
-
-    fn bus_source(&self) -> &'static str {
-        "aws.s3"
-    }
-
-    fn service_name(&self) -> &'static str {
-        "S3 (a trail's bucket)"
-    }
-
-    fn rules(&self) -> &'static [Rule] {
-        RULES
+    fn service(&self) -> &'static Service {
+        &SERVICE
     }
 
     fn resource(&self, call: &ApiCall) -> Option<Resource> {
-        let bucket = call
-            .string_parameter("bucketName")
-            .map(|name| cap(name.trim()))
-            .filter(|name| !name.is_empty())?;
-        let partition = call
-            .actor
-            .arn
-            .as_deref()
-            .and_then(Arn::parse)
-            .map_or_else(|| "aws".to_string(), |arn| arn.partition);
-        Some(Resource {
-            kind: ResourceKind::Bucket,
-            arn: Some(format!("arn:{partition}:s3:::{bucket}")),
-            name: Some(bucket.clone()),
-            region: call.region.clone(),
-            account: call.account.clone(),
-            given: bucket,
-        })
+        let bucket = call.named_by(&["bucketName"])?;
+        // Bucket ARNs carry no region or account; the call's are the bucket's.
+        let arn = Arn::parse(&format!("arn:{}:s3:::{bucket}", call.partition()));
+        Some(Resource::named_in(
+            ResourceKind::Bucket,
+            call,
+            bucket.clone(),
+            bucket,
+            arn,
+        ))
     }
 
     fn weakenings(&self, call: &ApiCall) -> Vec<Weakening> {
