@@ -15,7 +15,10 @@ use crate::coverage::Coverage;
 use crate::enrich::Enrichment;
 use crate::links::{console_links, Links};
 use crate::monitors::{Monitor, Outcome, Rule, StepFacts};
-use crate::resource::{Resource, ResourceState};
+use crate::resource::{Resource, ResourceKind, ResourceState};
+
+/// What headlines show for a name that breaks its kind's naming rules.
+pub const INVALID_NAME: &str = "(invalid name)";
 use crate::severity::Severity;
 
 /// Bumped on any change a consumer could notice; additions of optional fields keep the major.
@@ -48,11 +51,45 @@ pub struct Alert {
     pub event: Option<EventInfo>,
     pub actor: Option<ActorInfo>,
     pub enrichment_error: Option<String>,
-    pub next_steps: Vec<String>,
+    /// What could not be read of the event itself; empty when all of it could.
+    pub input_problems: Vec<String>,
+    pub next_steps: Vec<NextStep>,
     pub links: Links,
     pub request_parameters: Option<Value>,
     /// What was left out to keep the message within SNS's size limit; empty when nothing was.
     pub truncated: Vec<String>,
+}
+
+/// One thing for the responder to do: prose (identifiers from the event in backticks, see
+/// [`code`]), and the exact command when there is one, built only from validated values so it
+/// can be copied as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextStep {
+    pub action: String,
+    pub command: Option<String>,
+}
+
+impl NextStep {
+    pub fn say(action: impl Into<String>) -> NextStep {
+        NextStep {
+            action: action.into(),
+            command: None,
+        }
+    }
+
+    pub fn run(action: impl Into<String>, command: impl Into<String>) -> NextStep {
+        NextStep {
+            action: action.into(),
+            command: Some(command.into()),
+        }
+    }
+}
+
+/// An identifier inside a step's prose, in backticks; a backtick inside it is replaced by a
+/// look-alike so the span cannot end early. Renderers show the span verbatim.
+pub fn code(identifier: &str) -> String {
+    format!("`{}`", identifier.replace('`', "ˋ"))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,11 +135,11 @@ impl Alert {
         let who = call.actor.display_name();
         let next_steps = match assessment.outcome {
             Outcome::Denied => vec![
-                format!("Find out why {who} tried to call {}: a denied attempt often comes before a successful one with other credentials.", call.name),
-                format!("Review {who}'s recent activity and rotate its credentials if it was not expected."),
+                NextStep::say(format!("Find out why {} tried to call {}: a denied attempt often comes before a successful one with other credentials.", code(&who), rule.event)),
+                NextStep::say(format!("Review the recent activity of {} and rotate its credentials if it was not expected.", code(&who))),
             ],
             Outcome::Failed => vec![
-                "No change took effect; check the error if the call was expected to succeed.".to_string(),
+                NextStep::say("No change took effect; check the error if the call was expected to succeed."),
             ],
             Outcome::Succeeded | Outcome::Weakened => monitor.next_steps(&StepFacts {
                 call,
@@ -159,6 +196,7 @@ impl Alert {
                 session_issuer: call.actor.session_issuer_arn.clone(),
             }),
             enrichment_error: enrichment.error_summary(),
+            input_problems: call.input_problems.clone(),
             next_steps,
             links,
             request_parameters: call.request_parameters.clone(),
@@ -166,11 +204,13 @@ impl Alert {
         }
     }
 
-    /// The resource's name for headlines, or a placeholder when the request names none.
+    /// The resource's name for headlines (subject, titles): only a name that obeys the kind's
+    /// naming rules, else a placeholder; the raw text is in the body, escaped.
     pub fn resource_label(&self) -> &str {
-        self.resource
-            .as_ref()
-            .map_or("(no resource named)", Resource::label)
+        match &self.resource {
+            None => "(no resource named)",
+            Some(resource) => resource.valid_name().unwrap_or(INVALID_NAME),
+        }
     }
 
     /// The region the finding is in: the resource's, else the event's.
@@ -189,14 +229,15 @@ impl Alert {
             .or(self.event.as_ref().and_then(|e| e.account.as_deref()))
     }
 
-    /// The trail the finding concerns: the resource when it is a trail, else the first trail
-    /// that delivers through it.
+    /// The trail the finding concerns, when its name is valid: the resource when it is a trail,
+    /// else the first trail that delivers through it.
     pub fn trail_name(&self) -> Option<&str> {
         match (&self.resource, &self.resource_state) {
-            (Some(resource), _) if resource.kind == crate::resource::ResourceKind::Trail => {
-                resource.name.as_deref()
-            }
-            (_, ResourceState::DeliveryChain { trails }) => trails.first().map(|t| t.name.as_str()),
+            (Some(resource), _) if resource.kind == ResourceKind::Trail => resource.valid_name(),
+            (_, ResourceState::DeliveryChain { trails }) => trails
+                .first()
+                .map(|t| t.name.as_str())
+                .filter(|name| ResourceKind::Trail.is_valid_name(name)),
             _ => None,
         }
     }

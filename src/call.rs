@@ -33,6 +33,9 @@ pub struct ApiCall {
     pub request_parameters: Option<Value>,
     /// The call's `responseElements`, where some calls confirm what they changed.
     pub response_elements: Option<Value>,
+    /// What could not be read of the event (invalid text, too deep, a malformed envelope): the
+    /// call was judged on the rest.
+    pub input_problems: Vec<String>,
 }
 
 impl ApiCall {

@@ -113,6 +113,13 @@ pub fn classify(
         }
     };
 
+    if !call.input_problems.is_empty() {
+        reasons.push(format!(
+            "part of the event could not be read ({}); judged on the rest",
+            call.input_problems.join("; ")
+        ));
+    }
+
     if call.actor.is_root() {
         let raised = severity.raised();
         if raised != severity {

@@ -2,7 +2,7 @@
 //!
 //! # Layout
 //!
-//! The pipeline, one module a step: [`parse`] → [`classify`] → [`enrich`] → [`render`] →
+//! The pipeline, one module a step: [`input`] (the raw payload, made parseable) → [`parse`] → [`classify`] → [`enrich`] → [`render`] →
 //! [`publish`], joined by [`handler`]. What a monitored call *means* lives in [`monitors`]: one
 //! module per watched service (trails, CloudTrail Lake, and a trail's bucket, key and log
 //! group), each with its policy rows, resource lookup, weakening checks and next steps, behind
@@ -31,6 +31,7 @@ pub mod config;
 pub mod coverage;
 pub mod enrich;
 pub mod handler;
+pub mod input;
 pub mod inspector;
 pub mod links;
 pub mod monitors;

@@ -34,8 +34,10 @@ pub fn console_links(
     event_region: Option<&str>,
     event_id: Option<&str>,
 ) -> Links {
-    let host = console_host(partition.unwrap_or("aws"));
-    let event = match (event_region.filter(|r| is_region(r)), event_id) {
+    let partition = partition.unwrap_or("aws");
+    let host = console_host(partition);
+    let in_partition = |region: &&str| is_region(region) && region_in_partition(region, partition);
+    let event = match (event_region.filter(in_partition), event_id) {
         // Real event ids are short; anything longer is crafted and gets no link.
         (Some(region), Some(id)) if !id.is_empty() && id.len() <= MAX_EVENT_ID_LEN => {
             Some(format!(
@@ -46,7 +48,13 @@ pub fn console_links(
         _ => None,
     };
     Links {
-        resource: resource.and_then(|r| resource_page(host, r)),
+        resource: resource
+            .filter(|r| {
+                r.region
+                    .as_deref()
+                    .is_some_and(|region| in_partition(&region))
+            })
+            .and_then(|r| resource_page(host, r)),
         event,
     }
 }
@@ -82,6 +90,17 @@ fn resource_page(host: &str, resource: &Resource) -> Option<String> {
         ResourceKind::EventDataStore => Some(format!(
             "https://{host}/cloudtrailv2/home?region={region}#/lake"
         )),
+    }
+}
+
+/// Regions belong to one partition: a link never sends a China or GovCloud ARN to the commercial
+/// console, or the other way round.
+fn region_in_partition(region: &str, partition: &str) -> bool {
+    match partition {
+        "aws-cn" => region.starts_with("cn-"),
+        "aws-us-gov" => region.starts_with("us-gov-"),
+        "aws" => !region.starts_with("cn-") && !region.starts_with("us-gov-"),
+        _ => false,
     }
 }
 
@@ -172,6 +191,26 @@ mod tests {
             .event
             .unwrap()
             .starts_with("https://console.amazonaws-us-gov.com/"));
+    }
+
+    #[test]
+    fn china_and_govcloud_arns_link_to_their_own_console_and_region() {
+        let china = trail(
+            "cn-north-1",
+            "arn:aws-cn:cloudtrail:cn-north-1:111122223333:trail/main",
+        );
+        let links = console_links(Some("aws-cn"), Some(&china), Some("cn-north-1"), Some("e"));
+        assert!(links
+            .resource
+            .unwrap()
+            .starts_with("https://console.amazonaws.cn/cloudtrailv2/home?region=cn-north-1#"));
+        let mismatched = console_links(Some("aws-cn"), Some(&trail("us-east-1", "x")), None, None);
+        assert_eq!(
+            mismatched.resource, None,
+            "a commercial region in the China partition"
+        );
+        let commercial = console_links(Some("aws"), None, Some("us-gov-west-1"), Some("e"));
+        assert_eq!(commercial.event, None);
     }
 
     #[test]

@@ -2,11 +2,12 @@
 
 use std::process::ExitCode;
 
-use lambda_runtime::{service_fn, LambdaEvent};
+use lambda_runtime::{layers, service_fn, LambdaEvent, Runtime};
 use serde_json::Value;
 use trailwatch::aws::{self, cloudtrail::CloudTrailInspector, sns::SnsPublisher};
 use trailwatch::config::Config;
 use trailwatch::handler::{handle, Dependencies};
+use trailwatch::input::SanitizingLayer;
 use trailwatch::inspector::TrailInspector;
 use trailwatch::preview::{describe, preview};
 
@@ -67,9 +68,14 @@ async fn run_lambda() -> ExitCode {
         publisher: &publisher,
     };
     let deps = &deps;
-    let result = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+    // The payload is cleaned before the runtime parses it, so no input it would refuse (a lone
+    // surrogate escape, deep nesting, invalid UTF-8) can keep an event from the handler.
+    let result = Runtime::new(service_fn(move |event: LambdaEvent<Value>| async move {
         handle(event, deps).await
     }))
+    .layer(layers::TracingLayer::new())
+    .layer(SanitizingLayer)
+    .run()
     .await;
     match result {
         Ok(()) => ExitCode::SUCCESS,

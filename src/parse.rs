@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::call::{Actor, ApiCall, CallError};
+use crate::input::{NOTES_KEY, UNREADABLE_KEY};
 
 /// The `detail-type` EventBridge gives CloudTrail management events.
 pub const CLOUDTRAIL_API_CALL: &str = "AWS API Call via CloudTrail";
@@ -38,30 +39,80 @@ pub enum InvalidEvent {
     Envelope(String),
     #[error("the CloudTrail record in `detail` is malformed: {0}")]
     Detail(String),
+    #[error("{0}")]
+    Unreadable(String),
 }
 
 pub fn parse_event(event: &Value) -> Result<Inbound, InvalidEvent> {
     let object = event
         .as_object()
         .ok_or_else(|| InvalidEvent::NotAnObject(json_kind(event)))?;
+    if let Some(reason) = object.get(UNREADABLE_KEY) {
+        return Err(InvalidEvent::Unreadable(text_of(reason)));
+    }
+    let mut problems: Vec<String> = object
+        .get(NOTES_KEY)
+        .and_then(Value::as_array)
+        .map(|notes| notes.iter().map(text_of).collect())
+        .unwrap_or_default();
     let detail = object.get("detail").ok_or(InvalidEvent::NoDetail)?;
     if !detail.is_object() {
         return Err(InvalidEvent::DetailNotAnObject(json_kind(detail)));
     }
-    let envelope: EventBridgeEvent<Value> = serde_json::from_value(event.clone())
-        .map_err(|e| InvalidEvent::Envelope(cap(&e.to_string())))?;
+    let envelope = match serde_json::from_value::<EventBridgeEvent<Value>>(event.clone()) {
+        Ok(strict) => Envelope {
+            detail_type: strict.detail_type,
+            source: strict.source,
+            account: strict.account,
+            region: strict.region,
+        },
+        // A field of the wrong type (a `time` that is not RFC 3339, `resources` that are not
+        // strings) must not cost the alert: read what is there, and say so.
+        Err(strict) => {
+            let field = |name: &str| object.get(name).filter(|v| !v.is_null()).map(text_of);
+            let detail_type = field("detail-type")
+                .ok_or_else(|| InvalidEvent::Envelope("there is no `detail-type`".to_string()))?;
+            let source = field("source")
+                .ok_or_else(|| InvalidEvent::Envelope("there is no `source`".to_string()))?;
+            problems.push(format!(
+                "the EventBridge envelope is malformed ({}); its fields were read one by one",
+                cap(&strict.to_string())
+            ));
+            Envelope {
+                detail_type,
+                source,
+                account: field("account"),
+                region: field("region"),
+            }
+        }
+    };
     if envelope.detail_type != CLOUDTRAIL_API_CALL {
         return Ok(Inbound::Other {
             detail_type: cap(&envelope.detail_type),
             source: cap(&envelope.source),
         });
     }
-    let record: CloudTrailRecord = serde_json::from_value(envelope.detail)
+    let record: CloudTrailRecord = serde_json::from_value(detail.clone())
         .map_err(|e| InvalidEvent::Detail(cap(&e.to_string())))?;
-    Ok(Inbound::ApiCall(Box::new(record.into_call(
-        envelope.account.as_deref(),
-        envelope.region.as_deref(),
-    ))))
+    let mut call = record.into_call(envelope.account.as_deref(), envelope.region.as_deref());
+    call.input_problems = problems;
+    Ok(Inbound::ApiCall(Box::new(call)))
+}
+
+/// The envelope fields trailwatch uses.
+struct Envelope {
+    detail_type: String,
+    source: String,
+    account: Option<String>,
+    region: Option<String>,
+}
+
+/// A string as it is, anything else as its JSON text; capped either way.
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(text) => cap(text),
+        other => cap(&other.to_string()),
+    }
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -215,6 +266,7 @@ impl CloudTrailRecord {
             actor,
             request_parameters: self.request_parameters.filter(|p| !p.is_null()),
             response_elements: self.response_elements.filter(|r| !r.is_null()),
+            input_problems: Vec::new(),
         }
     }
 }

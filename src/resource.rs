@@ -40,6 +40,56 @@ impl ResourceKind {
         }
     }
 
+    /// Whether `name` obeys AWS's naming rules for this kind of resource. Only such names reach
+    /// subjects, titles, chat thread keys and message attributes: in a denied or failed call the
+    /// name is whatever the caller typed (`[LOW]_false_alarm`, an RFC 2047 encoded word, ...).
+    pub fn is_valid_name(self, name: &str) -> bool {
+        let all = |allowed: fn(char) -> bool| name.chars().all(allowed);
+        let edges_alphanumeric = name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+        match self {
+            // CloudTrail: 3-128 of letters, digits, `.`, `_`, `-`; starts and ends with a letter
+            // or digit; no two of `._-` next to each other; not an IP address.
+            ResourceKind::Trail => {
+                (3..=128).contains(&name.len())
+                    && all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                    && edges_alphanumeric
+                    && !name
+                        .as_bytes()
+                        .windows(2)
+                        .any(|pair| pair.iter().all(|b| matches!(b, b'.' | b'_' | b'-')))
+                    && name.parse::<std::net::Ipv4Addr>().is_err()
+            }
+            ResourceKind::Bucket => {
+                (3..=63).contains(&name.len())
+                    && all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-')
+                    })
+                    && edges_alphanumeric
+            }
+            ResourceKind::Key => match name.strip_prefix("alias/") {
+                Some(alias) => {
+                    (1..=250).contains(&alias.len())
+                        && alias
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-'))
+                }
+                None => {
+                    (1..=64).contains(&name.len()) && all(|c| c.is_ascii_alphanumeric() || c == '-')
+                }
+            },
+            ResourceKind::LogGroup => {
+                (1..=512).contains(&name.len())
+                    && all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '#')
+                    })
+            }
+            ResourceKind::EventDataStore => {
+                (1..=128).contains(&name.len()) && all(|c| c.is_ascii_alphanumeric() || c == '-')
+            }
+        }
+    }
+
     /// The attribute value subscribers filter on (`resourceKind`).
     pub fn label(self) -> &'static str {
         match self {
@@ -91,9 +141,21 @@ impl Resource {
         }
     }
 
-    /// The resource's short name for headlines, or what the request said when it has none.
+    /// The resource's short name, as given (for logs and the email body, escaped there).
     pub fn label(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.given)
+    }
+
+    /// The name when it obeys the kind's naming rules: what headlines and attributes may show.
+    pub fn valid_name(&self) -> Option<&str> {
+        self.name
+            .as_deref()
+            .filter(|name| self.kind.is_valid_name(name))
+    }
+
+    /// The ARN, when its name is valid (an ARN built around an attacker's text is not one).
+    pub fn valid_arn(&self) -> Option<&str> {
+        self.valid_name().and(self.arn.as_deref())
     }
 
     /// What to hand a lookup: the ARN when known (it carries the region), else as given.
@@ -234,10 +296,49 @@ pub struct EventDataStoreState {
 /// A trail that delivers through the resource a call touched, and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+/// (Its fields come from DescribeTrails: AWS's answer, not the caller's text.)
 pub struct TrailUse {
     pub name: String,
     pub arn: Option<String>,
     pub home_region: Option<String>,
     /// "bucket", "key" or "log-group".
     pub uses: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ResourceKind::*;
+
+    #[test]
+    fn trail_names_follow_cloudtrails_rules() {
+        for ok in ["management-events", "org_audit.trail", "abc", "a1-b2_c3.d4"] {
+            assert!(Trail.is_valid_name(ok), "{ok}");
+        }
+        for bad in [
+            "[LOW]_false_alarm",
+            "=?UTF-8?B?4pyFIHJlc29sdmVkIOKArg==?=",
+            "ab",
+            "-abc",
+            "abc.",
+            "a..b",
+            "a_-b",
+            "192.168.0.1",
+            "manage\u{ad}ment-events",
+            &"a".repeat(129),
+        ] {
+            assert!(!Trail.is_valid_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn other_kinds_have_their_own_rules() {
+        assert!(Bucket.is_valid_name("cloudtrail-logs-111122223333"));
+        assert!(!Bucket.is_valid_name("Upper_Case"));
+        assert!(Key.is_valid_name("4d6e8f10-1a2b-4c3d-9e8f-0123456789ab"));
+        assert!(Key.is_valid_name("alias/trail-key"));
+        assert!(!Key.is_valid_name("<!channel>"));
+        assert!(LogGroup.is_valid_name("/aws/cloudtrail/org#1"));
+        assert!(!LogGroup.is_valid_name("group name"));
+        assert!(EventDataStore.is_valid_name("a1b2c3d4-5e6f-4a7b-8c9d-0123456789ab"));
+    }
 }

@@ -171,7 +171,11 @@ fn malformed_input_is_an_error_not_a_panic() {
         ),
         (
             json!({"detail": {}, "detail-type": "AWS API Call via CloudTrail", "source": "aws.cloudtrail", "time": "yesterday"}),
-            "envelope is malformed",
+            "CloudTrail record",
+        ),
+        (
+            json!({"detail": {}, "trailwatch:unreadableInput": "the payload is not JSON: EOF"}),
+            "the payload is not JSON",
         ),
         (
             json!({"detail": {"eventSource": "cloudtrail.amazonaws.com"}, "detail-type": "AWS API Call via CloudTrail", "source": "aws.cloudtrail"}),
@@ -186,6 +190,38 @@ fn malformed_input_is_an_error_not_a_panic() {
         let err: InvalidEvent = parse_event(&input).expect_err(&input.to_string());
         assert!(err.to_string().contains(expected), "{input}: {err}");
     }
+}
+
+#[test]
+fn a_malformed_envelope_costs_no_alert_and_is_stated() {
+    for (field, value) in [
+        ("time", json!("yesterday")),
+        ("resources", json!([1, {"x": 2}])),
+        ("account", json!(111122223333u64)),
+    ] {
+        let mut event = common::sample("stop-logging");
+        event[field] = value;
+        let call = common::call_from(&event);
+        assert_eq!(call.name, "StopLogging", "{field}");
+        assert_eq!(call.account.as_deref(), Some("111122223333"), "{field}");
+        assert!(
+            call.input_problems[0].contains("envelope is malformed"),
+            "{field}: {:?}",
+            call.input_problems
+        );
+    }
+    let mut numbered = common::sample("stop-logging");
+    numbered["detail-type"] = json!(7);
+    assert!(
+        matches!(parse_event(&numbered), Ok(Inbound::Other { detail_type, .. }) if detail_type == "7"),
+        "a detail-type that is not text is not a CloudTrail call"
+    );
+    let mut noted = common::sample("stop-logging");
+    noted["trailwatch:inputProblems"] = json!(["1 invalid \\u escape replaced"]);
+    assert_eq!(
+        common::call_from(&noted).input_problems,
+        ["1 invalid \\u escape replaced"]
+    );
 }
 
 #[test]

@@ -123,7 +123,8 @@ fn message_attributes_name_severity_event_account_region_trail() {
             ("account", "111122223333"),
             ("region", "us-east-1"),
             ("trail", "management-events"),
-            ("resourceKind", "trail")
+            ("resourceKind", "trail"),
+            ("eventId", "6f3c1b2a-8e4d-4c1f-a7b9-000000000001")
         ]
     );
     let bucket = rendered(&common::sample("delete-bucket"));
@@ -312,21 +313,50 @@ fn pasteable_commands_never_carry_shell_syntax_from_the_event() {
             d["requestParameters"]["name"] = json!(name)
         });
         let p = parts(&rendered(&event));
-        let steps: Vec<String> = p.document["nextSteps"]
+        let command = p.document["nextSteps"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| s.as_str().unwrap().to_string())
-            .collect();
-        let command = steps
-            .iter()
-            .find(|s| s.contains("aws cloudtrail"))
+            .find_map(|step| step["command"].as_str())
             .expect("a command step");
         assert!(command.contains("--name TRAIL"), "{command}");
         assert!(!command.contains(name), "{command}");
     }
     let p = parts(&rendered(&common::sample("stop-logging")));
-    assert!(p.document["nextSteps"][1].as_str().unwrap().ends_with(
-        "start-logging --name arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events --region us-east-1"
+    assert_eq!(
+        p.document["nextSteps"][1]["command"],
+        "aws cloudtrail start-logging --name arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events --region us-east-1"
+    );
+}
+
+#[test]
+fn commands_and_identifiers_reach_chat_verbatim_in_code_spans() {
+    let event = common::edited("stop-logging", |d| {
+        d["requestParameters"]["name"] = json!("org_audit.trail");
+        d["userIdentity"]["userName"] = json!("ops_admin.bob@example.com");
+    });
+    let p = parts(&rendered(&event));
+    let steps: Vec<&str> = p.card["content"]["nextSteps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        steps.iter().any(|s| s
+            .contains("`aws cloudtrail start-logging --name org_audit.trail --region us-east-1`")),
+        "{steps:?}"
+    );
+    assert!(
+        steps[0].contains("`ops_admin.bob@example.com`"),
+        "{}",
+        steps[0]
+    );
+    assert!(p.card["content"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("`ops_admin.bob@example.com`"));
+    assert!(p.email.contains(
+        "       aws cloudtrail start-logging --name org_audit.trail --region us-east-1\n"
     ));
 }

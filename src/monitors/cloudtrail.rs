@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use crate::alert::{code, NextStep};
 use crate::arn::Arn;
 use crate::call::ApiCall;
 use crate::coverage::{assess, Candidate, Coverage, Verdict};
@@ -169,50 +170,53 @@ impl Monitor for CloudTrail {
         }
     }
 
-    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<String> {
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
         let trail = shell_safe(facts.resource.map(Resource::lookup_id)).unwrap_or("TRAIL");
         let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
         let who = facts.who;
         let weakened = facts.outcome == crate::monitors::Outcome::Weakened;
-        let mut steps = match facts.call.name.as_str() {
+        let mut steps: Vec<NextStep> = match facts.call.name.as_str() {
             "StopLogging" => vec![
                 confirm(who),
-                format!("Restart logging: aws cloudtrail start-logging --name {trail} --region {region}"),
-                format!("Review what {who} did while logging was off; other trails and CloudTrail event history still record management events."),
+                NextStep::run("Restart logging", format!("aws cloudtrail start-logging --name {trail} --region {region}")),
+                NextStep::say(format!("Review what {} did while logging was off; other trails and CloudTrail event history still record management events.", code(who))),
             ],
             "DeleteTrail" => vec![
                 confirm(who),
-                "Recreate the trail from your infrastructure as code and start logging.".to_string(),
-                "Check that the trail's S3 bucket and its log files are intact.".to_string(),
+                NextStep::say("Recreate the trail from your infrastructure as code and start logging."),
+                NextStep::say("Check that the trail's S3 bucket and its log files are intact."),
             ],
             "UpdateTrail" => vec![
                 confirm(who),
-                "Compare the trail with your infrastructure as code and revert any change listed above.".to_string(),
-                format!("Check the result: aws cloudtrail describe-trails --trail-name-list {trail} --region {region}"),
+                NextStep::say("Compare the trail with your infrastructure as code and revert any change listed above."),
+                NextStep::run("Check the result", format!("aws cloudtrail describe-trails --trail-name-list {trail} --region {region}")),
             ],
             "CreateTrail" => vec![
-                "Confirm the new trail is expected: a trail you did not create can copy your logs to someone else's bucket.".to_string(),
-                "Check who owns the trail's S3 bucket and KMS key.".to_string(),
+                NextStep::say("Confirm the new trail is expected: a trail you did not create can copy your logs to someone else's bucket."),
+                NextStep::say("Check who owns the trail's S3 bucket and KMS key."),
             ],
             "StartLogging" => vec![
-                "No action needed if this restarts logging on purpose; find out why it had stopped.".to_string(),
+                NextStep::say("No action needed if this restarts logging on purpose; find out why it had stopped."),
             ],
             "PutEventSelectors" if weakened => vec![
                 confirm(who),
-                format!("Record all management events again: aws cloudtrail put-event-selectors --trail-name {trail} --region {region} --event-selectors '[{{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}}]' (add back any data event selectors you use)"),
-                format!("Check the result: aws cloudtrail get-event-selectors --trail-name {trail} --region {region}"),
+                NextStep::run("Record all management events again (add back any data event selectors you use)", format!("aws cloudtrail put-event-selectors --trail-name {trail} --region {region} --event-selectors '[{{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}}]'")),
+                NextStep::run("Check the result", format!("aws cloudtrail get-event-selectors --trail-name {trail} --region {region}")),
             ],
             "PutEventSelectors" => vec![
-                format!("Check the selectors are what you expect: aws cloudtrail get-event-selectors --trail-name {trail} --region {region}"),
+                NextStep::run("Check the selectors are what you expect", format!("aws cloudtrail get-event-selectors --trail-name {trail} --region {region}")),
             ],
             "PutInsightSelectors" => vec![
                 confirm(who),
-                format!("Check the result: aws cloudtrail get-insight-selectors --trail-name {trail} --region {region}"),
+                NextStep::run("Check the result", format!("aws cloudtrail get-insight-selectors --trail-name {trail} --region {region}")),
             ],
             _ => vec![confirm(who)],
         };
         if !facts.enrichment.problems.is_empty() {
-            steps.push(format!("The trail's state could not be read; check it: aws cloudtrail get-trail-status --name {trail} --region {region}"));
+            steps.push(NextStep::run(
+                "The trail's state could not be read; check it",
+                format!("aws cloudtrail get-trail-status --name {trail} --region {region}"),
+            ));
         }
         steps
     }

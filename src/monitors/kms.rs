@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
 use crate::enrich::{Enrichment, Lookups};
@@ -100,28 +101,31 @@ impl Monitor for Kms {
         .await
     }
 
-    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<String> {
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
         let key = shell_safe(facts.resource.map(|r| r.lookup_id())).unwrap_or("KEY_ID");
         let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
         let trail_use = first_trail(facts.enrichment);
         let trail =
             shell_safe(trail_use.map(|t| t.arn.as_deref().unwrap_or(&t.name))).unwrap_or("TRAIL");
         let trail_region = shell_region(trail_use.and_then(|t| t.home_region.as_deref()));
-        let status = format!("Check that the trail delivers again: aws cloudtrail get-trail-status --name {trail} --region {trail_region} (LatestDeliveryError)");
+        let status = NextStep::run(
+            "Check that the trail delivers again (LatestDeliveryError empty)",
+            format!("aws cloudtrail get-trail-status --name {trail} --region {trail_region}"),
+        );
         match facts.call.name.as_str() {
             "DisableKey" => vec![
                 confirm(facts.who),
-                format!("Re-enable the key: aws kms enable-key --key-id {key} --region {region}"),
+                NextStep::run("Re-enable the key", format!("aws kms enable-key --key-id {key} --region {region}")),
                 status,
             ],
             "ScheduleKeyDeletion" => vec![
                 confirm(facts.who),
-                format!("Cancel the deletion while it is pending, then re-enable the key: aws kms cancel-key-deletion --key-id {key} --region {region} && aws kms enable-key --key-id {key} --region {region}"),
+                NextStep::run("Cancel the deletion while it is pending, then re-enable the key", format!("aws kms cancel-key-deletion --key-id {key} --region {region} && aws kms enable-key --key-id {key} --region {region}")),
                 status,
             ],
             "PutKeyPolicy" => vec![
                 confirm(facts.who),
-                format!("Review the policy: aws kms get-key-policy --key-id {key} --policy-name default --region {region}; CloudTrail must keep kms:GenerateDataKey*, and only your log readers may decrypt."),
+                NextStep::run("Review the policy: CloudTrail must keep kms:GenerateDataKey*, and only your log readers may decrypt", format!("aws kms get-key-policy --key-id {key} --policy-name default --region {region}")),
                 status,
             ],
             _ => vec![confirm(facts.who)],

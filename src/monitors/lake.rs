@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
 use crate::enrich::{Enrichment, Lookups};
@@ -144,27 +145,25 @@ impl Monitor for Lake {
         }
     }
 
-    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<String> {
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
         let store = shell_safe(facts.resource.map(|r| r.lookup_id())).unwrap_or("EVENT_DATA_STORE");
         let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
         match facts.call.name.as_str() {
             "DeleteEventDataStore" => vec![
                 confirm(facts.who),
-                format!("Restore it within the 7-day wait: aws cloudtrail restore-event-data-store --event-data-store {store} --region {region}"),
-                format!("Then protect it: aws cloudtrail update-event-data-store --event-data-store {store} --termination-protection-enabled --region {region}"),
+                NextStep::run("Restore it within the 7-day wait", format!("aws cloudtrail restore-event-data-store --event-data-store {store} --region {region}")),
+                NextStep::run("Then protect it", format!("aws cloudtrail update-event-data-store --event-data-store {store} --termination-protection-enabled --region {region}")),
             ],
             "StopEventDataStoreIngestion" => vec![
                 confirm(facts.who),
-                format!("Restart ingestion: aws cloudtrail start-event-data-store-ingestion --event-data-store {store} --region {region}"),
+                NextStep::run("Restart ingestion", format!("aws cloudtrail start-event-data-store-ingestion --event-data-store {store} --region {region}")),
             ],
             "UpdateEventDataStore" if facts.outcome == Outcome::Weakened => vec![
                 confirm(facts.who),
-                format!("Revert the changes listed above, for example: aws cloudtrail update-event-data-store --event-data-store {store} --termination-protection-enabled --retention-period 2557 --region {region}"),
-                format!("Check the result: aws cloudtrail get-event-data-store --event-data-store {store} --region {region}"),
+                NextStep::run("Revert the changes listed above, for example", format!("aws cloudtrail update-event-data-store --event-data-store {store} --termination-protection-enabled --retention-period 2557 --region {region}")),
+                NextStep::run("Check the result", format!("aws cloudtrail get-event-data-store --event-data-store {store} --region {region}")),
             ],
-            _ => vec![format!(
-                "Check the store is what you expect: aws cloudtrail get-event-data-store --event-data-store {store} --region {region}"
-            )],
+            _ => vec![NextStep::run("Check the store is what you expect", format!("aws cloudtrail get-event-data-store --event-data-store {store} --region {region}"))],
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
 use crate::enrich::{Enrichment, Lookups};
@@ -117,7 +118,7 @@ impl Monitor for Logs {
         .await
     }
 
-    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<String> {
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
         let group = shell_safe(facts.resource.map(|r| r.given.as_str())).unwrap_or("LOG_GROUP");
         let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
         let trail =
@@ -126,20 +127,20 @@ impl Monitor for Logs {
         match facts.call.name.as_str() {
             "DeleteLogGroup" => vec![
                 confirm(facts.who),
-                format!("Recreate the group, then recreate its metric filters, alarms and subscriptions from your infrastructure as code: aws logs create-log-group --log-group-name {group} --region {region}"),
-                format!("Check that the trail delivers to it again: aws cloudtrail get-trail-status --name {trail} --region {region} (LatestCloudWatchLogsDeliveryError)"),
+                NextStep::run("Recreate the group, then recreate its metric filters, alarms and subscriptions from your infrastructure as code", format!("aws logs create-log-group --log-group-name {group} --region {region}")),
+                NextStep::run("Check that the trail delivers to it again (LatestCloudWatchLogsDeliveryError empty)", format!("aws cloudtrail get-trail-status --name {trail} --region {region}")),
             ],
             "DeleteMetricFilter" | "DeleteSubscriptionFilter" => vec![
                 confirm(facts.who),
-                format!("Restore the filter from your infrastructure as code; see what is left: aws logs describe-metric-filters --log-group-name {group} --region {region} and aws logs describe-subscription-filters --log-group-name {group} --region {region}"),
+                NextStep::say("Restore the filter from your infrastructure as code."),
+                NextStep::run("See which metric filters are left", format!("aws logs describe-metric-filters --log-group-name {group} --region {region}")),
+                NextStep::run("See which subscription filters are left", format!("aws logs describe-subscription-filters --log-group-name {group} --region {region}")),
             ],
             "PutRetentionPolicy" if facts.outcome == Outcome::Weakened => vec![
                 confirm(facts.who),
-                format!("Restore a retention of at least a year: aws logs put-retention-policy --log-group-name {group} --retention-in-days 365 --region {region}"),
+                NextStep::run("Restore a retention of at least a year", format!("aws logs put-retention-policy --log-group-name {group} --retention-in-days 365 --region {region}")),
             ],
-            _ => vec![format!(
-                "Check the retention is what you expect: aws logs describe-log-groups --log-group-name-prefix {group} --region {region}"
-            )],
+            _ => vec![NextStep::run("Check the retention is what you expect", format!("aws logs describe-log-groups --log-group-name-prefix {group} --region {region}"))],
         }
     }
 }

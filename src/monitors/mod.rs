@@ -29,6 +29,7 @@ pub mod selectors;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
+use crate::alert::{code, NextStep};
 use crate::call::ApiCall;
 use crate::enrich::{Enrichment, Lookups};
 use crate::resource::Resource;
@@ -157,7 +158,7 @@ pub trait Monitor: Sync {
     ) -> Enrichment;
     /// What the responder does next, first action first, for a successful or weakening call
     /// (denied and failed calls get the same steps everywhere).
-    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<String>;
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep>;
 }
 
 /// Every monitor, in the order the README and the event pattern list them.
@@ -266,8 +267,11 @@ pub const MIN_RETENTION_DAYS: i64 = 365;
 pub const CRITICAL_RETENTION_DAYS: i64 = 7;
 
 /// The first step for any change someone made on purpose or not.
-pub fn confirm(who: &str) -> String {
-    format!("Confirm with the owner of {who} that this was an authorised change; if not, treat it as a security incident.")
+pub fn confirm(who: &str) -> NextStep {
+    NextStep::say(format!(
+        "Confirm with the owner of {} that this was an authorised change; if not, treat it as a security incident.",
+        code(who)
+    ))
 }
 
 /// A value that can go into a shell command a responder may paste: letters, digits and

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
+use crate::alert::{code, NextStep};
 use crate::arn::Arn;
 use crate::call::{number, ApiCall};
 use crate::enrich::{Enrichment, Lookups};
@@ -109,36 +110,38 @@ impl Monitor for S3 {
         .await
     }
 
-    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<String> {
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
         let bucket = shell_safe(facts.resource.map(|r| r.given.as_str())).unwrap_or("BUCKET");
         let trail_use = first_trail(facts.enrichment);
         let trail =
             shell_safe(trail_use.map(|t| t.arn.as_deref().unwrap_or(&t.name))).unwrap_or("TRAIL");
         let region = shell_region(trail_use.and_then(|t| t.home_region.as_deref()));
-        let status = format!("Check that the trail still delivers: aws cloudtrail get-trail-status --name {trail} --region {region} (LatestDeliveryError)");
+        let status = NextStep::run(
+            "Check that the trail still delivers (LatestDeliveryError empty)",
+            format!("aws cloudtrail get-trail-status --name {trail} --region {region}"),
+        );
         match facts.call.name.as_str() {
             "PutBucketLifecycle" if facts.outcome == Outcome::Weakened => vec![
                 confirm(facts.who),
-                format!("Remove the expiring rule before it runs (S3 applies lifecycle rules daily): review aws s3api get-bucket-lifecycle-configuration --bucket {bucket}, then put back your own rules or aws s3api delete-bucket-lifecycle --bucket {bucket}"),
-                "Check whether log files were already removed: compare the bucket's objects with the trail's digest files, or use S3 server access logs.".to_string(),
+                NextStep::run("Review the rules; remove the expiring one before it runs (S3 applies lifecycle rules daily), then put back your own rules", format!("aws s3api get-bucket-lifecycle-configuration --bucket {bucket}")),
+                NextStep::run("Or remove every lifecycle rule at once", format!("aws s3api delete-bucket-lifecycle --bucket {bucket}")),
+                NextStep::say("Check whether log files were already removed: compare the bucket's objects with the trail's digest files, or use S3 server access logs."),
             ],
-            "PutBucketLifecycle" => vec![format!(
-                "Check the rules are what you expect: aws s3api get-bucket-lifecycle-configuration --bucket {bucket}"
-            )],
+            "PutBucketLifecycle" => vec![NextStep::run("Check the rules are what you expect", format!("aws s3api get-bucket-lifecycle-configuration --bucket {bucket}"))],
             "PutBucketPolicy" => vec![
                 confirm(facts.who),
-                format!("Review the policy: aws s3api get-bucket-policy --bucket {bucket}; CloudTrail must keep s3:PutObject, and no one outside your log readers may read or delete objects."),
+                NextStep::run("Review the policy: CloudTrail must keep s3:PutObject, and no one outside your log readers may read or delete objects", format!("aws s3api get-bucket-policy --bucket {bucket}")),
                 status,
             ],
             "DeleteBucketPolicy" => vec![
                 confirm(facts.who),
-                "Restore the CloudTrail bucket policy from your infrastructure as code: until then the trail cannot deliver.".to_string(),
+                NextStep::say("Restore the CloudTrail bucket policy from your infrastructure as code: until then the trail cannot deliver."),
                 status,
             ],
             "DeleteBucket" => vec![
                 confirm(facts.who),
-                format!("Give the trail a bucket again (recreate {bucket} with its CloudTrail bucket policy, or use another): aws cloudtrail update-trail --name {trail} --s3-bucket-name NEW_BUCKET --region {region}"),
-                "The deleted log files are gone unless replicated; CloudTrail event history still holds the last 90 days of management events.".to_string(),
+                NextStep::run(format!("Give the trail a bucket again: recreate {} with its CloudTrail bucket policy, or use another", code(bucket)), format!("aws cloudtrail update-trail --name {trail} --s3-bucket-name NEW_BUCKET --region {region}")),
+                NextStep::say("The deleted log files are gone unless replicated; CloudTrail event history still holds the last 90 days of management events."),
             ],
             _ => vec![confirm(facts.who)],
         }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::alert::Alert;
 use crate::coverage::Verdict;
-use crate::render::escape::{ascii_line, chat_code, chat_text};
+use crate::render::escape::{chat_ascii, chat_code, chat_prose_with_code, chat_text};
 use crate::resource::ResourceState;
 use crate::severity::Severity;
 
@@ -151,18 +151,18 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
         .unwrap_or_else(|| "no-resource".to_string());
     let mut context = BTreeMap::new();
     context.insert("severity", alert.severity.label().to_string());
-    context.insert("eventName", ascii_line(event_name, 64));
+    context.insert("eventName", chat_ascii(event_name, 64));
     if let Some(account) = alert.account() {
-        context.insert("account", ascii_line(account, 64));
+        context.insert("account", chat_ascii(account, 64));
     }
     if let Some(region) = alert.region() {
-        context.insert("region", ascii_line(region, 64));
+        context.insert("region", chat_ascii(region, 64));
     }
 
     ChatNotification {
         version: "1.0",
         source: "custom",
-        id: ascii_line(
+        id: chat_ascii(
             alert
                 .event
                 .as_ref()
@@ -180,23 +180,34 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
                 chat_text(alert.resource_label(), 128)
             ),
             description: lines.join("\n"),
-            next_steps: alert.next_steps.iter().map(|s| chat_text(s, 400)).collect(),
+            next_steps: alert
+                .next_steps
+                .iter()
+                .map(|step| match &step.command {
+                    Some(command) => format!(
+                        "{}: {}",
+                        chat_prose_with_code(&step.action, 400),
+                        chat_code(command, 1024)
+                    ),
+                    None => chat_prose_with_code(&step.action, 400),
+                })
+                .collect(),
             keywords: [
                 alert.severity.label(),
                 event_name,
                 alert.account().unwrap_or(""),
             ]
             .iter()
-            .map(|k| ascii_line(k, 64))
+            .map(|k| chat_ascii(k, 64))
             .filter(|k| !k.is_empty())
             .collect(),
         },
         metadata: ChatMetadata {
             thread_id: format!(
                 "trailwatch:{}",
-                ascii_line(&resource_key, 200).replace(' ', "_")
+                chat_ascii(&resource_key, 200).replace(' ', "_")
             ),
-            summary: ascii_line(
+            summary: chat_ascii(
                 &format!(
                     "[{}] {}: {}",
                     alert.severity,
@@ -205,11 +216,11 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
                 ),
                 200,
             ),
-            event_type: ascii_line(event_name, 64),
+            event_type: chat_ascii(event_name, 64),
             related_resources: resource
-                .and_then(|r| r.arn.as_deref())
+                .and_then(|r| r.valid_arn())
                 .iter()
-                .map(|arn| ascii_line(arn, 256))
+                .map(|arn| chat_ascii(arn, 256))
                 .collect(),
             additional_context: context,
         },

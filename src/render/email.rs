@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::alert::Alert;
 use crate::coverage::Verdict;
-use crate::render::escape::single_line;
+use crate::render::escape::{email_value, single_line};
 use crate::resource::{
     EventDataStoreState, ResourceState, SelectorSummary, TrailConfig, TrailStatus,
 };
@@ -14,7 +14,7 @@ const VALUE_CHARS: usize = 512;
 const PARAMETERS_CHARS: usize = 2000;
 
 fn value(text: Option<&str>) -> String {
-    text.map_or_else(|| "-".to_string(), |t| single_line(t, VALUE_CHARS))
+    text.map_or_else(|| "-".to_string(), |t| email_value(t, VALUE_CHARS))
 }
 
 fn yes_no(flag: Option<bool>, yes: &str, no: &str) -> String {
@@ -26,7 +26,7 @@ fn yes_no(flag: Option<bool>, yes: &str, no: &str) -> String {
 }
 
 fn or_none(text: Option<&str>) -> String {
-    text.map_or("none".to_string(), |t| single_line(t, VALUE_CHARS))
+    text.map_or("none".to_string(), |t| email_value(t, VALUE_CHARS))
 }
 
 pub fn email_text(alert: &Alert) -> String {
@@ -35,7 +35,7 @@ pub fn email_text(alert: &Alert) -> String {
         out,
         "[{}] {}",
         alert.severity,
-        single_line(&alert.title, VALUE_CHARS)
+        email_value(&alert.title, VALUE_CHARS)
     );
     let _ = writeln!(out);
     what_happened(&mut out, alert);
@@ -51,7 +51,7 @@ pub fn email_text(alert: &Alert) -> String {
         let _ = writeln!(
             out,
             "  {verdict}: {}",
-            single_line(&coverage.detail, 2 * VALUE_CHARS)
+            email_value(&coverage.detail, 2 * VALUE_CHARS)
         );
     }
 
@@ -93,20 +93,29 @@ pub fn email_text(alert: &Alert) -> String {
         let _ = writeln!(
             out,
             "  Could not be fully read: {}",
-            single_line(err, 2 * VALUE_CHARS)
+            email_value(err, 2 * VALUE_CHARS)
         );
     }
 
     let _ = writeln!(out);
     let _ = writeln!(out, "WHY {}", alert.severity);
     for reason in &alert.reasons {
-        let _ = writeln!(out, "  - {}", single_line(reason, VALUE_CHARS));
+        let _ = writeln!(out, "  - {}", email_value(reason, VALUE_CHARS));
     }
 
     let _ = writeln!(out);
     let _ = writeln!(out, "WHAT TO DO NEXT");
     for (i, step) in alert.next_steps.iter().enumerate() {
-        let _ = writeln!(out, "  {}. {}", i + 1, single_line(step, VALUE_CHARS));
+        let _ = writeln!(
+            out,
+            "  {}. {}",
+            i + 1,
+            email_value(&step.action, VALUE_CHARS)
+        );
+        if let Some(command) = &step.command {
+            // Built from validated values only: shown exactly, to be copied.
+            let _ = writeln!(out, "       {}", single_line(command, 2 * VALUE_CHARS));
+        }
     }
 
     if alert.links.resource.is_some() || alert.links.event.is_some() {
@@ -126,11 +135,11 @@ pub fn email_text(alert: &Alert) -> String {
         let _ = writeln!(
             out,
             "  {}",
-            single_line(&parameters.to_string(), PARAMETERS_CHARS)
+            email_value(&parameters.to_string(), PARAMETERS_CHARS)
         );
     }
     for note in &alert.truncated {
-        let _ = writeln!(out, "  Note: {}", single_line(note, VALUE_CHARS));
+        let _ = writeln!(out, "  Note: {}", email_value(note, VALUE_CHARS));
     }
 
     let _ = writeln!(out);
@@ -146,18 +155,18 @@ fn what_happened(out: &mut String, alert: &Alert) {
     let title = resource.map_or("Resource", |r| r.kind.title());
     if let Some(e) = &alert.event {
         let outcome = match &e.error_code {
-            Some(code) => format!("was attempted and failed with {}", single_line(code, 128)),
+            Some(code) => format!("was attempted and failed with {}", email_value(code, 128)),
             None => "succeeded".to_string(),
         };
         let _ = writeln!(
             out,
             "  {} on {noun} {} {}.",
-            single_line(&e.name, 128),
+            email_value(&e.name, 128),
             value(resource.and_then(|r| r.name.as_deref())),
             outcome
         );
         if let Some(message) = &e.error_message {
-            let _ = writeln!(out, "  Error: {}", single_line(message, VALUE_CHARS));
+            let _ = writeln!(out, "  Error: {}", email_value(message, VALUE_CHARS));
         }
     }
     let _ = writeln!(out);
@@ -184,7 +193,7 @@ fn what_happened(out: &mut String, alert: &Alert) {
             "Who".to_string(),
             format!(
                 "{} ({}){}",
-                single_line(&a.name, VALUE_CHARS),
+                email_value(&a.name, VALUE_CHARS),
                 value(a.kind.as_deref()),
                 if alert.trusted_principal {
                     ", a trusted principal"
@@ -205,7 +214,7 @@ fn what_happened(out: &mut String, alert: &Alert) {
         rows.push(("Event ID".to_string(), value(e.id.as_deref())));
     }
     if let Some(invoked_by) = alert.actor.as_ref().and_then(|a| a.invoked_by.as_deref()) {
-        rows.push(("Via".to_string(), single_line(invoked_by, VALUE_CHARS)));
+        rows.push(("Via".to_string(), email_value(invoked_by, VALUE_CHARS)));
     }
     for (label, shown) in rows {
         let _ = writeln!(out, "  {label:<11} {shown}");
@@ -221,7 +230,7 @@ fn trail_rows(
         Some(s) if s.is_logging == Some(true) => "yes".to_string(),
         Some(s) if s.is_logging == Some(false) => {
             match (&s.stop_logging_time, &s.start_logging_time) {
-                (Some(stopped), _) => format!("NO (stopped {})", single_line(stopped, 64)),
+                (Some(stopped), _) => format!("NO (stopped {})", email_value(stopped, 64)),
                 (None, None) => "NO (never started)".to_string(),
                 (None, Some(_)) => "NO".to_string(),
             }
@@ -258,7 +267,7 @@ fn trail_rows(
             (_, 0) => "unknown (no event selectors returned)".to_string(),
             (Some(which), n) => format!(
                 "{} ({n} {} selector{})",
-                single_line(which, 32),
+                email_value(which, 32),
                 sel.style,
                 if n == 1 { "" } else { "s" }
             ),

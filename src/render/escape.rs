@@ -5,42 +5,81 @@
 //! email lines, bidirectional overrides that reorder what a reader sees, markdown that forges
 //! links or mentions in chat.
 
-/// Characters that change how text is displayed without being visible: bidirectional controls
-/// and zero-width characters.
-fn is_invisible_format(c: char) -> bool {
-    matches!(c,
-        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' |
-        '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory};
+use icu_properties::{CodePointMapData, CodePointSetData};
+
+/// Characters a reader does not see but software does: Unicode's default-ignorable code points
+/// (zero-width and bidirectional controls, tag characters, the soft hyphen, variation selectors,
+/// fillers) and the general categories format (Cf), private use (Co), unassigned (Cn) and
+/// surrogate (Cs). Decided from ICU's Unicode data, not a list of our own.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        CodePointMapData::<GeneralCategory>::new().get(c),
+        GeneralCategory::Format
+            | GeneralCategory::PrivateUse
+            | GeneralCategory::Unassigned
+            | GeneralCategory::Surrogate
+    ) || CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
 }
 
-/// Characters that show as empty space: whitespace of every kind, controls, line separators,
-/// and the "filler" letters that render blank.
+/// Marks that draw on the character before them; a few in a row are real writing, hundreds are
+/// an attack on the layout ("Zalgo" text).
+fn is_combining(c: char) -> bool {
+    matches!(
+        CodePointMapData::<GeneralCategory>::new().get(c),
+        GeneralCategory::NonspacingMark | GeneralCategory::EnclosingMark
+    )
+}
+
+/// Combining marks kept in a row.
+const MAX_COMBINING_RUN: usize = 2;
+
+/// Shown where invisible characters were: the reader sees that something is there (a trail
+/// named `manage\u{ad}ment-events` must not look like `management-events`).
+pub const INVISIBLE_SHOWN_AS: char = '\u{FFFD}';
+
+/// Characters that show as empty space: whitespace, controls, and line and paragraph separators.
 fn is_blank(c: char) -> bool {
     c.is_whitespace()
         || c.is_control()
         || matches!(
-            c,
-            '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' | '\u{2800}'
+            CodePointMapData::<GeneralCategory>::new().get(c),
+            GeneralCategory::SpaceSeparator
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
         )
 }
 
-/// One line of plain text: control characters, line separators and runs of blank characters
-/// become one space, invisible formatting characters are dropped, and the result is cut to
-/// `max_chars` with an ellipsis.
+/// One line of plain text: controls, line separators and runs of blank characters become one
+/// space, each run of invisible characters becomes one U+FFFD, combining marks are kept at most
+/// two in a row, and the result is cut to `max_chars` with an ellipsis.
 pub fn single_line(text: &str, max_chars: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max_chars * 4));
+    let mut out = String::with_capacity(text.len().min(max_chars.saturating_mul(4)));
     let mut count = 0;
-    let mut previous_blank = false;
+    let mut previous: Option<char> = None;
+    let mut combining_run = 0;
     let mut chars = text
         .chars()
-        .filter(|c| !is_invisible_format(*c))
-        .map(|c| if is_blank(c) { ' ' } else { c })
-        // A run of blanks is one space, so padding cannot push text onto what looks like a
-        // line of its own.
+        .map(|c| {
+            if is_blank(c) {
+                ' '
+            } else if is_invisible(c) {
+                INVISIBLE_SHOWN_AS
+            } else {
+                c
+            }
+        })
         .filter(move |c| {
-            let keep = !(*c == ' ' && previous_blank);
-            previous_blank = *c == ' ';
-            keep
+            // A run of blanks is one space, so padding cannot push text onto what looks like a
+            // line of its own; a run of invisibles is one mark.
+            let repeat = matches!(*c, ' ' | INVISIBLE_SHOWN_AS) && previous == Some(*c);
+            previous = Some(*c);
+            if is_combining(*c) {
+                combining_run += 1;
+                return !repeat && combining_run <= MAX_COMBINING_RUN;
+            }
+            combining_run = 0;
+            !repeat
         })
         .peekable();
     while let Some(c) = chars.next() {
@@ -54,14 +93,13 @@ pub fn single_line(text: &str, max_chars: usize) -> String {
     out
 }
 
-/// Printable ASCII only (anything else becomes `?`), whitespace folded, at most `max_chars`.
+/// Printable ASCII only (anything else becomes `?`, a run of invisibles one `?`), whitespace
+/// folded, at most `max_chars`.
 pub fn ascii_line(text: &str, max_chars: usize) -> String {
-    let mapped: String = text
+    let mapped: String = single_line(text, usize::MAX)
         .chars()
-        .filter(|c| !is_invisible_format(*c))
         .map(|c| match c {
             ' '..='~' => c,
-            c if c.is_whitespace() || c.is_control() => ' ',
             _ => '?',
         })
         .collect();
@@ -75,35 +113,92 @@ pub fn ascii_line(text: &str, max_chars: usize) -> String {
     }
 }
 
-/// Text for chat markdown prose: one line, with the characters that make links, mentions,
-/// code or emphasis replaced by look-alikes that render as themselves, and URLs and mentions
-/// defanged so chat clients do not act on them.
-pub fn chat_text(text: &str, max_chars: usize) -> String {
-    defang(&single_line(text, max_chars), true, |c| match c {
-        '`' => Some('ˋ'),
-        '<' => Some('‹'),
-        '>' => Some('›'),
-        '[' => Some('⁅'),
-        ']' => Some('⁆'),
-        '*' => Some('∗'),
-        '~' => Some('∼'),
-        '|' => Some('ǀ'),
-        '\\' => Some('⧵'),
-        '_' => Some('ˍ'),
-        _ => None,
-    })
+/// Printable ASCII for chat metadata (thread ids, summaries, keywords): [`ascii_line`], with the
+/// characters of Slack entities, markdown links and mentions replaced by `?` and URL schemes
+/// broken, so nothing in it can become a link or a mention.
+pub fn chat_ascii(text: &str, max_chars: usize) -> String {
+    ascii_line(text, max_chars)
+        .chars()
+        .map(|c| match c {
+            '<' | '>' | '|' | '`' | '*' | '~' | '\\' | '@' | '!' => '?',
+            other => other,
+        })
+        .collect::<String>()
+        .replace("](", "] (")
+        .replace("://", "[:]//")
 }
 
-/// A value shown verbatim in chat, as inline code: nothing inside a code span is formatted or
-/// linked, the one character that could end the span early is replaced, and mentions and URLs
-/// are defanged for clients that look inside code anyway.
+/// Text for a plain-text email value: one line, and links made inert (see [`defang_links`]).
+pub fn email_value(text: &str, max_chars: usize) -> String {
+    defang_links(&single_line(text, max_chars))
+}
+
+/// Makes what a mail or chat client would turn into a link inert, visibly, the way security
+/// teams defang indicators: `://` becomes `[:]//`, the dot of a domain-like word `[.]`, and an
+/// `@` before a name `[@]` (a mailto link, or a mention).
+pub fn defang_links(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 16);
+    let chars: Vec<char> = line.chars().collect();
+    for (index, c) in chars.iter().enumerate() {
+        let next = chars.get(index + 1).copied();
+        let previous = index.checked_sub(1).and_then(|i| chars.get(i)).copied();
+        if *c == ':' && next == Some('/') && chars.get(index + 2) == Some(&'/') {
+            out.push_str("[:]");
+        } else if *c == '.'
+            && previous.is_some_and(char::is_alphanumeric)
+            && next.is_some_and(char::is_alphabetic)
+        {
+            out.push_str("[.]");
+        } else if *c == '@' && next.is_some_and(char::is_alphanumeric) {
+            out.push_str("[@]");
+        } else {
+            out.push(*c);
+        }
+    }
+    out
+}
+
+/// Text for chat markdown prose: one line, links defanged ([`defang_links`]), and the
+/// characters that make links, mentions, code or emphasis replaced by look-alikes that render as
+/// themselves.
+pub fn chat_text(text: &str, max_chars: usize) -> String {
+    defang_links(&single_line(text, max_chars))
+        .chars()
+        .map(|c| match c {
+            '`' => 'ˋ',
+            '<' => '‹',
+            '>' => '›',
+            '[' => '⁅',
+            ']' => '⁆',
+            '*' => '∗',
+            '~' => '∼',
+            '|' => 'ǀ',
+            '\\' => '⧵',
+            '_' => 'ˍ',
+            '#' => '＃',
+            other => other,
+        })
+        .collect()
+}
+
+/// A value shown verbatim in chat, as inline code: nothing inside a code span is formatted, so
+/// identifiers, names and commands stay exactly as they are for copying. Only what could end the
+/// span (a backtick), Slack's entity brackets (`<!channel>`), a URL scheme and the broadcast
+/// mentions are replaced, visibly.
 pub fn chat_code(text: &str, max_chars: usize) -> String {
-    let inner = defang(&single_line(text, max_chars), false, |c| match c {
-        '`' => Some('ˋ'),
-        '<' => Some('‹'),
-        '>' => Some('›'),
-        _ => None,
-    });
+    let mut inner: String = single_line(text, max_chars)
+        .chars()
+        .map(|c| match c {
+            '`' => 'ˋ',
+            '<' => '‹',
+            '>' => '›',
+            other => other,
+        })
+        .collect::<String>()
+        .replace("://", "[:]//");
+    for mention in ["@here", "@channel", "@everyone"] {
+        inner = inner.replace(mention, &mention.replacen('@', "＠", 1));
+    }
     if inner.trim().is_empty() {
         "`-`".to_string()
     } else {
@@ -111,31 +206,21 @@ pub fn chat_code(text: &str, max_chars: usize) -> String {
     }
 }
 
-/// Applies `replace`, and puts an invisible word joiner after `@` before a name and inside
-/// `://`, which stops mentions and auto-linking while reading the same.
-/// With `break_domains`, also after a `.` inside a name, which stops bare domain names
-/// (`www.evil.example`) from being linked; only for prose, where nobody copies a value.
-fn defang(line: &str, break_domains: bool, replace: impl Fn(char) -> Option<char>) -> String {
-    let mut out = String::with_capacity(line.len() + 8);
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if let Some(replacement) = replace(c) {
-            out.push(replacement);
-            continue;
-        }
-        out.push(c);
-        let next = chars.peek().copied();
-        let mention = c == '@' && next.is_some_and(char::is_alphanumeric);
-        let scheme = c == ':' && next == Some('/');
-        let domain = break_domains && c == '.' && next.is_some_and(char::is_alphanumeric);
-        if mention || scheme || domain {
-            out.push(WORD_JOINER);
-        }
-    }
-    out
+/// Prose with identifiers in backticks (as [`crate::alert::code`] writes them): the prose as
+/// [`chat_text`], each identifier as [`chat_code`].
+pub fn chat_prose_with_code(text: &str, max_chars: usize) -> String {
+    let line = single_line(text, max_chars);
+    line.split('`')
+        .enumerate()
+        .map(|(index, part)| {
+            if index % 2 == 1 {
+                chat_code(part, max_chars)
+            } else {
+                chat_text(part, max_chars)
+            }
+        })
+        .collect()
 }
-
-const WORD_JOINER: char = '\u{2060}';
 
 /// Text from an event, for a log field: control characters escaped so a value cannot start a
 /// new log line, no quotes added, absent values shown as `-`.
@@ -147,10 +232,7 @@ impl std::fmt::Display for LogText<'_> {
             None => f.write_str("-"),
             Some(text) => {
                 for c in text.chars() {
-                    if c.is_control()
-                        || is_invisible_format(c)
-                        || matches!(c, '\u{2028}' | '\u{2029}')
-                    {
+                    if c.is_control() || is_invisible(c) || (is_blank(c) && c != ' ') {
                         write!(f, "{}", c.escape_unicode())?;
                     } else {
                         f.write_fmt(format_args!("{c}"))?;
@@ -172,20 +254,28 @@ mod tests {
             single_line("a\r\nSubject: x\u{2028}y", 100),
             "a Subject: x y"
         );
-        assert_eq!(single_line("evil\u{202E}txt.exe", 100), "eviltxt.exe");
+        assert_eq!(
+            single_line("evil\u{202E}txt.exe", 100),
+            "evil\u{FFFD}txt.exe"
+        );
         assert_eq!(single_line("abcdef", 4), "abc…");
         assert_eq!(single_line("abcd", 4), "abcd");
         let padded = format!(
             "ua{}Source IP   10.0.0.1\u{3164}\u{3164}x",
             " \u{a0}\u{2003}".repeat(50)
         );
-        assert_eq!(single_line(&padded, 100), "ua Source IP 10.0.0.1 x");
+        assert_eq!(
+            single_line(&padded, 100),
+            "ua Source IP 10.0.0.1\u{FFFD}x",
+            "fillers are default-ignorable: shown as one mark, not as the blank they draw"
+        );
     }
 
     #[test]
     fn ascii_line_is_printable_ascii_within_limit() {
         let line = ascii_line("trail\u{7}\nnamé \u{1F600}", 100);
         assert_eq!(line, "trail nam? ?");
+        assert_eq!(ascii_line("manage\u{ad}ment", 100), "manage?ment");
         let long = ascii_line(&"x".repeat(500), 99);
         assert_eq!(long.len(), 99);
         assert!(long.ends_with("..."));
@@ -204,6 +294,58 @@ mod tests {
             !domain.contains("www.evil") && !domain.contains('_'),
             "{domain}"
         );
+    }
+
+    #[test]
+    fn invisible_characters_are_found_by_their_unicode_properties() {
+        for c in [
+            '\u{E0001}',
+            '\u{E0041}',
+            '\u{E007F}',
+            '\u{AD}',
+            '\u{180E}',
+            '\u{34F}',
+            '\u{17B4}',
+            '\u{17B5}',
+            '\u{206A}',
+            '\u{206F}',
+            '\u{FFF9}',
+            '\u{FFFB}',
+            '\u{1D173}',
+            '\u{1D17A}',
+            '\u{200B}',
+            '\u{202E}',
+            '\u{2066}',
+            '\u{FEFF}',
+            '\u{E000}',
+            '\u{10FFFD}',
+            '\u{3164}',
+        ] {
+            assert!(is_invisible(c), "U+{:04X}", c as u32);
+        }
+        for c in ['a', 'é', '木', '🎃', '-', ' ', '\u{301}'] {
+            assert!(!is_invisible(c), "U+{:04X}", c as u32);
+        }
+        let hidden = format!("ok{}", ('\u{E0020}'..='\u{E007E}').collect::<String>());
+        assert_eq!(single_line(&hidden, 1000), "ok\u{FFFD}");
+    }
+
+    #[test]
+    fn stacked_combining_marks_are_cut_to_two() {
+        let zalgo = format!("a{}b", "\u{301}".repeat(500));
+        assert_eq!(single_line(&zalgo, 1000), "a\u{301}\u{301}b");
+    }
+
+    #[test]
+    fn email_values_cannot_become_links() {
+        let shown = email_value(
+            "see https://evil.example/login or www.evil.example, bob@evil.example",
+            200,
+        );
+        assert!(
+            !shown.contains("://") && !shown.contains("evil.example") && !shown.contains("b@e")
+        );
+        assert_eq!(email_value("aws-cli/2.22.4", 100), "aws-cli/2.22.4");
     }
 
     #[test]

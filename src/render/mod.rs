@@ -122,6 +122,12 @@ pub fn message_attributes(alert: &Alert) -> Vec<(&'static str, String)> {
             "resourceKind",
             value(alert.resource.as_ref().map(|r| r.kind.label())),
         ),
+        // EventBridge and Lambda deliver at least once: the same event can be alerted twice,
+        // and this is the key to drop the second by.
+        (
+            "eventId",
+            value(alert.event.as_ref().and_then(|e| e.id.as_deref())),
+        ),
     ]
 }
 
@@ -138,9 +144,12 @@ fn shrink_text(alert: &mut Alert, limit: usize) {
         }
     };
     alert.reasons.truncate(8);
+    alert.input_problems.iter_mut().for_each(cut);
     alert.next_steps.truncate(8);
     alert.reasons.iter_mut().for_each(cut);
-    alert.next_steps.iter_mut().for_each(cut);
+    for step in alert.next_steps.iter_mut() {
+        cut(&mut step.action);
+    }
     cut(&mut alert.title);
     cut_opt(&mut alert.enrichment_error);
     if let Some(e) = alert.event.as_mut() {

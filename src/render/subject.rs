@@ -2,7 +2,8 @@
 //!
 //! SNS requires ASCII, no line breaks or control characters, a first character that is a
 //! letter, digit or punctuation, and fewer than 100 characters; a subject that breaks any rule
-//! fails the whole publish, so it is built to hold whatever the event contains.
+//! fails the whole publish, so it is built to hold whatever the event contains. Names appear
+//! only when they obey their kind's naming rules ([`Alert::resource_label`]).
 
 use crate::alert::Alert;
 use crate::render::escape::ascii_line;
@@ -18,5 +19,8 @@ pub fn subject(alert: &Alert) -> String {
         alert.account().unwrap_or("unknown account"),
         alert.region().unwrap_or("unknown region")
     );
-    ascii_line(&text, MAX_SUBJECT_CHARS)
+    // Mail clients decode RFC 2047 encoded words (`=?UTF-8?B?...?=`) in subjects: an ASCII
+    // subject could still show a forged "resolved" or a right-to-left override. No encoded word
+    // can start without `=?`.
+    ascii_line(&text, MAX_SUBJECT_CHARS).replace("=?", "=_?")
 }
