@@ -7,9 +7,13 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::config::Config;
-use crate::handler::{handle_payload, Dependencies, HandlerError, Invocation, Summary};
+use crate::handler::{
+    alert_without_lookups, handle_payload, Dependencies, HandlerError, Invocation, Summary,
+};
 use crate::inspector::TrailInspector;
+use crate::parse::{parse_event, Inbound, InvalidEvent};
 use crate::publish::{AlertPublisher, PublishError};
+use crate::render::render;
 use crate::render::RenderedAlert;
 
 /// Keeps the alert instead of sending it.
@@ -36,6 +40,19 @@ impl AlertPublisher for CapturingPublisher {
             .map_err(|_| PublishError("preview store poisoned".into()))?;
         captured.push(alert.clone());
         Ok(format!("preview-{}", captured.len()))
+    }
+}
+
+/// The whole pure pipeline on raw invocation bytes, as Lambda would run it minus the network:
+/// clean, parse, classify, render. `Ok(None)` for events that are not monitored calls. For
+/// property tests, fuzzing and benchmarks.
+pub fn render_offline(body: &[u8]) -> Result<Option<RenderedAlert>, InvalidEvent> {
+    let cleaned = crate::input::prepare(body);
+    let payload: Value = serde_json::from_slice(cleaned.as_deref().unwrap_or(body))
+        .map_err(|e| InvalidEvent::Unreadable(format!("the payload is not JSON: {e}")))?;
+    match parse_event(&payload)? {
+        Inbound::ApiCall(call) => Ok(alert_without_lookups(&call).map(render)),
+        Inbound::Other { .. } => Ok(None),
     }
 }
 

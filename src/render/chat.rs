@@ -162,14 +162,17 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
     ChatNotification {
         version: "1.0",
         source: "custom",
-        id: chat_ascii(
+        // Chatbot needs an id; an event id that cleans to nothing gets a fixed one.
+        id: Some(chat_ascii(
             alert
                 .event
                 .as_ref()
                 .and_then(|e| e.id.as_deref())
-                .unwrap_or("trailwatch-alert"),
+                .unwrap_or_default(),
             128,
-        ),
+        ))
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| "trailwatch-alert".to_string()),
         content: ChatContent {
             text_type: "client-markdown",
             title: format!(

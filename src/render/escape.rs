@@ -195,7 +195,8 @@ pub fn chat_code(text: &str, max_chars: usize) -> String {
             other => other,
         })
         .collect::<String>()
-        .replace("://", "[:]//");
+        .replace("://", "[:]//")
+        .replace("](", "] (");
     for mention in ["@here", "@channel", "@everyone"] {
         inner = inner.replace(mention, &mention.replacen('@', "＠", 1));
     }

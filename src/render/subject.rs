@@ -22,5 +22,11 @@ pub fn subject(alert: &Alert) -> String {
     // Mail clients decode RFC 2047 encoded words (`=?UTF-8?B?...?=`) in subjects: an ASCII
     // subject could still show a forged "resolved" or a right-to-left override. No encoded word
     // can start without `=?`.
-    ascii_line(&text, MAX_SUBJECT_CHARS).replace("=?", "=_?")
+    // `?` is also what non-ASCII becomes, so this is done on the ASCII line, then cut again.
+    let mut subject = ascii_line(&text, MAX_SUBJECT_CHARS).replace("=?", "=_?");
+    if subject.len() > MAX_SUBJECT_CHARS {
+        subject.truncate(MAX_SUBJECT_CHARS - 3);
+        subject = format!("{}...", subject.trim_end());
+    }
+    subject
 }
