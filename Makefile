@@ -25,7 +25,7 @@ RUST_INPUTS := Cargo.toml Cargo.lock $(shell find src -name '*.rs' 2>/dev/null)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv build invoke preview test test-rust test-e2e lint lint-rust lint-template bench deploy clean
+.PHONY: help venv build invoke preview test test-rust test-e2e lint lint-rust lint-template bench fuzz deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -80,6 +80,16 @@ lint-template: venv
 
 bench: ## criterion benchmarks of the pure pipeline
 	cargo bench --bench pipeline
+
+SECONDS ?= 60
+fuzz: ## fuzz the pure pipeline for SECONDS (default 60); installs nightly and cargo-fuzz on first use
+	@rustup toolchain list | grep -q '^nightly' || { echo "==> installing the nightly toolchain (about a minute)"; rustup toolchain install nightly --profile minimal; }
+	@command -v cargo-fuzz >/dev/null || { echo "==> installing cargo-fuzz from crates.io (a few minutes)"; cargo install cargo-fuzz --locked; }
+	@mkdir -p fuzz/corpus/pipeline
+	@cp events/*.json fuzz/corpus/pipeline/
+	@if [ -d tests/hostile ]; then cp tests/hostile/*.json fuzz/corpus/pipeline/ 2>/dev/null || true; fi
+	@echo "==> fuzzing for $(SECONDS) s (first build of the target: several minutes)"
+	cd fuzz && cargo +nightly fuzz run pipeline corpus/pipeline -- -max_total_time=$(SECONDS) -max_len=300000 -print_final_stats=1
 
 deploy: venv ## sam build + sam deploy --guided (needs AWS credentials and cargo-lambda)
 	@command -v cargo-lambda >/dev/null || { echo "sam build needs cargo-lambda: pip install cargo-lambda (see README, Deploy)"; exit 1; }
