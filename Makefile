@@ -17,7 +17,9 @@ VENV_STAMP  := $(VENV)/.installed-$(shell cksum < requirements-dev.txt | cut -d'
 # checkov's pins conflict with aws-sam-cli's, so it has a virtualenv of its own.
 CHECKOV_VENV  := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < requirements-checkov.txt | cut -d' ' -f1)
-BINARY      := target/release/bootstrap
+# Cargo's own setting, when a developer keeps build output elsewhere; the harness reads it too.
+TARGET_DIR  := $(or $(CARGO_TARGET_DIR),target)
+BINARY      := $(TARGET_DIR)/release/bootstrap
 EVENT       ?= events/stop-logging.json
 RUST_INPUTS := Cargo.toml Cargo.lock $(shell find src -name '*.rs' 2>/dev/null)
 
@@ -30,7 +32,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-venv: $(VENV_STAMP) $(CHECKOV_STAMP) ## install the pinned Python tools into .venv/ and .venv-checkov/ (once)
+venv: $(VENV_STAMP) ## install the pinned Python tools into .venv/ (once; checkov is installed by `make lint` alone)
 
 $(VENV_STAMP): requirements-dev.txt
 	@echo "==> installing the pinned Python tools into $(VENV)/ (first time: 1-3 minutes)"
@@ -56,7 +58,7 @@ $(BINARY): $(RUST_INPUTS)
 invoke: venv build ## run EVENT (default events/stop-logging.json) on the Lambda runtime emulator against local AWS
 	@$(PYTHON) tests/e2e/invoke.py $(EVENT)
 
-preview: build ## render EVENT's alert without AWS (no enrichment, nothing published)
+preview: build ## render EVENT's alert without AWS (no lookups, nothing published)
 	@$(BINARY) --preview $(EVENT)
 
 test: test-rust test-e2e ## run every test
@@ -64,7 +66,7 @@ test: test-rust test-e2e ## run every test
 test-rust: ## unit and in-process tests (fakes at the SDK layer)
 	cargo test --locked
 
-test-e2e: venv build ## the release binary on the emulator against moto, and the template checks
+test-e2e: venv $(CHECKOV_STAMP) build ## the release binary on the emulator against moto, and the template checks
 	cd tests/e2e && ../../$(PYTHON) -m pytest -p no:cacheprovider -q
 
 lint: lint-rust lint-template ## cargo fmt --check, clippy -D warnings, cfn-lint, sam validate --lint, checkov
@@ -73,7 +75,7 @@ lint-rust:
 	cargo fmt --check
 	cargo clippy --all-targets --locked -- -D warnings
 
-lint-template: venv
+lint-template: venv $(CHECKOV_STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet

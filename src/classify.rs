@@ -98,7 +98,13 @@ pub fn classify(
                 "{} failed ({}) and did not take effect",
                 rule.event, error.code
             ));
-            rule.failed
+            match monitor.harmless_failure(call) {
+                Some(why) => {
+                    reasons.push(why.to_string());
+                    Informational
+                }
+                None => rule.failed,
+            }
         }
         (None, Outcome::Weakened) => {
             reasons.push(format!("{}: {}", rule.event, rule.weakened_summary));
@@ -112,6 +118,10 @@ pub fn classify(
             rule.succeeded
         }
     };
+
+    if let Some(enrichment) = enrichment {
+        reasons.extend(monitor.state_notes(call, enrichment));
+    }
 
     if !call.input_problems.is_empty() {
         reasons.push(format!(

@@ -58,7 +58,7 @@ fn with_coverage(verdict: Verdict) -> Enrichment {
 /// treated as a trail's). The e2e tests check the same samples against moto.
 const EXPECTED: &[(&str, Severity)] = &[
     ("create-trail", Low),
-    ("create-trail-failed", Low),
+    ("create-trail-failed", Informational),
     ("delete-bucket", Critical),
     ("delete-bucket-policy", High),
     ("delete-event-data-store", Critical),
@@ -250,10 +250,16 @@ fn denied_attempts_at_stopping_deleting_or_updating_are_high() {
 
 #[test]
 fn other_failed_calls_are_low() {
+    let (severity, reasons) = severity_of(&common::sample("create-trail-failed"), None);
     assert_eq!(
-        severity_of(&common::sample("create-trail-failed"), None).0,
-        Low
+        severity, Informational,
+        "a trail that already exists is a redeploy, not a finding"
     );
+    assert!(reasons.iter().any(|r| r.contains("already exists")));
+    let other_failure = edited("create-trail-failed", |detail| {
+        detail["errorCode"] = json!("InsufficientS3BucketPolicyException")
+    });
+    assert_eq!(severity_of(&other_failure, None).0, Low);
     let throttled = edited("stop-logging", |detail| {
         detail["errorCode"] = json!("ThrottlingException")
     });
@@ -330,6 +336,69 @@ fn a_failed_update_on_a_stopped_trail_is_not_raised_by_the_state() {
         detail["errorCode"] = json!("InvalidParameterCombinationException")
     });
     assert_eq!(severity_of(&failed, Some(&logging(false))).0, Low);
+}
+
+#[test]
+fn a_weakening_update_is_undone_first_with_the_exact_flags() {
+    let call = call_from(&common::sample("update-trail-weakens"));
+    let alert = trailwatch::handler::alert_without_lookups(&call).unwrap();
+    let first = &alert.next_steps[0];
+    let command = first.command.as_deref().unwrap();
+    assert!(first.action.starts_with("Undo"), "{first:?}");
+    for flag in [
+        "--is-multi-region-trail",
+        "--enable-log-file-validation",
+        "--include-global-service-events",
+    ] {
+        assert!(command.contains(flag), "{flag} missing from {command}");
+    }
+    let bucket = call_from(&edited("update-trail-benign", |d| {
+        d["requestParameters"]["s3BucketName"] = json!("cloudtrail-logs-111122223333")
+    }));
+    let alert = trailwatch::handler::alert_without_lookups(&bucket).unwrap();
+    assert!(alert
+        .reasons
+        .iter()
+        .all(|r| !r.contains("different bucket")));
+    assert!(alert.next_steps[0]
+        .command
+        .as_deref()
+        .unwrap()
+        .contains("--s3-bucket-name PREVIOUS_BUCKET"));
+}
+
+#[test]
+fn a_stop_puts_the_restart_command_first() {
+    let call = call_from(&common::sample("stop-logging"));
+    let alert = trailwatch::handler::alert_without_lookups(&call).unwrap();
+    assert_eq!(
+        alert.next_steps[0].command.as_deref(),
+        Some("aws cloudtrail start-logging --name arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events --region us-east-1")
+    );
+}
+
+#[test]
+fn start_logging_says_how_long_logging_was_off() {
+    let state = Enrichment {
+        state: ResourceState::Trail {
+            status: Some(TrailStatus {
+                is_logging: Some(true),
+                stop_logging_time: Some("2026-11-28T08:00:00Z".into()),
+                start_logging_time: Some("2026-11-28T09:06:03Z".into()),
+                ..TrailStatus::default()
+            }),
+            config: None,
+            event_selectors: None,
+        },
+        ..Enrichment::default()
+    };
+    let (_, reasons) = severity_of(&common::sample("start-logging"), Some(&state));
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("logging was off for ")),
+        "{reasons:?}"
+    );
 }
 
 #[test]

@@ -324,7 +324,7 @@ fn pasteable_commands_never_carry_shell_syntax_from_the_event() {
     }
     let p = parts(&rendered(&common::sample("stop-logging")));
     assert_eq!(
-        p.document["nextSteps"][1]["command"],
+        p.document["nextSteps"][0]["command"],
         "aws cloudtrail start-logging --name arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events --region us-east-1"
     );
 }
@@ -348,9 +348,9 @@ fn commands_and_identifiers_reach_chat_verbatim_in_code_spans() {
         "{steps:?}"
     );
     assert!(
-        steps[0].contains("`ops_admin.bob@example.com`"),
+        steps[1].contains("`ops_admin.bob@example.com`"),
         "{}",
-        steps[0]
+        steps[1]
     );
     assert!(p.card["content"]["description"]
         .as_str()

@@ -60,25 +60,18 @@ const SERVICE: Service = Service {
     rules: RULES,
 };
 
-/// Flags whose `false` reduces what the trail records or how well it protects it.
-const WEAKENING_FLAGS: [(&str, &str); 4] = [
-    (
-        "isMultiRegionTrail",
-        "calls in other regions are no longer recorded",
-    ),
-    (
-        "includeGlobalServiceEvents",
-        "IAM, STS and other global-service calls are no longer recorded",
-    ),
-    (
-        "enableLogFileValidation",
-        "log files can now be altered or deleted without detection",
-    ),
-    (
-        "isOrganizationTrail",
-        "the organization's member accounts are no longer covered",
-    ),
+/// Flags whose `false` reduces what the trail records or how well it protects it, and the
+/// `update-trail` flag that turns each back on.
+#[rustfmt::skip]
+const WEAKENING_FLAGS: [(&str, &str, &str); 4] = [
+    ("isMultiRegionTrail", "calls in other regions are no longer recorded", "--is-multi-region-trail"),
+    ("includeGlobalServiceEvents", "IAM, STS and other global-service calls are no longer recorded", "--include-global-service-events"),
+    ("enableLogFileValidation", "log files can now be altered or deleted without detection", "--enable-log-file-validation"),
+    ("isOrganizationTrail", "the organization's member accounts are no longer covered", "--is-organization-trail"),
 ];
+
+const UNDO_LOG_GROUP: &str =
+    "--cloud-watch-logs-log-group-arn PREVIOUS_LOG_GROUP_ARN --cloud-watch-logs-role-arn PREVIOUS_ROLE_ARN";
 
 #[async_trait]
 impl Monitor for CloudTrail {
@@ -105,6 +98,51 @@ impl Monitor for CloudTrail {
             "PutInsightSelectors" => insight_weakenings(call),
             _ => Vec::new(),
         }
+    }
+
+    fn harmless_failure(&self, call: &ApiCall) -> Option<&'static str> {
+        let code = call.error.as_ref()?.code.as_str();
+        (call.name == "CreateTrail" && code == "TrailAlreadyExistsException").then_some(
+            "a trail of that name already exists, so nothing changed (a redeploy, usually)",
+        )
+    }
+
+    fn state_notes(&self, call: &ApiCall, enrichment: &Enrichment) -> Vec<String> {
+        let mut notes = Vec::new();
+        if !call.succeeded() {
+            return notes;
+        }
+        if let (Some(bucket), Some(config)) = (
+            call.string_parameter("s3BucketName"),
+            enrichment.state.trail_config(),
+        ) {
+            match config.s3_bucket_name.as_deref() {
+                Some(now) if now == bucket => notes.push(format!(
+                    "the trail delivers to {bucket} now, as the update set"
+                )),
+                Some(now) => notes.push(format!(
+                    "the update set {bucket}, but the trail reports bucket {now}"
+                )),
+                None => {}
+            }
+        }
+        if call.name == "StartLogging" {
+            if let ResourceState::Trail {
+                status: Some(status),
+                ..
+            } = &enrichment.state
+            {
+                if let Some(gap) = logging_gap(
+                    status.stop_logging_time.as_deref(),
+                    call.time
+                        .as_deref()
+                        .or(status.start_logging_time.as_deref()),
+                ) {
+                    notes.push(gap);
+                }
+            }
+        }
+        notes
     }
 
     async fn look_up(
@@ -175,21 +213,39 @@ impl Monitor for CloudTrail {
         let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
         let who = facts.who;
         let weakened = facts.outcome == crate::monitors::Outcome::Weakened;
+        // The one safe, reversible action comes first; confirming with the owner second.
         let mut steps: Vec<NextStep> = match facts.call.name.as_str() {
             "StopLogging" => vec![
+                NextStep::run("Restart logging now (safe to run: it only turns logging back on)", format!("aws cloudtrail start-logging --name {trail} --region {region}")),
                 confirm(who),
-                NextStep::run("Restart logging", format!("aws cloudtrail start-logging --name {trail} --region {region}")),
                 NextStep::say(format!("Review what {} did while logging was off; other trails and CloudTrail event history still record management events.", code(who))),
             ],
             "DeleteTrail" => vec![
                 confirm(who),
-                NextStep::say("Recreate the trail from your infrastructure as code and start logging."),
-                NextStep::say("Check that the trail's S3 bucket and its log files are intact."),
+                NextStep::say("Recreate the trail from your infrastructure as code (or with aws cloudtrail create-trail and the settings you keep for it), then start logging; the log files it already delivered are still in its bucket."),
+                NextStep::say("Check the trail's bucket for deleted objects and new lifecycle rules: whoever deletes a trail often cleans up its logs next."),
             ],
+            "UpdateTrail" if weakened => {
+                let mut undo: Vec<&str> = Vec::new();
+                for flags in self.weakenings(facts.call).iter().filter_map(|w| w.undo) {
+                    if !undo.contains(&flags) {
+                        undo.push(flags);
+                    }
+                }
+                let mut steps = Vec::new();
+                if !undo.is_empty() {
+                    steps.push(NextStep::run(
+                        "Undo the weakening (replace the CAPITALISED values with what your infrastructure as code says)",
+                        format!("aws cloudtrail update-trail --name {trail} --region {region} {}", undo.join(" ")),
+                    ));
+                }
+                steps.push(confirm(who));
+                steps.push(NextStep::run("Check the result", format!("aws cloudtrail describe-trails --trail-name-list {trail} --region {region}")));
+                steps
+            }
             "UpdateTrail" => vec![
                 confirm(who),
-                NextStep::say("Compare the trail with your infrastructure as code and revert any change listed above."),
-                NextStep::run("Check the result", format!("aws cloudtrail describe-trails --trail-name-list {trail} --region {region}")),
+                NextStep::run("Compare the trail with your infrastructure as code", format!("aws cloudtrail describe-trails --trail-name-list {trail} --region {region}")),
             ],
             "CreateTrail" => vec![
                 NextStep::say("Confirm the new trail is expected: a trail you did not create can copy your logs to someone else's bucket."),
@@ -199,8 +255,8 @@ impl Monitor for CloudTrail {
                 NextStep::say("No action needed if this restarts logging on purpose; find out why it had stopped."),
             ],
             "PutEventSelectors" if weakened => vec![
-                confirm(who),
                 NextStep::run("Record all management events again (add back any data event selectors you use)", format!("aws cloudtrail put-event-selectors --trail-name {trail} --region {region} --event-selectors '[{{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}}]'")),
+                confirm(who),
                 NextStep::run("Check the result", format!("aws cloudtrail get-event-selectors --trail-name {trail} --region {region}")),
             ],
             "PutEventSelectors" => vec![
@@ -212,7 +268,8 @@ impl Monitor for CloudTrail {
             ],
             _ => vec![confirm(who)],
         };
-        if !facts.enrichment.problems.is_empty() {
+        // After a delete there is no trail to check: the failed lookup is expected.
+        if !facts.enrichment.problems.is_empty() && facts.call.name != "DeleteTrail" {
             steps.push(NextStep::run(
                 "The trail's state could not be read; check it",
                 format!("aws cloudtrail get-trail-status --name {trail} --region {region}"),
@@ -253,47 +310,70 @@ fn someone_elses_trail(resource: &Resource, found: Option<&TrailConfig>) -> Opti
 
 fn update_trail_weakenings(call: &ApiCall) -> Vec<Weakening> {
     let mut found = Vec::new();
-    for (flag, effect) in WEAKENING_FLAGS {
+    for (flag, effect, undo) in WEAKENING_FLAGS {
         if call.bool_parameter(flag) == Some(false) {
-            found.push(Weakening::new(format!("{flag}=false: {effect}")));
+            found.push(Weakening::new(format!("{flag}=false: {effect}")).undone_by(undo));
         }
     }
     if let Some(bucket) = call.string_parameter("s3BucketName") {
-        found.push(Weakening::new(format!(
-            "s3BucketName set to {bucket}: log files may now go to a different bucket (CloudTrail does not record the previous one)"
-        )));
+        // CloudTrail does not record the previous bucket, and IaC tools resend the current
+        // one: say what was set, not that it changed.
+        found.push(
+            Weakening::new(format!(
+                "s3BucketName set to {bucket}: CloudTrail does not record the previous bucket, so check that this is the one you expect"
+            ))
+            .undone_by("--s3-bucket-name PREVIOUS_BUCKET"),
+        );
     }
     if let Some(prefix) = call.string_parameter("s3KeyPrefix") {
-        found.push(Weakening::new(format!(
-            "s3KeyPrefix set to {prefix:?}: log files now land under a different prefix, where readers, lifecycle rules and digest checks may not look"
-        )));
+        found.push(
+            Weakening::new(format!(
+                "s3KeyPrefix set to {prefix:?}: log files now land under that prefix, where readers, lifecycle rules and digest checks may not look"
+            ))
+            .undone_by("--s3-key-prefix PREVIOUS_PREFIX"),
+        );
     }
     match call.string_parameter("cloudWatchLogsLogGroupArn") {
-        Some("") => found.push(Weakening::new(
-            "cloudWatchLogsLogGroupArn cleared: delivery to CloudWatch Logs (and its metric filters) stopped",
-        )),
-        Some(group) => found.push(Weakening::new(format!(
-            "cloudWatchLogsLogGroupArn set to {group}: events now go to that log group, and metric filters and subscriptions on the old one see nothing"
-        ))),
+        Some("") => found.push(
+            Weakening::new(
+                "cloudWatchLogsLogGroupArn cleared: delivery to CloudWatch Logs (and its metric filters) stopped",
+            )
+            .undone_by(UNDO_LOG_GROUP),
+        ),
+        Some(group) => found.push(
+            Weakening::new(format!(
+                "cloudWatchLogsLogGroupArn set to {group}: events go to that log group, and metric filters and subscriptions on any other group see nothing"
+            ))
+            .undone_by(UNDO_LOG_GROUP),
+        ),
         None => {}
     }
     if call.string_parameter("cloudWatchLogsRoleArn") == Some("") {
-        found.push(Weakening::new(
-            "cloudWatchLogsRoleArn cleared: CloudTrail can no longer deliver to CloudWatch Logs",
-        ));
+        found.push(
+            Weakening::new(
+                "cloudWatchLogsRoleArn cleared: CloudTrail can no longer deliver to CloudWatch Logs",
+            )
+            .undone_by(UNDO_LOG_GROUP),
+        );
     }
     match call.string_parameter("kmsKeyId") {
-        Some("") => found.push(Weakening::new(
-            "kmsKeyId cleared: log files are no longer encrypted with a customer-managed KMS key",
-        )),
+        Some("") => found.push(
+            Weakening::new(
+                "kmsKeyId cleared: log files are no longer encrypted with a customer-managed KMS key",
+            )
+            .undone_by("--kms-key-id YOUR_KEY_ARN"),
+        ),
         Some(key) => {
             let key_account = Arn::account_of(key);
             if let (Some(key_account), Some(event_account)) = (key_account, call.account.as_deref())
             {
                 if key_account != event_account {
-                    found.push(Weakening::new(format!(
-                        "kmsKeyId set to a key in account {key_account}: whoever controls that account can decrypt the log files, or disable the key and stop delivery"
-                    )));
+                    found.push(
+                        Weakening::new(format!(
+                            "kmsKeyId set to a key in account {key_account}: whoever controls that account can decrypt the log files, or disable the key and stop delivery"
+                        ))
+                        .undone_by("--kms-key-id YOUR_KEY_ARN"),
+                    );
                 }
             }
         }
@@ -332,5 +412,46 @@ fn insight_weakenings(call: &ApiCall) -> Vec<Weakening> {
         _ => vec![Weakening::new(
             "the request records no readable insightSelectors, so the change cannot be checked",
         )],
+    }
+}
+
+/// How long logging was off, from the trail's last stop to this start: the window in which
+/// nothing was recorded.
+fn logging_gap(stopped: Option<&str>, started: Option<&str>) -> Option<String> {
+    let parse = |text: &str| chrono::DateTime::parse_from_rfc3339(text).ok();
+    let (stopped_at, started_at) = (parse(stopped?)?, parse(started?)?);
+    let off = started_at.signed_duration_since(stopped_at);
+    if off <= chrono::TimeDelta::zero() {
+        return None;
+    }
+    let minutes = off.num_minutes();
+    let length = match (minutes / 60, minutes % 60) {
+        (0, 0) => format!("{} s", off.num_seconds()),
+        (0, m) => format!("{m} min"),
+        (h, m) => format!("{h} h {m} min"),
+    };
+    Some(format!(
+        "logging was off for {length}, from {} (the trail's last stop) to {}: nothing this trail would have recorded in that window was recorded",
+        stopped?, started?
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::logging_gap;
+
+    #[test]
+    fn the_gap_is_measured_from_the_last_stop() {
+        let gap = logging_gap(Some("2026-11-28T09:01:03Z"), Some("2026-11-28T10:15:03Z")).unwrap();
+        assert!(gap.starts_with("logging was off for 1 h 14 min"), "{gap}");
+        assert_eq!(
+            logging_gap(Some("2026-11-28T10:00:00Z"), Some("2026-11-28T09:00:00Z")),
+            None
+        );
+        assert_eq!(logging_gap(None, Some("2026-11-28T09:00:00Z")), None);
+        assert_eq!(
+            logging_gap(Some("not a time"), Some("2026-11-28T09:00:00Z")),
+            None
+        );
     }
 }

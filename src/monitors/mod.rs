@@ -88,6 +88,9 @@ impl Rule {
 pub struct Weakening {
     pub reason: String,
     pub severity: Option<Severity>,
+    /// The command-line flags that undo it (placeholders in capitals where the previous value
+    /// is not recorded), when the monitor knows them.
+    pub undo: Option<&'static str>,
 }
 
 impl Weakening {
@@ -95,13 +98,21 @@ impl Weakening {
         Weakening {
             reason: reason.into(),
             severity: None,
+            undo: None,
         }
     }
 
     pub fn at(severity: Severity, reason: impl Into<String>) -> Weakening {
         Weakening {
-            reason: reason.into(),
             severity: Some(severity),
+            ..Weakening::new(reason)
+        }
+    }
+
+    pub fn undone_by(self, flags: &'static str) -> Weakening {
+        Weakening {
+            undo: Some(flags),
+            ..self
         }
     }
 }
@@ -144,6 +155,16 @@ pub trait Monitor: Sync {
     fn resource(&self, call: &ApiCall) -> Option<Resource>;
     /// What a successful call reduced; empty when it reduced nothing.
     fn weakenings(&self, call: &ApiCall) -> Vec<Weakening>;
+    /// A failure that says nothing about intent (creating a trail that already exists), with
+    /// why: such a call is INFORMATIONAL.
+    fn harmless_failure(&self, _call: &ApiCall) -> Option<&'static str> {
+        None
+    }
+    /// What the resource's live state adds to the reasons (how long logging was off, whether a
+    /// bucket that was set is the one the trail uses).
+    fn state_notes(&self, _call: &ApiCall, _enrichment: &Enrichment) -> Vec<String> {
+        Vec::new()
+    }
     /// Whether the call matters only when a trail uses the resource (a bucket, key or log
     /// group); such calls are ignored when the lookup finds no trail using it.
     fn only_when_a_trail_uses_it(&self) -> bool {
