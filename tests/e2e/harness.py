@@ -295,6 +295,11 @@ class RuntimeEmulator(_Service):
         except urllib.error.HTTPError as error:
             return Invocation(error.code, error.read().decode(), error.headers.get("X-Amz-Function-Error"))
 
+    @property
+    def pid(self) -> int:
+        """The emulator's process id; `bootstrap` runs as its child."""
+        return self._process.proc.pid
+
     def init_count(self) -> int:
         """How many times the runtime was (re)started: a crash would start it again."""
         return self._process.count("INIT START")
