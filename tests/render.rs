@@ -183,16 +183,17 @@ fn hostile_text_cannot_forge_links_mentions_or_formatting_in_chat() {
         }
         assert!(!text.contains("@here"), "mention in {text}");
     }
-    // Outside code spans, the description's own links are the only markdown links, and they
-    // point at the console.
+    // Outside code spans, the description's own links (Slack's `<url|text>`) are the only
+    // links, and they point at the console.
     let description = content["description"].as_str().unwrap();
     let outside_code: String = description
         .split('`')
         .step_by(2)
         .collect::<Vec<_>>()
         .join(" ");
-    assert!(outside_code.contains("](https://console.aws.amazon.com/"));
-    for link in outside_code.split("](").skip(1) {
+    assert!(outside_code.contains("<https://console.aws.amazon.com/"));
+    assert!(!outside_code.contains("]("), "no markdown links at all");
+    for link in outside_code.split('<').skip(1) {
         assert!(
             link.starts_with("https://console.aws.amazon.com/"),
             "{link}"
@@ -359,4 +360,29 @@ fn commands_and_identifiers_reach_chat_verbatim_in_code_spans() {
     assert!(p.email.contains(
         "       aws cloudtrail start-logging --name org_audit.trail --region us-east-1\n"
     ));
+}
+
+#[test]
+fn one_thread_per_trail_per_day_however_it_is_named_and_critical_stands_alone() {
+    let thread = |event: &Value| parts(&rendered(event)).card["metadata"]["threadId"].clone();
+    // A benign update by name and a weakening one by ARN: the same trail, the same day.
+    let by_name = thread(&common::sample("update-trail-benign"));
+    let by_arn = thread(&common::sample("update-trail-weakens"));
+    assert_eq!(by_name, by_arn);
+    assert_eq!(
+        by_name,
+        "trailwatch:111122223333:trail/management-events:2026-11-28"
+    );
+    let next_day = thread(&common::edited("update-trail-benign", |d| {
+        d["eventTime"] = json!("2026-11-29T00:00:01Z")
+    }));
+    assert_ne!(next_day, by_name);
+    // The trail's bucket joins the trail's thread once the lookup names the trail; a CRITICAL
+    // alert is never a reply.
+    let critical = thread(&common::sample("stop-logging"));
+    assert!(critical
+        .as_str()
+        .unwrap()
+        .starts_with("trailwatch:111122223333:trail/management-events:2026-11-28:critical:"));
+    assert_ne!(critical, thread(&common::sample("delete-trail")));
 }

@@ -135,20 +135,17 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
     }
     let mut links = Vec::new();
     if let Some(link) = &alert.links.resource {
-        links.push(format!("[{}]({link})", title));
+        // Slack's link form, as the Chatbot documentation's own sample writes it.
+        links.push(format!("<{link}|{title}>"));
     }
     if let Some(link) = &alert.links.event {
-        links.push(format!("[Event in CloudTrail]({link})"));
+        links.push(format!("<{link}|Event in CloudTrail>"));
     }
     if !links.is_empty() {
         lines.push(links.join(" · "));
     }
 
     let event_name = alert.event.as_ref().map_or("-", |e| e.name.as_str());
-    let resource_key = resource
-        .and_then(|r| r.arn.clone())
-        .or_else(|| resource.map(|r| format!("{}/{}", alert.account().unwrap_or("-"), r.label())))
-        .unwrap_or_else(|| "no-resource".to_string());
     let mut context = BTreeMap::new();
     context.insert("severity", alert.severity.label().to_string());
     context.insert("eventName", chat_ascii(event_name, 64));
@@ -206,10 +203,7 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
             .collect(),
         },
         metadata: ChatMetadata {
-            thread_id: format!(
-                "trailwatch:{}",
-                chat_ascii(&resource_key, 200).replace(' ', "_")
-            ),
+            thread_id: thread_id(alert),
             summary: chat_ascii(
                 &format!(
                     "[{}] {}: {}",
@@ -228,4 +222,31 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
             additional_context: context,
         },
     }
+}
+
+/// One thread per trail per day, however the event named the trail (by name or by ARN): alerts
+/// about a trail's bucket, key or log group join the trail's thread. A CRITICAL alert starts a
+/// thread of its own, so it is never a reply hidden under an older, lower one.
+pub fn thread_id(alert: &Alert) -> String {
+    let day = alert
+        .event
+        .as_ref()
+        .and_then(|e| e.time.as_deref())
+        .and_then(|time| time.get(..10))
+        .filter(|day| chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok())
+        .unwrap_or("undated");
+    let about = match (alert.trail_name(), &alert.resource) {
+        (Some(trail), _) => format!("trail/{trail}"),
+        (None, Some(resource)) => format!("{}/{}", resource.kind.label(), alert.resource_label()),
+        (None, None) => "no-resource".to_string(),
+    };
+    let mut id = format!(
+        "trailwatch:{}:{about}:{day}",
+        alert.account().unwrap_or("-")
+    );
+    if alert.severity == Severity::Critical {
+        let event = alert.event.as_ref().and_then(|e| e.id.as_deref());
+        id.push_str(&format!(":critical:{}", event.unwrap_or("-")));
+    }
+    chat_ascii(&id, 200).replace(' ', "_")
 }

@@ -37,6 +37,18 @@ pub fn email_text(alert: &Alert) -> String {
         alert.severity,
         email_value(&alert.title, VALUE_CHARS)
     );
+    // The one safe action, where a responder looks first.
+    if let Some(first) = alert
+        .next_steps
+        .first()
+        .filter(|step| step.command.is_some())
+    {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "FIRST: {}", email_value(&first.action, VALUE_CHARS));
+        if let Some(command) = &first.command {
+            let _ = writeln!(out, "       {}", single_line(command, 2 * VALUE_CHARS));
+        }
+    }
     let _ = writeln!(out);
     what_happened(&mut out, alert);
 
