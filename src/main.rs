@@ -103,10 +103,14 @@ async fn run_preview(args: &[String]) -> ExitCode {
             }
         }
     }
-    let payload: Value = match std::fs::read_to_string(path)
+    // The same cleaning as the Lambda payload gets, so any file the function would alert on
+    // previews the same alert.
+    let payload: Value = match std::fs::read(path)
         .map_err(|e| e.to_string())
-        .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
-    {
+        .and_then(|body| {
+            let cleaned = trailwatch::input::prepare(&body);
+            serde_json::from_slice(cleaned.as_deref().unwrap_or(&body)).map_err(|e| e.to_string())
+        }) {
         Ok(payload) => payload,
         Err(e) => {
             eprintln!("cannot read {path}: {e}");

@@ -28,8 +28,28 @@ where
         (SdkError::DispatchFailure(failure), None) if failure.is_timeout() => {
             (None, "the connection timed out".to_string())
         }
+        // The whole chain names every layer of the HTTP stack; the innermost cause (connection
+        // refused, a name that does not resolve) is what a reader needs.
+        (SdkError::DispatchFailure(failure), None) => (
+            None,
+            format!(
+                "could not reach the endpoint: {}",
+                failure.as_connector_error().map_or_else(
+                    || DisplayErrorContext(error).to_string(),
+                    |connector| innermost_cause(connector),
+                )
+            ),
+        ),
         _ => (None, DisplayErrorContext(error).to_string()),
     }
+}
+
+fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
 }
 
 /// Builds the clients once, at init. The shared config honours the standard AWS variables

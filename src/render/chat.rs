@@ -177,7 +177,8 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
                 badge(alert.severity),
                 alert.severity,
                 chat_text(&alert.title, 120),
-                chat_text(alert.resource_label(), 128)
+                // A valid name (or the placeholder) verbatim, so it can be copied.
+                chat_code(alert.resource_label(), 128)
             ),
             description: lines.join("\n"),
             next_steps: alert

@@ -185,7 +185,12 @@ fn what_happened(out: &mut String, alert: &Alert) {
     let mut rows = vec![
         (
             title.to_string(),
-            value(resource.and_then(|r| r.arn.as_deref().or(r.name.as_deref()))),
+            // A name that obeys AWS's rules is shown as it is, for copying; anything else
+            // defanged like the rest of the event's text.
+            match resource.and_then(|r| r.valid_arn().or(r.valid_name())) {
+                Some(valid) => single_line(valid, VALUE_CHARS),
+                None => value(resource.and_then(|r| r.arn.as_deref().or(r.name.as_deref()))),
+            },
         ),
         ("Account".to_string(), value(alert.account())),
     ];

@@ -259,7 +259,7 @@ def mentions_trust(alert: dict) -> bool:
         ("create-trail", "INFORMATIONAL"),
         ("update-event-data-store-benign", "INFORMATIONAL"),
         # failed calls and calls that reduce what is kept keep their severity
-        ("create-trail-failed", "LOW"),
+        ("create-trail-failed", "INFORMATIONAL"),
         ("put-bucket-lifecycle-90-days", "HIGH"),
         ("put-retention-policy-30-days", "MEDIUM"),
         ("put-bucket-policy", "HIGH"),

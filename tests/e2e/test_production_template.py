@@ -44,7 +44,7 @@ def all_policy_statements():
 def test_checkov_passes_and_every_skip_is_justified():
     checkov = harness.ROOT / ".venv-checkov" / "bin" / "checkov"
     if not checkov.exists():
-        raise harness.HarnessError(f"{checkov} not found: run `make venv` to install checkov into .venv-checkov/")
+        raise harness.HarnessError(f"{checkov} not found: run `make lint` or `make test` to install checkov into .venv-checkov/")
     result = subprocess.run(
         [str(checkov), "--file", str(tpl.TEMPLATE), "--framework", "cloudformation", "--skip-download", "--compact", "--quiet", "--output", "json"],
         capture_output=True, text=True, timeout=300,

@@ -22,7 +22,7 @@ MONITORED = {
     "update-trail-other-region": "MEDIUM",
     "root-update-trail": "HIGH",
     "create-trail": "LOW",
-    "create-trail-failed": "LOW",
+    "create-trail-failed": "INFORMATIONAL",
     "start-logging": "INFORMATIONAL",
     "stop-logging-access-denied": "HIGH",
     "put-event-selectors-read-only": "HIGH",
@@ -296,4 +296,5 @@ def test_preview_renders_what_was_delivered_plus_the_email_and_chat_variants(fun
     assert "WHAT TO DO NEXT" in shown["message"]["email"]
     card = json.loads(shown["message"]["https"])
     assert card["content"]["textType"] == "client-markdown"
-    assert card["metadata"]["threadId"] == f"trailwatch:arn:aws:cloudtrail:us-east-1:{harness.ACCOUNT}:trail/{harness.TRAIL}"
+    # One thread per trail per day (HIGH: not a thread of its own).
+    assert card["metadata"]["threadId"] == f"trailwatch:{harness.ACCOUNT}:trail/{harness.TRAIL}:2026-11-28"
