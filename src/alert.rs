@@ -48,6 +48,8 @@ pub struct Alert {
     pub resource_state: ResourceState,
     pub coverage: Option<Coverage>,
     pub trusted_principal: bool,
+    /// The account's name from ACCOUNT_NAMES, when one is set.
+    pub account_name: Option<String>,
     pub event: Option<EventInfo>,
     pub actor: Option<ActorInfo>,
     pub enrichment_error: Option<String>,
@@ -172,6 +174,7 @@ impl Alert {
             resource_state: enrichment.state.clone(),
             coverage: enrichment.coverage.clone(),
             trusted_principal: assessment.trusted_by.is_some(),
+            account_name: None,
             event: Some(EventInfo {
                 name: call.name.clone(),
                 source: call.source.clone(),
@@ -227,6 +230,24 @@ impl Alert {
             .as_ref()
             .and_then(|r| r.account.as_deref())
             .or(self.event.as_ref().and_then(|e| e.account.as_deref()))
+    }
+
+    /// Names the account from `names` (ACCOUNT_NAMES).
+    pub fn with_account_name(
+        mut self,
+        names: &std::collections::BTreeMap<String, String>,
+    ) -> Alert {
+        self.account_name = self.account().and_then(|id| names.get(id)).cloned();
+        self
+    }
+
+    /// The account for headlines: its name and id when it has a name.
+    pub fn account_label(&self) -> String {
+        match (&self.account_name, self.account()) {
+            (Some(name), Some(id)) => format!("{name} {id}"),
+            (None, Some(id)) => id.to_string(),
+            (_, None) => "unknown account".to_string(),
+        }
     }
 
     /// The trail the finding concerns, when its name is valid: the resource when it is a trail,

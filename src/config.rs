@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use crate::arn::Arn;
 use crate::severity::Severity;
 use crate::trust::TrustedPrincipals;
@@ -24,6 +26,8 @@ pub struct Config {
     pub trusted: TrustedPrincipals,
     /// The account trailwatch runs in, whose trails its role can see: the topic's account.
     pub home_account: Option<String>,
+    /// ACCOUNT_NAMES: a name for each account id, shown next to it.
+    pub account_names: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -115,7 +119,16 @@ impl Config {
                     problem,
                 })?;
 
+        let account_names = match non_empty("ACCOUNT_NAMES") {
+            None => BTreeMap::new(),
+            Some(json) => parse_account_names(&json).map_err(|problem| ConfigError {
+                variable: "ACCOUNT_NAMES",
+                problem,
+            })?,
+        };
+
         Ok(Config {
+            account_names,
             home_account: topic.and_then(|arn| arn.account),
             topic_arn,
             min_severity,
@@ -123,6 +136,26 @@ impl Config {
             trusted,
         })
     }
+}
+
+/// `{"111122223333": "prod-payments", ...}`: twelve-digit ids, and names of letters, digits,
+/// spaces and `. _ -` (at most 64), since they reach subjects and chat titles.
+fn parse_account_names(json: &str) -> Result<BTreeMap<String, String>, String> {
+    let names: BTreeMap<String, String> = serde_json::from_str(json).map_err(|e| {
+        format!("is not a JSON object of account id to name, like {{\"111122223333\": \"prod-payments\"}}: {e}")
+    })?;
+    for (id, name) in &names {
+        if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("{id:?} is not a twelve-digit account id"));
+        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-');
+        if name.trim().is_empty() || name.len() > 64 || !name.chars().all(allowed) {
+            return Err(format!(
+                "the name for {id} must be 1-64 letters, digits, spaces, '.', '_' or '-'"
+            ));
+        }
+    }
+    Ok(names)
 }
 
 #[cfg(test)]
@@ -182,6 +215,25 @@ mod tests {
         assert_eq!(c.min_severity, Severity::High);
         assert_eq!(c.enrich_timeout, Duration::ZERO);
         assert_eq!(c.home_account.as_deref(), Some("111122223333"));
+    }
+
+    #[test]
+    fn account_names_are_checked_at_start() {
+        let c = config(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("ACCOUNT_NAMES", r#"{"111122223333": "prod-payments"}"#),
+        ])
+        .unwrap();
+        assert_eq!(c.account_names["111122223333"], "prod-payments");
+        for bad in [
+            "prod",
+            r#"{"1111": "x"}"#,
+            r#"{"111122223333": "<!channel>"}"#,
+            r#"{"111122223333": ""}"#,
+        ] {
+            let err = config(&[("ALERT_TOPIC_ARN", TOPIC), ("ACCOUNT_NAMES", bad)]).unwrap_err();
+            assert_eq!(err.variable, "ACCOUNT_NAMES", "{bad}");
+        }
     }
 
     #[test]

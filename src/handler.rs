@@ -196,14 +196,17 @@ pub async fn handle_payload(
         return below_threshold(severity);
     }
 
-    let rendered = render(Alert::for_call(
-        &call,
-        monitor,
-        rule,
-        resource.clone(),
-        assessment,
-        enrichment,
-    ));
+    let rendered = render(
+        Alert::for_call(
+            &call,
+            monitor,
+            rule,
+            resource.clone(),
+            assessment,
+            enrichment,
+        )
+        .with_account_name(&deps.config.account_names),
+    );
     let resource_label = LogText(resource.as_ref().map(Resource::label));
     match deps.publisher.publish(&rendered).await {
         Ok(message_id) => {

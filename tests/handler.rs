@@ -41,6 +41,7 @@ fn config(min_severity: Severity) -> Config {
         enrich_timeout: Duration::from_millis(2000),
         trusted: Default::default(),
         home_account: Some("111122223333".into()),
+        account_names: Default::default(),
     }
 }
 
@@ -754,4 +755,33 @@ async fn an_event_data_store_is_shown_as_get_event_data_store_returns_it() {
                "multiRegionEnabled": true, "organizationEnabled": null})
     );
     assert_eq!(alert["enrichmentError"], Value::Null);
+}
+
+#[tokio::test]
+async fn an_account_name_stands_next_to_the_id_in_subject_title_and_body() {
+    let config = Config {
+        account_names: [("111122223333".to_string(), "prod-payments".to_string())].into(),
+        ..config(Severity::Informational)
+    };
+    let (result, outbox) =
+        run_with_rules(common::sample("stop-logging"), &trail_found(false), &config).await;
+    result.unwrap();
+    let (input, alert) = outbox.only_alert();
+    assert_eq!(
+        input.subject(),
+        Some("[CRITICAL] CloudTrail logging stopped: management-events (prod-payments 111122223333 us-east-1)")
+    );
+    assert_eq!(alert["accountName"], "prod-payments");
+    let per_protocol: Value = serde_json::from_str(input.message().unwrap()).unwrap();
+    let email = per_protocol["email"].as_str().unwrap();
+    assert!(email.starts_with("[CRITICAL] CloudTrail logging stopped in prod-payments\n"));
+    assert!(
+        email.contains("  Account     111122223333 (prod-payments)\n"),
+        "{email}"
+    );
+    let card: Value = serde_json::from_str(per_protocol["https"].as_str().unwrap()).unwrap();
+    assert!(card["content"]["title"]
+        .as_str()
+        .unwrap()
+        .ends_with("in prod-payments"));
 }

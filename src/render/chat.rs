@@ -61,10 +61,14 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
     let title = resource.map_or("Resource", |r| r.kind.title());
     let mut lines = Vec::new();
     lines.push(format!(
-        "*{}* {} in account {}, {}",
+        "*{}* {} in account {}{}, {}",
         title,
         code(resource.and_then(|r| r.name.as_deref())),
         code(alert.account()),
+        alert
+            .account_name
+            .as_deref()
+            .map_or_else(String::new, |name| format!(" ({})", chat_text(name, 64))),
         code(alert.region())
     ));
     if let Some(a) = &alert.actor {
@@ -173,12 +177,16 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
         content: ChatContent {
             text_type: "client-markdown",
             title: format!(
-                "{} {}: {} — {}",
+                "{} {}: {} — {}{}",
                 badge(alert.severity),
                 alert.severity,
                 chat_text(&alert.title, 120),
                 // A valid name (or the placeholder) verbatim, so it can be copied.
-                chat_code(alert.resource_label(), 128)
+                chat_code(alert.resource_label(), 128),
+                alert
+                    .account_name
+                    .as_deref()
+                    .map_or_else(String::new, |name| format!(" in {}", chat_text(name, 64)))
             ),
             description: lines.join("\n"),
             next_steps: alert

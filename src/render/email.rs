@@ -33,9 +33,13 @@ pub fn email_text(alert: &Alert) -> String {
     let mut out = String::with_capacity(4096);
     let _ = writeln!(
         out,
-        "[{}] {}",
+        "[{}] {}{}",
         alert.severity,
-        email_value(&alert.title, VALUE_CHARS)
+        email_value(&alert.title, VALUE_CHARS),
+        alert
+            .account_name
+            .as_deref()
+            .map_or_else(String::new, |name| format!(" in {name}"))
     );
     // The one safe action, where a responder looks first.
     if let Some(first) = alert
@@ -192,7 +196,13 @@ fn what_happened(out: &mut String, alert: &Alert) {
                 None => value(resource.and_then(|r| r.arn.as_deref().or(r.name.as_deref()))),
             },
         ),
-        ("Account".to_string(), value(alert.account())),
+        (
+            "Account".to_string(),
+            match &alert.account_name {
+                Some(name) => format!("{} ({name})", value(alert.account())),
+                None => value(alert.account()),
+            },
+        ),
     ];
     if let Some(e) = &alert.event {
         rows.push((

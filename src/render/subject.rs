@@ -16,7 +16,7 @@ pub fn subject(alert: &Alert) -> String {
         alert.severity,
         alert.title,
         alert.resource_label(),
-        alert.account().unwrap_or("unknown account"),
+        alert.account_label(),
         alert.region().unwrap_or("unknown region")
     );
     // Mail clients decode RFC 2047 encoded words (`=?UTF-8?B?...?=`) in subjects: an ASCII

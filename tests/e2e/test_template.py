@@ -51,6 +51,7 @@ def test_function_is_built_and_sized_as_documented():
     assert variables["ALERT_TOPIC_ARN"] == {"Ref": "AlertTopic"}
     assert set(variables) >= {"ALERT_TOPIC_ARN", "MIN_SEVERITY", "ENRICH_TIMEOUT_MS", "TRUSTED_PRINCIPALS"}
     assert variables["TRUSTED_PRINCIPALS"] == {"Ref": "TrustedPrincipals"}
+    assert variables["ACCOUNT_NAMES"] == {"Ref": "AccountNames"}
 
 
 def test_function_permissions_are_read_only_lookups_publish_to_its_topic_and_its_own_plumbing():
