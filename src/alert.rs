@@ -11,9 +11,10 @@ use serde_json::Value;
 use crate::arn::Arn;
 use crate::call::ApiCall;
 use crate::classify::Assessment;
+use crate::client::{client_of, Client};
 use crate::coverage::Coverage;
 use crate::enrich::Enrichment;
-use crate::links::{console_links, Links};
+use crate::links::{console_links, principal_page, Links};
 use crate::monitors::{Monitor, Outcome, Rule, StepFacts};
 use crate::resource::{Resource, ResourceKind, ResourceState};
 
@@ -122,6 +123,14 @@ pub struct ActorInfo {
     pub invoked_by: Option<String>,
     pub mfa_authenticated: Option<bool>,
     pub session_issuer: Option<String>,
+    pub access_key_id: Option<String>,
+    pub session_created: Option<String>,
+    pub source_identity: Option<String>,
+    /// For an IAM Identity Center session: the user and the permission set.
+    pub sso_user: Option<String>,
+    pub permission_set: Option<String>,
+    /// The tool, read from the user agent (the full string is `event.userAgent`).
+    pub client: Client,
 }
 
 impl Alert {
@@ -135,10 +144,9 @@ impl Alert {
         enrichment: Enrichment,
     ) -> Alert {
         let who = call.actor.display_name();
-        let next_steps = match assessment.outcome {
+        let mut next_steps = match assessment.outcome {
             Outcome::Denied => vec![
                 NextStep::say(format!("Find out why {} tried to call {}: a denied attempt often comes before a successful one with other credentials.", code(&who), rule.event)),
-                NextStep::say(format!("Review the recent activity of {} and rotate its credentials if it was not expected.", code(&who))),
             ],
             Outcome::Failed => vec![
                 NextStep::say("No change took effect; check the error if the call was expected to succeed."),
@@ -151,18 +159,32 @@ impl Alert {
                 who: &who,
             }),
         };
+        if assessment.outcome != Outcome::Failed {
+            next_steps.extend(crate::actor::steps_for(call));
+        }
         let partition = resource
             .as_ref()
             .and_then(|r| r.arn.as_deref())
             .or(call.actor.arn.as_deref())
             .and_then(Arn::parse)
             .map(|arn| arn.partition);
-        let links = console_links(
+        let mut links = console_links(
             partition.as_deref(),
             resource.as_ref(),
             call.region.as_deref(),
             call.id.as_deref(),
         );
+        let actor_partition = call.actor.arn.as_deref().and_then(Arn::parse);
+        let actor_partition = actor_partition.as_ref().map(|arn| arn.partition.as_str());
+        links.principal = match (call.actor.kind.as_deref(), call.actor.role_name()) {
+            (_, Some(role)) => principal_page(actor_partition, "role", role),
+            (Some("IAMUser"), None) => call
+                .actor
+                .user_name
+                .as_deref()
+                .and_then(|user| principal_page(actor_partition, "user", user)),
+            _ => None,
+        };
         Alert {
             schema_version: SCHEMA_VERSION,
             product: "trailwatch",
@@ -197,6 +219,12 @@ impl Alert {
                 invoked_by: call.actor.invoked_by.clone(),
                 mfa_authenticated: call.actor.mfa_authenticated,
                 session_issuer: call.actor.session_issuer_arn.clone(),
+                access_key_id: call.actor.access_key_id.clone(),
+                session_created: call.actor.session_created.clone(),
+                source_identity: call.actor.source_identity.clone(),
+                sso_user: call.actor.sso().map(|(user, _)| user.to_string()),
+                permission_set: call.actor.sso().map(|(_, set)| set.to_string()),
+                client: client_of(call.user_agent.as_deref(), call.actor.invoked_by.as_deref()),
             }),
             enrichment_error: enrichment.error_summary(),
             input_problems: call.input_problems.clone(),

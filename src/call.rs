@@ -130,11 +130,33 @@ pub struct Actor {
     pub session_issuer_name: Option<String>,
     /// For IAM Identity Center users: the user id in the identity store.
     pub on_behalf_of: Option<String>,
+    /// The access key the call was signed with (`ASIA...` for sessions, `AKIA...` for users).
+    pub access_key_id: Option<String>,
+    /// When the role session was created.
+    pub session_created: Option<String>,
+    /// The source identity the session was started with, when one was set.
+    pub source_identity: Option<String>,
 }
 
 impl Actor {
     pub fn is_root(&self) -> bool {
         self.kind.as_deref() == Some("Root")
+    }
+
+    /// For an IAM Identity Center session (`AWSReservedSSO_<permission set>_<id>` roles): the
+    /// user (the session name) and the permission set.
+    pub fn sso(&self) -> Option<(&str, &str)> {
+        let role = self.session_issuer_name.as_deref()?;
+        let (permission_set, _) = role.strip_prefix("AWSReservedSSO_")?.rsplit_once('_')?;
+        let user = self.arn.as_deref()?.rsplit('/').next()?;
+        (!permission_set.is_empty() && !user.is_empty()).then_some((user, permission_set))
+    }
+
+    /// The role an assumed-role session belongs to.
+    pub fn role_name(&self) -> Option<&str> {
+        (self.kind.as_deref() == Some("AssumedRole"))
+            .then_some(self.session_issuer_name.as_deref())
+            .flatten()
     }
 
     /// The most human name we can give: a user name, a role session, a service, an id.

@@ -22,11 +22,13 @@
 //! read) is written into the alert, because an alert that says what it could not learn beats
 //! no alert.
 
+pub mod actor;
 pub mod alert;
 pub mod arn;
 pub mod aws;
 pub mod call;
 pub mod classify;
+pub mod client;
 pub mod config;
 pub mod coverage;
 pub mod enrich;

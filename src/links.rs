@@ -26,6 +26,8 @@ pub struct Links {
     pub resource: Option<String>,
     /// The event in CloudTrail event history.
     pub event: Option<String>,
+    /// The IAM user or role that made the call, in the IAM console.
+    pub principal: Option<String>,
 }
 
 pub fn console_links(
@@ -48,6 +50,7 @@ pub fn console_links(
         _ => None,
     };
     Links {
+        principal: None,
         resource: resource
             .filter(|r| {
                 r.region
@@ -102,6 +105,26 @@ fn region_in_partition(region: &str, partition: &str) -> bool {
         "aws" => !region.starts_with("cn-") && !region.starts_with("us-gov-"),
         _ => false,
     }
+}
+
+/// The IAM console page of a user or role; `None` for names that break IAM's rules.
+pub fn principal_page(partition: Option<&str>, kind: &str, name: &str) -> Option<String> {
+    let valid = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+    let path = match kind {
+        "user" => "users",
+        "role" => "roles",
+        _ => return None,
+    };
+    valid.then(|| {
+        format!(
+            "https://{}/iam/home#/{path}/details/{}",
+            console_host(partition.unwrap_or("aws")),
+            encode(name)
+        )
+    })
 }
 
 fn console_host(partition: &str) -> &'static str {

@@ -183,6 +183,8 @@ struct UserIdentity {
     user_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_text")]
     invoked_by: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    access_key_id: Option<String>,
     #[serde(default, deserialize_with = "lenient_object")]
     session_context: Option<SessionContext>,
     #[serde(default, deserialize_with = "lenient_object")]
@@ -196,6 +198,8 @@ struct SessionContext {
     attributes: Option<SessionAttributes>,
     #[serde(default, deserialize_with = "lenient_object")]
     session_issuer: Option<SessionIssuer>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    source_identity: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -203,6 +207,8 @@ struct SessionContext {
 struct SessionAttributes {
     #[serde(default, deserialize_with = "lenient_text")]
     mfa_authenticated: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    creation_date: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -226,14 +232,15 @@ impl CloudTrailRecord {
         let identity = self.user_identity.unwrap_or_default();
         let session = identity.session_context.unwrap_or_default();
         let issuer = session.session_issuer.unwrap_or_default();
-        let mfa = session
-            .attributes
-            .and_then(|a| a.mfa_authenticated)
-            .and_then(|v| match v.to_ascii_lowercase().as_str() {
-                "true" => Some(true),
-                "false" => Some(false),
-                _ => None,
-            });
+        let attributes = session.attributes.unwrap_or_default();
+        let mfa =
+            attributes
+                .mfa_authenticated
+                .and_then(|v| match v.to_ascii_lowercase().as_str() {
+                    "true" => Some(true),
+                    "false" => Some(false),
+                    _ => None,
+                });
         let actor = Actor {
             kind: identity.kind,
             arn: identity.arn,
@@ -245,6 +252,9 @@ impl CloudTrailRecord {
             session_issuer_arn: issuer.arn,
             session_issuer_name: issuer.user_name,
             on_behalf_of: identity.on_behalf_of.and_then(|o| o.user_id),
+            access_key_id: identity.access_key_id,
+            session_created: attributes.creation_date,
+            source_identity: session.source_identity,
         };
         let error = self.error_code.map(|code| CallError {
             code,

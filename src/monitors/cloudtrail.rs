@@ -217,11 +217,11 @@ impl Monitor for CloudTrail {
         let mut steps: Vec<NextStep> = match facts.call.name.as_str() {
             "StopLogging" => vec![
                 NextStep::run("Restart logging now (safe to run: it only turns logging back on)", format!("aws cloudtrail start-logging --name {trail} --region {region}")),
-                confirm(who),
+                confirm(facts),
                 NextStep::say(format!("Review what {} did while logging was off; other trails and CloudTrail event history still record management events.", code(who))),
             ],
             "DeleteTrail" => vec![
-                confirm(who),
+                confirm(facts),
                 NextStep::say("Recreate the trail from your infrastructure as code (or with aws cloudtrail create-trail and the settings you keep for it), then start logging; the log files it already delivered are still in its bucket."),
                 NextStep::say("Check the trail's bucket for deleted objects and new lifecycle rules: whoever deletes a trail often cleans up its logs next."),
             ],
@@ -239,12 +239,12 @@ impl Monitor for CloudTrail {
                         format!("aws cloudtrail update-trail --name {trail} --region {region} {}", undo.join(" ")),
                     ));
                 }
-                steps.push(confirm(who));
+                steps.push(confirm(facts));
                 steps.push(NextStep::run("Check the result", format!("aws cloudtrail describe-trails --trail-name-list {trail} --region {region}")));
                 steps
             }
             "UpdateTrail" => vec![
-                confirm(who),
+                confirm(facts),
                 NextStep::run("Compare the trail with your infrastructure as code", format!("aws cloudtrail describe-trails --trail-name-list {trail} --region {region}")),
             ],
             "CreateTrail" => vec![
@@ -256,17 +256,17 @@ impl Monitor for CloudTrail {
             ],
             "PutEventSelectors" if weakened => vec![
                 NextStep::run("Record all management events again (add back any data event selectors you use)", format!("aws cloudtrail put-event-selectors --trail-name {trail} --region {region} --event-selectors '[{{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}}]'")),
-                confirm(who),
+                confirm(facts),
                 NextStep::run("Check the result", format!("aws cloudtrail get-event-selectors --trail-name {trail} --region {region}")),
             ],
             "PutEventSelectors" => vec![
                 NextStep::run("Check the selectors are what you expect", format!("aws cloudtrail get-event-selectors --trail-name {trail} --region {region}")),
             ],
             "PutInsightSelectors" => vec![
-                confirm(who),
+                confirm(facts),
                 NextStep::run("Check the result", format!("aws cloudtrail get-insight-selectors --trail-name {trail} --region {region}")),
             ],
-            _ => vec![confirm(who)],
+            _ => vec![confirm(facts)],
         };
         // After a delete there is no trail to check: the failed lookup is expected.
         if !facts.enrichment.problems.is_empty() && facts.call.name != "DeleteTrail" {

@@ -114,21 +114,21 @@ impl Monitor for Kms {
         );
         match facts.call.name.as_str() {
             "DisableKey" => vec![
-                confirm(facts.who),
+                confirm(facts),
                 NextStep::run("Re-enable the key", format!("aws kms enable-key --key-id {key} --region {region}")),
                 status,
             ],
             "ScheduleKeyDeletion" => vec![
-                confirm(facts.who),
+                confirm(facts),
                 NextStep::run("Cancel the deletion while it is pending, then re-enable the key", format!("aws kms cancel-key-deletion --key-id {key} --region {region} && aws kms enable-key --key-id {key} --region {region}")),
                 status,
             ],
             "PutKeyPolicy" => vec![
-                confirm(facts.who),
+                confirm(facts),
                 NextStep::run("Review the policy: CloudTrail must keep kms:GenerateDataKey*, and only your log readers may decrypt", format!("aws kms get-key-policy --key-id {key} --policy-name default --region {region}")),
                 status,
             ],
-            _ => vec![confirm(facts.who)],
+            _ => vec![confirm(facts)],
         }
     }
 }

@@ -150,16 +150,16 @@ impl Monitor for Lake {
         let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
         match facts.call.name.as_str() {
             "DeleteEventDataStore" => vec![
-                confirm(facts.who),
+                confirm(facts),
                 NextStep::run("Restore it within the 7-day wait", format!("aws cloudtrail restore-event-data-store --event-data-store {store} --region {region}")),
                 NextStep::run("Then protect it", format!("aws cloudtrail update-event-data-store --event-data-store {store} --termination-protection-enabled --region {region}")),
             ],
             "StopEventDataStoreIngestion" => vec![
-                confirm(facts.who),
+                confirm(facts),
                 NextStep::run("Restart ingestion", format!("aws cloudtrail start-event-data-store-ingestion --event-data-store {store} --region {region}")),
             ],
             "UpdateEventDataStore" if facts.outcome == Outcome::Weakened => vec![
-                confirm(facts.who),
+                confirm(facts),
                 NextStep::run("Revert the changes listed above, for example", format!("aws cloudtrail update-event-data-store --event-data-store {store} --termination-protection-enabled --retention-period 2557 --region {region}")),
                 NextStep::run("Check the result", format!("aws cloudtrail get-event-data-store --event-data-store {store} --region {region}")),
             ],

@@ -126,18 +126,18 @@ impl Monitor for Logs {
                 .unwrap_or("TRAIL");
         match facts.call.name.as_str() {
             "DeleteLogGroup" => vec![
-                confirm(facts.who),
+                confirm(facts),
                 NextStep::run("Recreate the group, then recreate its metric filters, alarms and subscriptions from your infrastructure as code", format!("aws logs create-log-group --log-group-name {group} --region {region}")),
                 NextStep::run("Check that the trail delivers to it again (LatestCloudWatchLogsDeliveryError empty)", format!("aws cloudtrail get-trail-status --name {trail} --region {region}")),
             ],
             "DeleteMetricFilter" | "DeleteSubscriptionFilter" => vec![
-                confirm(facts.who),
+                confirm(facts),
                 NextStep::say("Restore the filter from your infrastructure as code."),
                 NextStep::run("See which metric filters are left", format!("aws logs describe-metric-filters --log-group-name {group} --region {region}")),
                 NextStep::run("See which subscription filters are left", format!("aws logs describe-subscription-filters --log-group-name {group} --region {region}")),
             ],
             "PutRetentionPolicy" if facts.outcome == Outcome::Weakened => vec![
-                confirm(facts.who),
+                confirm(facts),
                 NextStep::run("Restore a retention of at least a year", format!("aws logs put-retention-policy --log-group-name {group} --retention-in-days 365 --region {region}")),
             ],
             _ => vec![NextStep::run("Check the retention is what you expect", format!("aws logs describe-log-groups --log-group-name-prefix {group} --region {region}"))],

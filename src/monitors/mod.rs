@@ -287,12 +287,19 @@ pub const MIN_RETENTION_DAYS: i64 = 365;
 /// Expiry this soon destroys evidence before a weekly review would notice.
 pub const CRITICAL_RETENTION_DAYS: i64 = 7;
 
-/// The first step for any change someone made on purpose or not.
-pub fn confirm(who: &str) -> NextStep {
-    NextStep::say(format!(
-        "Confirm with the owner of {} that this was an authorised change; if not, treat it as a security incident.",
-        code(who)
-    ))
+/// The step for any change someone made on purpose or not: ask the principal's owner, or, for
+/// a call an AWS service made on someone's behalf, whoever started that service's work.
+pub fn confirm(facts: &StepFacts<'_>) -> NextStep {
+    match facts.call.actor.invoked_by.as_deref() {
+        Some(service) => NextStep::say(format!(
+            "Find out who had {} make this change (its own history, below) and whether it was authorised; if not, treat it as a security incident.",
+            code(service)
+        )),
+        None => NextStep::say(format!(
+            "Confirm with the owner of {} that this was an authorised change; if not, treat it as a security incident.",
+            code(facts.who)
+        )),
+    }
 }
 
 /// A value that can go into a shell command a responder may paste: letters, digits and

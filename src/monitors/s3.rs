@@ -122,28 +122,28 @@ impl Monitor for S3 {
         );
         match facts.call.name.as_str() {
             "PutBucketLifecycle" if facts.outcome == Outcome::Weakened => vec![
-                confirm(facts.who),
+                confirm(facts),
                 NextStep::run("Review the rules; remove the expiring one before it runs (S3 applies lifecycle rules daily), then put back your own rules", format!("aws s3api get-bucket-lifecycle-configuration --bucket {bucket}")),
                 NextStep::run("Or remove every lifecycle rule at once", format!("aws s3api delete-bucket-lifecycle --bucket {bucket}")),
                 NextStep::say("Check whether log files were already removed: compare the bucket's objects with the trail's digest files, or use S3 server access logs."),
             ],
             "PutBucketLifecycle" => vec![NextStep::run("Check the rules are what you expect", format!("aws s3api get-bucket-lifecycle-configuration --bucket {bucket}"))],
             "PutBucketPolicy" => vec![
-                confirm(facts.who),
+                confirm(facts),
                 NextStep::run("Review the policy: CloudTrail must keep s3:PutObject, and no one outside your log readers may read or delete objects", format!("aws s3api get-bucket-policy --bucket {bucket}")),
                 status,
             ],
             "DeleteBucketPolicy" => vec![
-                confirm(facts.who),
+                confirm(facts),
                 NextStep::say("Restore the CloudTrail bucket policy from your infrastructure as code: until then the trail cannot deliver."),
                 status,
             ],
             "DeleteBucket" => vec![
-                confirm(facts.who),
+                confirm(facts),
                 NextStep::run(format!("Give the trail a bucket again: recreate {} with its CloudTrail bucket policy, or use another", code(bucket)), format!("aws cloudtrail update-trail --name {trail} --s3-bucket-name NEW_BUCKET --region {region}")),
                 NextStep::say("The deleted log files are gone unless replicated; CloudTrail event history still holds the last 90 days of management events."),
             ],
-            _ => vec![confirm(facts.who)],
+            _ => vec![confirm(facts)],
         }
     }
 }

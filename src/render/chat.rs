@@ -78,9 +78,10 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
             None => "MFA unknown",
         };
         lines.push(format!(
-            "*Who* {} ({}, {}{}) from {}",
+            "*Who* {} ({}, {}, {}{}) from {}",
             chat_code(&a.name, VALUE_CHARS),
             chat_text(a.kind.as_deref().unwrap_or("unknown type"), 64),
+            chat_text(&a.client.summary, 96),
             mfa,
             if alert.trusted_principal {
                 ", trusted principal"
@@ -144,6 +145,9 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
     }
     if let Some(link) = &alert.links.event {
         links.push(format!("<{link}|Event in CloudTrail>"));
+    }
+    if let Some(link) = &alert.links.principal {
+        links.push(format!("<{link}|Who, in IAM>"));
     }
     if !links.is_empty() {
         lines.push(links.join(" · "));

@@ -134,7 +134,10 @@ pub fn email_text(alert: &Alert) -> String {
         }
     }
 
-    if alert.links.resource.is_some() || alert.links.event.is_some() {
+    if alert.links.resource.is_some()
+        || alert.links.event.is_some()
+        || alert.links.principal.is_some()
+    {
         let _ = writeln!(out);
         let _ = writeln!(out, "LINKS");
         if let Some(link) = &alert.links.resource {
@@ -142,6 +145,9 @@ pub fn email_text(alert: &Alert) -> String {
         }
         if let Some(link) = &alert.links.event {
             let _ = writeln!(out, "  Event history: {link}");
+        }
+        if let Some(link) = &alert.links.principal {
+            let _ = writeln!(out, "  Who (IAM):     {link}");
         }
     }
 
@@ -234,6 +240,29 @@ fn what_happened(out: &mut String, alert: &Alert) {
             value(a.arn.as_deref().or(a.principal_id.as_deref())),
         ));
         rows.push(("MFA".to_string(), yes_no(a.mfa_authenticated, "yes", "no")));
+        rows.push((
+            "Client".to_string(),
+            email_value(&a.client.summary, VALUE_CHARS),
+        ));
+        if let Some((user, set)) = a.sso_user.as_deref().zip(a.permission_set.as_deref()) {
+            rows.push((
+                "SSO".to_string(),
+                format!(
+                    "{} with permission set {}",
+                    value(Some(user)),
+                    value(Some(set))
+                ),
+            ));
+        }
+        if let Some(key) = &a.access_key_id {
+            rows.push(("Access key".to_string(), value(Some(key))));
+        }
+        if let Some(created) = &a.session_created {
+            rows.push(("Session from".to_string(), value(Some(created))));
+        }
+        if let Some(source) = &a.source_identity {
+            rows.push(("Source id".to_string(), value(Some(source))));
+        }
     }
     if let Some(e) = &alert.event {
         rows.push(("Source IP".to_string(), value(e.source_ip.as_deref())));
