@@ -129,3 +129,17 @@ fn hostile_identity_text_never_reaches_a_command() {
         "{all}"
     );
 }
+
+#[test]
+fn a_deleted_trail_is_recreated_not_checked() {
+    let alert = alert(&common::sample("delete-trail"));
+    let first = alert.next_steps[0].command.as_deref().unwrap();
+    assert!(first.starts_with("aws cloudtrail create-trail --name management-events --s3-bucket-name YOUR_TRAIL_BUCKET"), "{first}");
+    assert!(first.contains("&& aws cloudtrail start-logging --name management-events"));
+    assert!(!commands(&alert)
+        .iter()
+        .any(|c| c.contains("get-trail-status")));
+    assert!(commands(&alert)
+        .iter()
+        .any(|c| c.starts_with("aws s3api get-bucket-lifecycle-configuration")));
+}

@@ -126,6 +126,23 @@ impl Monitor for CloudTrail {
                 None => {}
             }
         }
+        if call.name == "DeleteTrail" {
+            let named = self.resource(call);
+            let last_known = named
+                .as_ref()
+                .map(|trail| {
+                    format!(
+                        "{} in {} of account {}",
+                        trail.arn.as_deref().unwrap_or(&trail.given),
+                        trail.region.as_deref().unwrap_or("an unknown region"),
+                        trail.account.as_deref().unwrap_or("unknown")
+                    )
+                })
+                .unwrap_or_else(|| "no trail".to_string());
+            notes.push(format!(
+                "lost: everything this trail would record from now on; its past log files stay in its bucket. CloudTrail keeps no settings of a deleted trail, and the event names only {last_known}"
+            ));
+        }
         if call.name == "StartLogging" {
             if let ResourceState::Trail {
                 status: Some(status),
@@ -220,11 +237,22 @@ impl Monitor for CloudTrail {
                 confirm(facts),
                 NextStep::say(format!("Review what {} did while logging was off; other trails and CloudTrail event history still record management events.", code(who))),
             ],
-            "DeleteTrail" => vec![
-                confirm(facts),
-                NextStep::say("Recreate the trail from your infrastructure as code (or with aws cloudtrail create-trail and the settings you keep for it), then start logging; the log files it already delivered are still in its bucket."),
-                NextStep::say("Check the trail's bucket for deleted objects and new lifecycle rules: whoever deletes a trail often cleans up its logs next."),
-            ],
+            "DeleteTrail" => {
+                // A deleted trail has no settings left to read, and the event carries only its
+                // name: the bucket is whatever your infrastructure as code says.
+                let name = shell_safe(facts.resource.and_then(Resource::valid_name)).unwrap_or("TRAIL_NAME");
+                vec![
+                    NextStep::run(
+                        "Recreate the trail (with the settings your infrastructure as code keeps for it) and start logging; what it already delivered is still in its bucket",
+                        format!("aws cloudtrail create-trail --name {name} --s3-bucket-name YOUR_TRAIL_BUCKET --is-multi-region-trail --include-global-service-events --enable-log-file-validation --region {region} && aws cloudtrail start-logging --name {name} --region {region}"),
+                    ),
+                    confirm(facts),
+                    NextStep::run(
+                        "Check the trail's bucket for new lifecycle rules and deleted log files: whoever deletes a trail often cleans up its logs next",
+                        "aws s3api get-bucket-lifecycle-configuration --bucket YOUR_TRAIL_BUCKET",
+                    ),
+                ]
+            }
             "UpdateTrail" if weakened => {
                 let mut undo: Vec<&str> = Vec::new();
                 for flags in self.weakenings(facts.call).iter().filter_map(|w| w.undo) {

@@ -33,7 +33,9 @@ from botocore.config import Config as BotoConfig
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv"
 EVENTS = ROOT / "events"
-RELEASE_BINARY = ROOT / "target" / "release" / "bootstrap"
+# Where cargo puts the release build: CARGO_TARGET_DIR when a developer set it (relative paths
+# are relative to the project, as cargo treats them there), else target/.
+RELEASE_BINARY = (ROOT / os.environ.get("CARGO_TARGET_DIR", "target")).resolve() / "release" / "bootstrap"
 
 ACCOUNT = "111122223333"
 HOME_REGION = "us-east-1"
