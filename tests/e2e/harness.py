@@ -302,6 +302,11 @@ class RuntimeEmulator(_Service):
         """The emulator's process id; `bootstrap` runs as its child."""
         return self._process.proc.pid
 
+    def wait_for_output(self, needle: str, timeout: float = 10) -> None:
+        """Until the function has logged `needle`: its log lines travel through a pipe, and may
+        arrive after the invocation's answer."""
+        self._process.wait_for_line(needle, timeout)
+
     def init_count(self) -> int:
         """How many times the runtime was (re)started: a crash would start it again."""
         return self._process.count("INIT START")

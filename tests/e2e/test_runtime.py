@@ -298,3 +298,19 @@ def test_preview_renders_what_was_delivered_plus_the_email_and_chat_variants(fun
     assert card["content"]["textType"] == "client-markdown"
     # One thread per trail per day (HIGH: not a thread of its own).
     assert card["metadata"]["threadId"] == f"trailwatch:{harness.ACCOUNT}:trail/{harness.TRAIL}:2026-11-28"
+
+
+def test_the_first_action_and_the_actor_in_full_reach_every_reader(function, moto, world):
+    inbox = world()
+    function.invoke(harness.load_event(harness.EVENTS / "stop-logging.json"))
+    [message] = harness.delivered(moto, inbox)
+    alert = message.alert
+    restart = f"aws cloudtrail start-logging --name arn:aws:cloudtrail:us-east-1:{harness.ACCOUNT}:trail/{harness.TRAIL} --region us-east-1"
+    assert alert["nextSteps"][0]["command"] == restart
+    assert alert["actor"]["client"] == {"kind": "cli", "summary": "aws-cli 2.22 (cloudtrail.stop-logging)"}
+    assert alert["links"]["principal"] == "https://console.aws.amazon.com/iam/home#/users/details/alice"
+    shown = preview(moto, "stop-logging")
+    email = shown["message"]["email"].splitlines()
+    assert email[2].startswith("FIRST: Restart logging") and email[3].strip() == restart
+    card = json.loads(shown["message"]["https"])
+    assert card["content"]["nextSteps"][0].endswith(f"`{restart}`")

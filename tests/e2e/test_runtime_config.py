@@ -26,6 +26,7 @@ def test_json_logs_give_one_outcome_line_per_event(moto, world):
         for sample in ["stop-logging", "not-monitored"]:
             function.invoke(harness.load_event(harness.EVENTS / f"{sample}.json"))
         function.invoke("[]")
+        function.wait_for_output('"outcome":"rejected"')
         records = json_lines(function.output())
     outcomes = [r["fields"] for r in records if "outcome" in r.get("fields", {})]
     assert [o["outcome"] for o in outcomes] == ["published", "ignored", "rejected"], outcomes
@@ -73,3 +74,23 @@ def test_min_severity_filters_on_the_real_runtime(moto, world):
     assert low == {**low, "status": "below-threshold", "severity": "LOW"}
     assert critical["status"] == "published"
     assert [m.attributes["severity"] for m in harness.delivered(moto, inbox)] == ["CRITICAL"]
+
+
+def test_account_names_stand_next_to_the_id(moto, world):
+    inbox = world()
+    names = json.dumps({harness.ACCOUNT: "prod-payments"})
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, {"ACCOUNT_NAMES": names}) as function:
+        function.invoke(harness.load_event(harness.EVENTS / "stop-logging.json"))
+    [message] = harness.delivered(moto, inbox)
+    assert message.subject.endswith(f"(prod-payments {harness.ACCOUNT} us-east-1)")
+    assert message.alert["accountName"] == "prod-payments"
+
+
+def test_invalid_account_names_stop_the_function_naming_the_variable(moto, world):
+    world()
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, {"ACCOUNT_NAMES": "prod"}) as function:
+        result = function.invoke(harness.load_event(harness.EVENTS / "stop-logging.json"))
+        output = function.output()
+    # The runtime exits during init; the emulator answers 502 (Lambda: Runtime.ExitError).
+    assert result.status >= 500 or "errorType" in result.body, result
+    assert "ACCOUNT_NAMES" in output and "not a JSON object" in output, output
