@@ -258,7 +258,10 @@ fn what_happened(out: &mut String, alert: &Alert) {
             rows.push(("Access key".to_string(), value(Some(key))));
         }
         if let Some(created) = &a.session_created {
-            rows.push(("Session from".to_string(), value(Some(created))));
+            rows.push((
+                "Session".to_string(),
+                format!("since {}", value(Some(created))),
+            ));
         }
         if let Some(source) = &a.source_identity {
             rows.push(("Source id".to_string(), value(Some(source))));
