@@ -51,7 +51,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 build: $(BINARY) ## build the release binary target/release/bootstrap
 
 $(BINARY): $(RUST_INPUTS)
-	@echo "==> building the release binary (first build: about 4 minutes on 2 cores)"
+	@echo "==> building the release binary (first build: about 5 minutes on 2 cores)"
 	cargo build --release --locked
 	@touch $@
 
