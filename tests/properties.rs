@@ -145,15 +145,37 @@ fn check(alert: &RenderedAlert) {
             "{name}: {value:?}"
         );
     }
-    let trail = &alert
-        .attributes
-        .iter()
-        .find(|(k, _)| *k == "trail")
-        .unwrap()
-        .1;
+    let attribute = |name: &str| {
+        alert
+            .attributes
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    let trail = attribute("trail");
     assert!(
-        trail == "unknown" || ResourceKind::Trail.is_valid_name(trail),
+        trail == "unknown" || ResourceKind::Trail.is_valid_name(&trail),
         "trail attribute {trail:?}"
+    );
+    let account = attribute("account");
+    assert!(
+        account == "unknown"
+            || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())),
+        "account attribute {account:?}"
+    );
+    let region = attribute("region");
+    assert!(
+        region == "unknown" || trailwatch::links::is_region(&region),
+        "region attribute {region:?}"
+    );
+    let event_id = attribute("eventId");
+    assert!(
+        event_id == "unknown"
+            || event_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+        "eventId attribute {event_id:?}"
     );
 
     let message: Value = serde_json::from_str(&alert.message).expect("message is JSON");

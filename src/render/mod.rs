@@ -11,7 +11,6 @@ use serde::Serialize;
 use crate::alert::Alert;
 use crate::links::Links;
 use crate::resource::ResourceState;
-use escape::ascii_line;
 
 /// SNS's limit on a message, which the message attributes count toward too.
 pub const SNS_MAX_PAYLOAD_BYTES: usize = 262_144;
@@ -99,34 +98,42 @@ fn to_json<T: Serialize>(value: &T) -> String {
     })
 }
 
-/// Attributes subscribers can filter on. SNS rejects empty values, so unknowns are spelled out.
+/// Attributes subscribers can filter on. Subscribers route on these, so each value is either a
+/// fixed word or a field checked against the shape AWS gives it (an account id, a region, an
+/// event id, a valid trail name); anything else is `unknown` (SNS rejects empty values).
 pub fn message_attributes(alert: &Alert) -> Vec<(&'static str, String)> {
-    let value = |text: Option<&str>| {
-        let cleaned = text.map(|t| ascii_line(t, 256)).unwrap_or_default();
-        if cleaned.is_empty() {
-            "unknown".to_string()
-        } else {
-            cleaned
-        }
+    let checked = |text: Option<&str>, valid: fn(&str) -> bool| {
+        text.filter(|t| valid(t))
+            .map_or_else(|| "unknown".to_string(), str::to_string)
     };
     vec![
         ("severity", alert.severity.label().to_string()),
         (
             "eventName",
-            value(alert.event.as_ref().map(|e| e.name.as_str())),
+            checked(alert.event.as_ref().map(|e| e.name.as_str()), |name| {
+                (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric())
+            }),
         ),
-        ("account", value(alert.account())),
-        ("region", value(alert.region())),
-        ("trail", value(alert.trail_name())),
+        (
+            "account",
+            checked(alert.account(), |id| {
+                id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+            }),
+        ),
+        ("region", checked(alert.region(), crate::links::is_region)),
+        ("trail", checked(alert.trail_name(), |_| true)),
         (
             "resourceKind",
-            value(alert.resource.as_ref().map(|r| r.kind.label())),
+            checked(alert.resource.as_ref().map(|r| r.kind.label()), |_| true),
         ),
         // EventBridge and Lambda deliver at least once: the same event can be alerted twice,
         // and this is the key to drop the second by.
         (
             "eventId",
-            value(alert.event.as_ref().and_then(|e| e.id.as_deref())),
+            checked(alert.event.as_ref().and_then(|e| e.id.as_deref()), |id| {
+                (1..=64).contains(&id.len())
+                    && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            }),
         ),
     ]
 }
