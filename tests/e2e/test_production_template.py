@@ -114,7 +114,10 @@ def test_the_watcher_is_watched(namespace, metric, watched):
 def test_forwarded_events_that_fail_to_reach_the_function_are_alarmed_too():
     alarm = props("CentralRuleFailedInvocationsAlarm")
     dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
-    assert dimensions["RuleName"] == props("CentralAlertRule")["Name"]
+    # Unnamed (StackSet stack names exceed EventBridge's 64 characters): the alarm takes the
+    # generated name from the rule's ARN, arn:…:rule/BUS/NAME.
+    assert "Name" not in props("CentralAlertRule")
+    assert dimensions["RuleName"] == {"Fn::Select": [2, {"Fn::Split": ["/", {"Fn::GetAtt": ["CentralAlertRule", "Arn"]}]}]}
     assert dimensions["EventBusName"] == {"Ref": "CentralEventBus"}
     assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
 
@@ -325,3 +328,15 @@ def test_a_monitored_event_in_a_forwarder_region_reaches_the_central_target(moto
             sqs.delete_message(QueueUrl=target_url, ReceiptHandle=message["ReceiptHandle"])
     assert [e["detail"]["eventName"] for e in arrived] == ["StopLogging"]
     assert arrived[0]["detail"]["awsRegion"] == "eu-west-1"
+
+
+def test_parked_events_and_the_functions_logs_outlive_the_stack():
+    for name in ["FunctionLogGroup", "FunctionFailureQueue", "RuleDeadLetterQueue", "ForwarderDeadLetterQueue"]:
+        resource = T["Resources"][name]
+        assert resource.get("DeletionPolicy") == "Retain" == resource.get("UpdateReplacePolicy"), name
+
+
+def test_the_function_writes_only_its_own_log_group_without_a_doubled_wildcard():
+    statements = props("AlertFunctionPolicy")["PolicyDocument"]["Statement"]
+    [logs] = [s for s in statements if s["Sid"] == "WriteOwnLogs"]
+    assert logs["Resource"] == {"Fn::GetAtt": ["FunctionLogGroup", "Arn"]}
