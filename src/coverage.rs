@@ -124,8 +124,8 @@ pub fn verdict(candidates: &[Candidate]) -> Coverage {
 }
 
 /// Looks up every multi-region trail that applies to the event's account (except the call's
-/// own when the scope excludes it) and returns the verdict. `trails` is the region's
-/// DescribeTrails answer; `affected` is the call's own trail with what is already known of it.
+/// own when the scope excludes it) and returns the verdict. `trails` is the DescribeTrails
+/// answer of region `listed_in`; `affected` is the call's own trail with what is already known of it.
 pub async fn assess(
     lookups: &Lookups<'_>,
     scope: CoverageScope,
@@ -133,6 +133,7 @@ pub async fn assess(
     affected: Option<(&TrailConfig, Candidate)>,
     affected_name: &str,
     event_account: Option<&str>,
+    listed_in: &str,
 ) -> Coverage {
     if let (Some(home), Some(event)) = (lookups.home_account, event_account) {
         if home != event {
@@ -167,7 +168,9 @@ pub async fn assess(
             .iter()
             .map(|trail| async move {
                 let id = trail.arn.as_deref().unwrap_or(trail.label());
-                let region = trail.home_region.as_deref().unwrap_or("us-east-1");
+                // A trail is asked about in its home region; DescribeTrails always says which,
+                // but if it did not, the region it was listed in also knows the trail.
+                let region = trail.home_region.as_deref().unwrap_or(listed_in);
                 tokio::join!(
                     lookups.inspector.trail_status(id, region),
                     lookups.inspector.event_selectors(id, region)

@@ -12,7 +12,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::alert::Alert;
 use crate::call::ApiCall;
-use crate::classify::{classify, coverage_scope, outcome, state_can_raise};
+use crate::classify::{classify, coverage_scope, state_can_raise};
 use crate::config::Config;
 use crate::coverage::CoverageScope;
 use crate::enrich::{enrich, enrichment_budget, Enrichment};
@@ -154,10 +154,14 @@ pub async fn handle_payload(
 
     let resource = monitor.resource(&call);
     let trusted_by = deps.config.trusted.matching(&call.actor);
-    let (first_outcome, _) = outcome(&call, monitor, rule);
-    let before_lookup = classify(&call, monitor, rule, None, trusted_by).severity;
-    if before_lookup < deps.config.min_severity && !state_can_raise(&call, rule, first_outcome) {
-        return below_threshold(before_lookup);
+    // The outcome (succeeded, weakened, ...) does not depend on the lookups: it is decided once
+    // here, and the lookups only add modifiers.
+    let before_lookup = classify(&call, monitor, rule, None, trusted_by);
+    let first_outcome = before_lookup.outcome;
+    if before_lookup.severity < deps.config.min_severity
+        && !state_can_raise(&call, rule, first_outcome)
+    {
+        return below_threshold(before_lookup.severity);
     }
 
     let enrichment = enrich_within_deadline(

@@ -211,7 +211,18 @@ impl Monitor for CloudTrail {
                         Candidate::from_state(own, status.as_ref(), selectors.as_ref()),
                     )
                 });
-                Some(assess(lookups, scope, list, affected, id, call.account.as_deref()).await)
+                Some(
+                    assess(
+                        lookups,
+                        scope,
+                        list,
+                        affected,
+                        id,
+                        call.account.as_deref(),
+                        region,
+                    )
+                    .await,
+                )
             }
         };
         Enrichment {
