@@ -26,13 +26,17 @@ use crate::severity::Severity;
 /// 2.0: `resource` and a tagged `resourceState` replace 1.0's `trail`, `trailStatus`,
 /// `trailConfig` and `eventSelectors`; `kind`, `coverage` and `trustedPrincipal` are new;
 /// `links.trail` became `links.resource`.
-pub const SCHEMA_VERSION: &str = "2.0";
+/// 2.1: `kind: "posture"` with `posture` (the scheduled check's findings) and
+/// `resourceState.type: "trails"`; `ownResource` (a call on trailwatch's own resources).
+pub const SCHEMA_VERSION: &str = "2.1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AlertKind {
     /// A monitored API call, from an EventBridge event.
     ApiCall,
+    /// The scheduled posture check's findings.
+    Posture,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -49,6 +53,8 @@ pub struct Alert {
     pub resource_state: ResourceState,
     pub coverage: Option<Coverage>,
     pub trusted_principal: bool,
+    /// The call was on trailwatch's own key, rule, topic or function (sent to the health topic).
+    pub own_resource: bool,
     /// The account's name from ACCOUNT_NAMES, when one is set.
     pub account_name: Option<String>,
     pub event: Option<EventInfo>,
@@ -61,6 +67,12 @@ pub struct Alert {
     pub request_parameters: Option<Value>,
     /// What was left out to keep the message within SNS's size limit; empty when nothing was.
     pub truncated: Vec<String>,
+    /// What self-healing did about a StopLogging (AUTO_RESTART_LOGGING).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_restart: Option<crate::restart::AutoRestart>,
+    /// The posture check's run and findings, for `kind: "posture"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub posture: Option<crate::posture::PostureInfo>,
 }
 
 /// One thing for the responder to do: prose (identifiers from the event in backticks, see
@@ -133,7 +145,28 @@ pub struct ActorInfo {
     pub client: Client,
 }
 
+impl AlertKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            AlertKind::ApiCall => "api-call",
+            AlertKind::Posture => "posture",
+        }
+    }
+}
+
+/// What a posture alert gives as its event name (attributes, chat metadata).
+pub const POSTURE_EVENT_NAME: &str = "PostureCheck";
+
 impl Alert {
+    /// The call's name, or [`POSTURE_EVENT_NAME`] for a posture report.
+    pub fn event_name(&self) -> Option<&str> {
+        match (&self.event, self.kind) {
+            (Some(event), _) => Some(&event.name),
+            (None, AlertKind::Posture) => Some(POSTURE_EVENT_NAME),
+            (None, AlertKind::ApiCall) => None,
+        }
+    }
+
     /// The alert for one monitored call.
     pub fn for_call(
         call: &ApiCall,
@@ -196,6 +229,7 @@ impl Alert {
             resource_state: enrichment.state.clone(),
             coverage: enrichment.coverage.clone(),
             trusted_principal: assessment.trusted_by.is_some(),
+            own_resource: false,
             account_name: None,
             event: Some(EventInfo {
                 name: call.name.clone(),
@@ -232,6 +266,8 @@ impl Alert {
             links,
             request_parameters: call.request_parameters.clone(),
             truncated: Vec::new(),
+            auto_restart: None,
+            posture: None,
         }
     }
 
@@ -239,6 +275,7 @@ impl Alert {
     /// naming rules, else a placeholder; the raw text is in the body, escaped.
     pub fn resource_label(&self) -> &str {
         match &self.resource {
+            None if self.kind == AlertKind::Posture => "all trails",
             None => "(no resource named)",
             Some(resource) => resource.valid_name().unwrap_or(INVALID_NAME),
         }
@@ -250,6 +287,10 @@ impl Alert {
             .as_ref()
             .and_then(|r| r.region.as_deref())
             .or(self.event.as_ref().and_then(|e| e.region.as_deref()))
+            .or(self
+                .posture
+                .as_ref()
+                .and_then(|p| p.regions.first().map(String::as_str)))
     }
 
     /// The account the finding is in: the resource's, else the event's.
@@ -258,6 +299,7 @@ impl Alert {
             .as_ref()
             .and_then(|r| r.account.as_deref())
             .or(self.event.as_ref().and_then(|e| e.account.as_deref()))
+            .or(self.posture.as_ref().and_then(|p| p.account.as_deref()))
     }
 
     /// Names the account from `names` (ACCOUNT_NAMES).

@@ -8,6 +8,7 @@ use std::time::Duration;
 use std::collections::BTreeMap;
 
 use crate::arn::Arn;
+use crate::own::OwnResources;
 use crate::severity::Severity;
 use crate::trust::TrustedPrincipals;
 
@@ -28,6 +29,40 @@ pub struct Config {
     pub home_account: Option<String>,
     /// ACCOUNT_NAMES: a name for each account id, shown next to it.
     pub account_names: BTreeMap<String, String>,
+    /// HEALTH_TOPIC_ARN: where calls on trailwatch's own resources are alerted; the alert topic
+    /// when unset.
+    pub health_topic_arn: Option<String>,
+    /// trailwatch's own key, rules, topics and function.
+    pub own: OwnResources,
+    /// AUTO_RESTART_LOGGING: answer an untrusted StopLogging with StartLogging.
+    pub auto_restart: bool,
+    /// The scheduled posture check's settings.
+    pub posture: PostureSettings,
+}
+
+/// How the scheduled posture check runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostureSettings {
+    /// POSTURE_REGIONS: where trails are listed; the function's own region when unset.
+    pub regions: Vec<String>,
+    /// POSTURE_INTERVAL_MINUTES: the schedule's period, which decides what counts as new.
+    pub interval: Duration,
+    /// REMIND_AFTER_HOURS: how often a finding already reported is repeated; zero repeats it
+    /// on every run.
+    pub remind_after: Duration,
+}
+
+pub const DEFAULT_POSTURE_INTERVAL_MINUTES: u64 = 60;
+pub const DEFAULT_REMIND_AFTER_HOURS: u64 = 24;
+
+impl Default for PostureSettings {
+    fn default() -> PostureSettings {
+        PostureSettings {
+            regions: Vec::new(),
+            interval: Duration::from_secs(DEFAULT_POSTURE_INTERVAL_MINUTES * 60),
+            remind_after: Duration::from_secs(DEFAULT_REMIND_AFTER_HOURS * 3600),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,20 +107,107 @@ impl Config {
                 })
             }
         };
-        let topic = Arn::parse(&topic_arn).filter(|arn| {
-            arn.service == "sns"
-                && arn.region.is_some()
-                && arn.account.is_some()
-                && !arn.resource.contains(':')
-        });
-        if topic.is_none() && !topic_arn.is_empty() {
-            return Err(ConfigError {
-                variable: "ALERT_TOPIC_ARN",
-                problem: format!(
-                    "{topic_arn:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
-                ),
-            });
+        let topic = match topic_arn.as_str() {
+            "" => None,
+            arn => Some(sns_topic("ALERT_TOPIC_ARN", arn)?),
+        };
+        let health_topic_arn = match non_empty("HEALTH_TOPIC_ARN") {
+            Some(arn) => {
+                sns_topic("HEALTH_TOPIC_ARN", &arn)?;
+                Some(arn)
+            }
+            None => None,
+        };
+        let home_account = topic.and_then(|arn| arn.account);
+
+        let key = match non_empty("OWN_KEY_ARN") {
+            None => None,
+            Some(arn) => Some(
+                Arn::parse(&arn)
+                    .filter(|key| key.service == "kms" && key.resource_after("key/").is_some())
+                    .ok_or_else(|| ConfigError {
+                        variable: "OWN_KEY_ARN",
+                        problem: format!(
+                            "{arn:?} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"
+                        ),
+                    })?,
+            ),
+        };
+        let rules = OwnResources::parse_rules(&non_empty("OWN_RULE_NAMES").unwrap_or_default())
+            .map_err(|problem| ConfigError {
+                variable: "OWN_RULE_NAMES",
+                problem,
+            })?;
+        let own = OwnResources {
+            key,
+            rules,
+            topics: [Some(topic_arn.clone()), health_topic_arn.clone()]
+                .into_iter()
+                .flatten()
+                .filter(|arn| !arn.is_empty())
+                .collect(),
+            function: non_empty("AWS_LAMBDA_FUNCTION_NAME"),
+            account: home_account.clone(),
+        };
+
+        let auto_restart = match non_empty("AUTO_RESTART_LOGGING").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "AUTO_RESTART_LOGGING",
+                    problem: format!("{other:?} is neither \"true\" nor \"false\""),
+                })
+            }
+        };
+
+        let whole = |variable: &'static str, default: u64, max: u64| match non_empty(variable) {
+            None => Ok(default),
+            Some(value) => value
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= max)
+                .ok_or(ConfigError {
+                    variable,
+                    problem: format!("{value:?} is not a whole number from 0 to {max}"),
+                }),
+        };
+        let interval_minutes = whole(
+            "POSTURE_INTERVAL_MINUTES",
+            DEFAULT_POSTURE_INTERVAL_MINUTES,
+            1440,
+        )?
+        .max(1);
+        let remind_hours = whole("REMIND_AFTER_HOURS", DEFAULT_REMIND_AFTER_HOURS, 720)?;
+        let mut regions: Vec<String> = Vec::new();
+        for region in non_empty("POSTURE_REGIONS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            if !crate::links::is_region(region) {
+                return Err(ConfigError {
+                    variable: "POSTURE_REGIONS",
+                    problem: format!("{region:?} is not a region (a comma-separated list like us-east-1,eu-west-1)"),
+                });
+            }
+            if !regions.iter().any(|r| r == region) {
+                regions.push(region.to_string());
+            }
         }
+        if regions.is_empty() {
+            regions.extend(
+                non_empty("AWS_REGION")
+                    .or_else(|| non_empty("AWS_DEFAULT_REGION"))
+                    .filter(|r| crate::links::is_region(r)),
+            );
+        }
+        let posture = PostureSettings {
+            regions,
+            interval: Duration::from_secs(interval_minutes * 60),
+            remind_after: Duration::from_secs(remind_hours * 3600),
+        };
 
         let min_severity = match non_empty("MIN_SEVERITY") {
             None => Severity::Informational,
@@ -129,13 +251,32 @@ impl Config {
 
         Ok(Config {
             account_names,
-            home_account: topic.and_then(|arn| arn.account),
+            home_account,
+            health_topic_arn,
+            own,
+            auto_restart,
+            posture,
             topic_arn,
             min_severity,
             enrich_timeout,
             trusted,
         })
     }
+}
+
+/// An SNS topic ARN, or an error naming the variable it came from.
+fn sns_topic(variable: &'static str, text: &str) -> Result<Arn, ConfigError> {
+    Arn::parse(text)
+        .filter(|arn| {
+            arn.service == "sns"
+                && arn.region.is_some()
+                && arn.account.is_some()
+                && !arn.resource.contains(':')
+        })
+        .ok_or_else(|| ConfigError {
+            variable,
+            problem: format!("{text:?} is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"),
+        })
 }
 
 /// `{"111122223333": "prod-payments", ...}`: twelve-digit ids, and names of letters, digits,
@@ -249,6 +390,59 @@ mod tests {
         assert!(!c.trusted.is_empty());
         let bad = config(&[("ALERT_TOPIC_ARN", TOPIC), ("TRUSTED_PRINCIPALS", "*")]).unwrap_err();
         assert_eq!(bad.variable, "TRUSTED_PRINCIPALS");
+    }
+
+    #[test]
+    fn self_protection_and_posture_settings() {
+        let c = config(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            (
+                "HEALTH_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:111122223333:health",
+            ),
+            (
+                "OWN_KEY_ARN",
+                "arn:aws:kms:us-east-1:111122223333:key/abc-1",
+            ),
+            ("OWN_RULE_NAMES", "trailwatch-x,bus/trailwatch-x-central"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "trailwatch-fn"),
+            ("AUTO_RESTART_LOGGING", "true"),
+            ("POSTURE_REGIONS", "us-east-1, eu-west-1,us-east-1"),
+            ("REMIND_AFTER_HOURS", "6"),
+        ])
+        .unwrap();
+        assert_eq!(c.own.topics.len(), 2);
+        assert_eq!(
+            c.own.rules,
+            ["default/trailwatch-x", "bus/trailwatch-x-central"]
+        );
+        assert_eq!(c.own.function.as_deref(), Some("trailwatch-fn"));
+        assert!(c.auto_restart);
+        assert_eq!(c.posture.regions, ["us-east-1", "eu-west-1"]);
+        assert_eq!(c.posture.remind_after, Duration::from_secs(6 * 3600));
+        assert_eq!(c.posture.interval, Duration::from_secs(3600));
+
+        let defaults =
+            config(&[("ALERT_TOPIC_ARN", TOPIC), ("AWS_REGION", "eu-central-1")]).unwrap();
+        assert!(!defaults.auto_restart, "self-healing is opt-in");
+        assert_eq!(defaults.posture.regions, ["eu-central-1"]);
+        assert_eq!(
+            defaults.posture.remind_after,
+            Duration::from_secs(24 * 3600)
+        );
+
+        for (variable, bad) in [
+            ("HEALTH_TOPIC_ARN", "health"),
+            ("OWN_KEY_ARN", "arn:aws:sns:us-east-1:111122223333:x"),
+            ("OWN_RULE_NAMES", "a b"),
+            ("AUTO_RESTART_LOGGING", "yes"),
+            ("POSTURE_REGIONS", "us-east-1;rm"),
+            ("REMIND_AFTER_HOURS", "-1"),
+            ("POSTURE_INTERVAL_MINUTES", "often"),
+        ] {
+            let err = config(&[("ALERT_TOPIC_ARN", TOPIC), (variable, bad)]).unwrap_err();
+            assert_eq!(err.variable, variable, "{bad}");
+        }
     }
 
     #[test]

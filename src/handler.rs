@@ -17,12 +17,13 @@ use crate::config::Config;
 use crate::coverage::CoverageScope;
 use crate::enrich::{enrich, enrichment_budget, Enrichment};
 use crate::inspector::TrailInspector;
-use crate::monitors::{self, Monitor};
+use crate::monitors::{self, Monitor, Watched};
 use crate::parse::{parse_event, Inbound, InvalidEvent};
 use crate::publish::{AlertPublisher, PublishError};
 use crate::render::escape::LogText;
 use crate::render::render;
 use crate::resource::Resource;
+use crate::restart::LoggingRestarter;
 use crate::severity::Severity;
 
 /// Kept free for publishing when enrichment is bounded by the Lambda deadline: enough for the
@@ -33,7 +34,13 @@ pub struct Dependencies<'a> {
     pub config: &'a Config,
     /// `None` where the trail cannot be looked up (preview without AWS access).
     pub inspector: Option<&'a dyn TrailInspector>,
+    /// The alert topic.
     pub publisher: &'a dyn AlertPublisher,
+    /// The health topic, for calls on trailwatch's own resources: it depends on none of them.
+    /// The alert topic's publisher when no health topic is configured.
+    pub health: &'a dyn AlertPublisher,
+    /// StartLogging for self-healing; [`crate::restart::NoRestart`] when it is off.
+    pub restarter: &'a dyn LoggingRestarter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -42,6 +49,10 @@ pub enum Status {
     Published,
     BelowThreshold,
     Ignored,
+    /// A posture check that found nothing wrong.
+    Healthy,
+    /// A posture check whose findings were all reported before and are not due again yet.
+    AlreadyReported,
 }
 
 /// What the function returns for each event.
@@ -54,6 +65,23 @@ pub struct Summary {
     pub event_id: Option<String>,
     /// Why nothing was published, when nothing was.
     pub reason: Option<String>,
+    /// A posture check's number of findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<usize>,
+}
+
+impl Summary {
+    /// Nothing published, and why.
+    pub fn nothing(status: Status, why: &str) -> Summary {
+        Summary {
+            status,
+            severity: None,
+            message_id: None,
+            event_id: None,
+            reason: Some(why.to_string()),
+            findings: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +130,9 @@ pub async fn handle_payload(
 ) -> Result<Summary, HandlerError> {
     let call = match parse_event(payload) {
         Ok(Inbound::ApiCall(call)) => call,
+        Ok(Inbound::Scheduled(schedule)) => {
+            return crate::posture::run(&schedule, invocation, deps).await
+        }
         Ok(Inbound::Other {
             detail_type,
             source,
@@ -149,14 +180,38 @@ pub async fn handle_payload(
             message_id: None,
             event_id: call.id.clone(),
             reason: Some(format!("below MIN_SEVERITY {}", deps.config.min_severity)),
+            findings: None,
         })
     };
 
     let resource = monitor.resource(&call);
+    // A call on trailwatch's own key, rules, topics or function: self-protection.
+    let own = resource.as_ref().filter(|r| deps.config.own.owns(r));
+    if monitor.watched() == Watched::WhenTrailwatchOwnsIt && own.is_none() {
+        let kind = resource.as_ref().map_or("resource", |r| r.kind.noun());
+        debug!(
+            outcome = "ignored",
+            event_id = %event_id,
+            event_name = rule.event,
+            resource = %LogText(resource.as_ref().map(Resource::label)),
+            "not trailwatch's own {kind}"
+        );
+        return Ok(ignored(
+            call.id.clone(),
+            &format!("not trailwatch's own {kind}"),
+        ));
+    }
     let trusted_by = deps.config.trusted.matching(&call.actor);
+    let assess = |enrichment: Option<&Enrichment>| {
+        let assessment = classify(&call, monitor, rule, enrichment, trusted_by);
+        match own {
+            Some(resource) => crate::own::escalate(assessment, resource),
+            None => assessment,
+        }
+    };
     // The outcome (succeeded, weakened, ...) does not depend on the lookups: it is decided once
     // here, and the lookups only add modifiers.
-    let before_lookup = classify(&call, monitor, rule, None, trusted_by);
+    let before_lookup = assess(None);
     let first_outcome = before_lookup.outcome;
     if before_lookup.severity < deps.config.min_severity
         && !state_can_raise(&call, rule, first_outcome)
@@ -164,16 +219,25 @@ pub async fn handle_payload(
         return below_threshold(before_lookup.severity);
     }
 
-    let enrichment = enrich_within_deadline(
-        monitor,
-        &call,
-        resource.as_ref(),
-        coverage_scope(rule, first_outcome),
-        invocation,
-        deps,
-    )
-    .await;
-    if monitor.only_when_a_trail_uses_it() && enrichment.found_no_trail_using_it() {
+    // trailwatch's own resources are not a trail's: there is nothing to look up.
+    let enrichment = match own {
+        Some(_) => Enrichment::default(),
+        None => {
+            enrich_within_deadline(
+                monitor,
+                &call,
+                resource.as_ref(),
+                coverage_scope(rule, first_outcome),
+                invocation,
+                deps,
+            )
+            .await
+        }
+    };
+    if own.is_none()
+        && monitor.watched() == Watched::WhenATrailUsesIt
+        && enrichment.found_no_trail_using_it()
+    {
         let kind = resource.as_ref().map_or("resource", |r| r.kind.noun());
         debug!(
             outcome = "ignored",
@@ -194,31 +258,62 @@ pub async fn handle_payload(
             "resource state only partly known; alerting anyway"
         );
     }
-    let assessment = classify(&call, monitor, rule, Some(&enrichment), trusted_by);
+    let assessment = assess(Some(&enrichment));
     let severity = assessment.severity;
     if severity < deps.config.min_severity {
         return below_threshold(severity);
     }
 
-    let rendered = render(
-        Alert::for_call(
-            &call,
-            monitor,
-            rule,
-            resource.clone(),
-            assessment,
-            enrichment,
-        )
-        .with_account_name(&deps.config.account_names),
-    );
+    let restart = crate::restart::answer_stop(
+        deps.config.auto_restart,
+        &call,
+        resource.as_ref(),
+        &enrichment,
+        trusted_by,
+        deps.restarter,
+    )
+    .await;
+    let mut alert = Alert::for_call(
+        &call,
+        monitor,
+        rule,
+        resource.clone(),
+        assessment,
+        enrichment,
+    )
+    .with_account_name(&deps.config.account_names);
+    if let Some(restart) = restart {
+        info!(
+            event_id = %event_id,
+            auto_restart = ?restart.outcome,
+            detail = %LogText(Some(&restart.detail)),
+            "self-healing answered StopLogging"
+        );
+        crate::restart::apply(&mut alert, restart);
+    }
+    let severity = alert.severity;
+    let (publisher, topic) = match own {
+        Some(resource) => {
+            alert.title = format!(
+                "{} on trailwatch's own {}",
+                rule.event,
+                resource.kind.noun()
+            );
+            alert.own_resource = true;
+            (deps.health, "health")
+        }
+        None => (deps.publisher, "alert"),
+    };
+    let rendered = render(alert);
     let resource_label = LogText(resource.as_ref().map(Resource::label));
-    match deps.publisher.publish(&rendered).await {
+    match publisher.publish(&rendered).await {
         Ok(message_id) => {
             info!(
                 outcome = "published",
                 event_id = %event_id,
                 event_name = rule.event,
                 severity = %severity,
+                topic,
                 resource = %resource_label,
                 message_id = %LogText(Some(&message_id)),
                 "alert published"
@@ -229,6 +324,7 @@ pub async fn handle_payload(
                 message_id: Some(message_id),
                 event_id: call.id.clone(),
                 reason: None,
+                findings: None,
             })
         }
         Err(failure) => {
@@ -297,11 +393,8 @@ async fn enrich_within_deadline(
 
 fn ignored(event_id: Option<String>, why: &str) -> Summary {
     Summary {
-        status: Status::Ignored,
-        severity: None,
-        message_id: None,
         event_id,
-        reason: Some(why.to_string()),
+        ..Summary::nothing(Status::Ignored, why)
     }
 }
 

@@ -93,6 +93,14 @@ fn resource_page(host: &str, resource: &Resource) -> Option<String> {
         ResourceKind::EventDataStore => Some(format!(
             "https://{host}/cloudtrailv2/home?region={region}#/lake"
         )),
+        ResourceKind::Rule => Some(format!("https://{host}/events/home?region={region}#/rules")),
+        ResourceKind::Topic => Some(format!(
+            "https://{host}/sns/v3/home?region={region}#/topics"
+        )),
+        ResourceKind::Function => Some(format!(
+            "https://{host}/lambda/home?region={region}#/functions/{}",
+            encode(name)
+        )),
     }
 }
 

@@ -10,6 +10,8 @@ use trailwatch::handler::{handle, Dependencies};
 use trailwatch::input::SanitizingLayer;
 use trailwatch::inspector::TrailInspector;
 use trailwatch::preview::{describe, preview};
+use trailwatch::publish::AlertPublisher;
+use trailwatch::restart::NoRestart;
 
 const USAGE: &str =
     "usage: bootstrap                                   run as an AWS Lambda function
@@ -61,11 +63,24 @@ async fn run_lambda() -> ExitCode {
     };
     let (cloudtrail, sns) = aws::clients().await;
     let inspector = CloudTrailInspector::new(cloudtrail);
+    let health = config
+        .health_topic_arn
+        .clone()
+        .map(|topic| SnsPublisher::new(sns.clone(), topic));
     let publisher = SnsPublisher::new(sns, config.topic_arn.clone());
     let deps = Dependencies {
         config: &config,
         inspector: Some(&inspector),
         publisher: &publisher,
+        health: health
+            .as_ref()
+            .map_or(&publisher, |h| h as &dyn AlertPublisher),
+        // StartLogging is possible only when asked for (and granted only then, in the template).
+        restarter: if config.auto_restart {
+            &inspector
+        } else {
+            &NoRestart
+        },
     };
     let deps = &deps;
     // The payload is cleaned before the runtime parses it, so no input it would refuse (a lone

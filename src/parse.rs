@@ -19,10 +19,16 @@ pub const CLOUDTRAIL_API_CALL: &str = "AWS API Call via CloudTrail";
 /// crafted input is cut.
 pub const MAX_FIELD_CHARS: usize = 2048;
 
+/// The `detail-type` and `source` of an EventBridge schedule's events.
+pub const SCHEDULED_EVENT: &str = "Scheduled Event";
+pub const SCHEDULER_SOURCE: &str = "aws.events";
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inbound {
     /// A CloudTrail-recorded API call.
     ApiCall(Box<ApiCall>),
+    /// The posture check's schedule fired.
+    Scheduled(Schedule),
     /// A well-formed EventBridge event of some other kind.
     Other { detail_type: String, source: String },
 }
@@ -86,6 +92,12 @@ pub fn parse_event(event: &Value) -> Result<Inbound, InvalidEvent> {
             }
         }
     };
+    if envelope.source == SCHEDULER_SOURCE && envelope.detail_type == SCHEDULED_EVENT {
+        return Ok(Inbound::Scheduled(Schedule {
+            time: object.get("time").and_then(Value::as_str).map(cap),
+            report_all: detail.get("reportAll") == Some(&Value::Bool(true)),
+        }));
+    }
     if envelope.detail_type != CLOUDTRAIL_API_CALL {
         return Ok(Inbound::Other {
             detail_type: cap(&envelope.detail_type),
@@ -97,6 +109,15 @@ pub fn parse_event(event: &Value) -> Result<Inbound, InvalidEvent> {
     let mut call = record.into_call(envelope.account.as_deref(), envelope.region.as_deref());
     call.input_problems = problems;
     Ok(Inbound::ApiCall(Box::new(call)))
+}
+
+/// A scheduled event: when it was due, and whether every finding is to be reported now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// The envelope's `time`: when the schedule fired (what "now" is for the reminder window).
+    pub time: Option<String>,
+    /// `detail.reportAll: true`, for a run by hand: report every finding, reminder or not.
+    pub report_all: bool,
 }
 
 /// The envelope fields trailwatch uses.
@@ -368,15 +389,33 @@ mod tests {
     }
 
     #[test]
-    fn other_detail_types_are_not_api_calls() {
-        let mut event = envelope(json!({}));
+    fn scheduled_events_are_recognised_by_their_envelope() {
+        let mut event = envelope(json!({"reportAll": true}));
         event["detail-type"] = json!("Scheduled Event");
         event["source"] = json!("aws.events");
+        event["time"] = json!("2026-11-29T00:05:00Z");
+        assert_eq!(
+            parse_event(&event).unwrap(),
+            Inbound::Scheduled(Schedule {
+                time: Some("2026-11-29T00:05:00Z".into()),
+                report_all: true,
+            })
+        );
+        // The same detail-type from anyone else is not the schedule.
+        event["source"] = json!("custom.app");
+        assert!(matches!(parse_event(&event).unwrap(), Inbound::Other { .. }));
+    }
+
+    #[test]
+    fn other_detail_types_are_not_api_calls() {
+        let mut event = envelope(json!({}));
+        event["detail-type"] = json!("EC2 Instance State-change Notification");
+        event["source"] = json!("aws.ec2");
         assert_eq!(
             parse_event(&event).unwrap(),
             Inbound::Other {
-                detail_type: "Scheduled Event".into(),
-                source: "aws.events".into()
+                detail_type: "EC2 Instance State-change Notification".into(),
+                source: "aws.ec2".into()
             }
         );
     }

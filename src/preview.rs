@@ -52,7 +52,7 @@ pub fn render_offline(body: &[u8]) -> Result<Option<RenderedAlert>, InvalidEvent
         .map_err(|e| InvalidEvent::Unreadable(format!("the payload is not JSON: {e}")))?;
     match parse_event(&payload)? {
         Inbound::ApiCall(call) => Ok(alert_without_lookups(&call).map(render)),
-        Inbound::Other { .. } => Ok(None),
+        Inbound::Other { .. } | Inbound::Scheduled(_) => Ok(None),
     }
 }
 
@@ -68,6 +68,8 @@ pub async fn preview(
         config,
         inspector,
         publisher: &capture,
+        health: &capture,
+        restarter: &crate::restart::NoRestart,
     };
     let summary = handle_payload(payload, &Invocation::default(), &deps).await?;
     Ok((summary, capture.take().pop()))

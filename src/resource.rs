@@ -15,6 +15,10 @@ pub enum ResourceKind {
     Bucket,
     Key,
     LogGroup,
+    /// trailwatch's own plumbing: its EventBridge rules, SNS topics and function.
+    Rule,
+    Topic,
+    Function,
 }
 
 impl ResourceKind {
@@ -26,6 +30,9 @@ impl ResourceKind {
             ResourceKind::Bucket => "bucket",
             ResourceKind::Key => "KMS key",
             ResourceKind::LogGroup => "log group",
+            ResourceKind::Rule => "EventBridge rule",
+            ResourceKind::Topic => "SNS topic",
+            ResourceKind::Function => "Lambda function",
         }
     }
 
@@ -37,6 +44,9 @@ impl ResourceKind {
             ResourceKind::Bucket => "Bucket",
             ResourceKind::Key => "KMS key",
             ResourceKind::LogGroup => "Log group",
+            ResourceKind::Rule => "EventBridge rule",
+            ResourceKind::Topic => "SNS topic",
+            ResourceKind::Function => "Lambda function",
         }
     }
 
@@ -87,6 +97,21 @@ impl ResourceKind {
             ResourceKind::EventDataStore => {
                 (1..=128).contains(&name.len()) && all(|c| c.is_ascii_alphanumeric() || c == '-')
             }
+            ResourceKind::Rule => {
+                (1..=64).contains(&name.len())
+                    && all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            }
+            ResourceKind::Topic => {
+                let base = name.strip_suffix(".fifo").unwrap_or(name);
+                (1..=256).contains(&name.len())
+                    && base
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+            }
+            ResourceKind::Function => {
+                (1..=64).contains(&name.len())
+                    && all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+            }
         }
     }
 
@@ -98,6 +123,9 @@ impl ResourceKind {
             ResourceKind::Bucket => "bucket",
             ResourceKind::Key => "key",
             ResourceKind::LogGroup => "log-group",
+            ResourceKind::Rule => "rule",
+            ResourceKind::Topic => "topic",
+            ResourceKind::Function => "function",
         }
     }
 }
@@ -184,8 +212,21 @@ pub enum ResourceState {
     DeliveryChain {
         trails: Vec<TrailUse>,
     },
+    /// Every trail the posture check looked at.
+    Trails {
+        trails: Vec<TrailSnapshot>,
+    },
     #[default]
     NotLookedUp,
+}
+
+/// One trail as the posture check found it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailSnapshot {
+    pub config: TrailConfig,
+    pub status: Option<TrailStatus>,
+    pub event_selectors: Option<SelectorSummary>,
 }
 
 impl ResourceState {

@@ -42,6 +42,10 @@ fn config(min_severity: Severity) -> Config {
         trusted: Default::default(),
         home_account: Some("111122223333".into()),
         account_names: Default::default(),
+        health_topic_arn: None,
+        own: Default::default(),
+        auto_restart: false,
+        posture: Default::default(),
     }
 }
 
@@ -176,6 +180,8 @@ async fn run_with_inspector(
         config,
         inspector: Some(inspector),
         publisher: &publisher,
+        health: &publisher,
+        restarter: &trailwatch::restart::NoRestart,
     };
     let result = handle(LambdaEvent::new(event, context), &deps).await;
     (result, outbox)
@@ -459,6 +465,8 @@ async fn an_sns_failure_is_an_error_so_lambda_retries() {
         config: &config,
         inspector: Some(&inspector),
         publisher: &publisher,
+        health: &publisher,
+        restarter: &trailwatch::restart::NoRestart,
     };
 
     let error = handle(

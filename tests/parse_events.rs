@@ -231,5 +231,12 @@ fn valid_eventbridge_events_of_other_kinds_are_not_errors() {
         "account": "111122223333", "time": "2026-11-28T00:00:00Z", "region": "us-east-1",
         "resources": ["arn:aws:events:us-east-1:111122223333:rule/posture"], "detail": {}
     });
-    assert!(matches!(parse_event(&scheduled), Ok(Inbound::Other { .. })));
+    assert!(
+        matches!(parse_event(&scheduled), Ok(Inbound::Scheduled(s)) if s.time.as_deref() == Some("2026-11-28T00:00:00Z") && !s.report_all),
+        "the posture schedule"
+    );
+    let mut other = scheduled.clone();
+    other["detail-type"] = json!("EC2 Instance State-change Notification");
+    other["source"] = json!("aws.ec2");
+    assert!(matches!(parse_event(&other), Ok(Inbound::Other { .. })));
 }

@@ -93,6 +93,20 @@ const EXPECTED: &[(&str, Severity)] = &[
     ("update-trail-other-region", Medium),
     ("update-trail-s3-prefix", High),
     ("update-trail-weakens", High),
+    // trailwatch's own resources: the table alone (whether the resource is trailwatch's own
+    // decides whether the call is alerted at all; see tests/handler.rs and the e2e tests).
+    ("disable-own-key", Critical),
+    ("disable-rule", Critical),
+    ("delete-rule", Critical),
+    ("remove-targets", Critical),
+    ("disable-rule-not-trailwatchs", Critical),
+    ("delete-topic", Critical),
+    ("set-topic-attributes", Critical),
+    ("unsubscribe", Critical),
+    ("delete-function", Critical),
+    ("update-function-configuration", Critical),
+    ("put-function-concurrency", Critical),
+    ("remove-permission", Critical),
 ];
 
 #[test]

@@ -75,7 +75,7 @@ fn every_sample_renders_a_valid_subject_and_three_parts() {
         assert_valid_subject(&alert.subject);
         assert!(alert.subject.starts_with('['), "{name}: {}", alert.subject);
         let p = parts(&alert);
-        assert_eq!(p.document["schemaVersion"], "2.0");
+        assert_eq!(p.document["schemaVersion"], "2.1");
         assert_eq!(p.document["severity"], alert.attributes[0].1);
         assert_eq!(p.card["version"], "1.0");
         assert_eq!(p.card["source"], "custom");
@@ -124,7 +124,8 @@ fn message_attributes_name_severity_event_account_region_trail() {
             ("region", "us-east-1"),
             ("trail", "management-events"),
             ("resourceKind", "trail"),
-            ("eventId", "6f3c1b2a-8e4d-4c1f-a7b9-000000000001")
+            ("eventId", "6f3c1b2a-8e4d-4c1f-a7b9-000000000001"),
+            ("alertKind", "api-call")
         ]
     );
     let bucket = rendered(&common::sample("delete-bucket"));

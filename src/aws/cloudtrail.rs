@@ -14,6 +14,7 @@ use crate::monitors::selectors::{
     AdvancedSelector, BasicSelector, FieldSelector, ManagementRecording,
 };
 use crate::resource::{EventDataStoreState, SelectorSummary, TrailConfig, TrailStatus};
+use crate::restart::LoggingRestarter;
 
 /// One client for every region: each request names the trail's home region, so a trail that
 /// lives elsewhere is asked about where it lives.
@@ -143,6 +144,21 @@ impl TrailInspector for CloudTrailInspector {
                 selector_count: 0,
             }
         })
+    }
+}
+
+#[async_trait]
+impl LoggingRestarter for CloudTrailInspector {
+    async fn start_logging(&self, trail: &str, region: &str) -> Result<(), LookupError> {
+        self.client
+            .start_logging()
+            .name(trail)
+            .customize()
+            .config_override(in_region(region))
+            .send()
+            .await
+            .map_err(lookup_error)?;
+        Ok(())
     }
 }
 

@@ -244,7 +244,7 @@ impl Monitor for CloudTrail {
         // The one safe, reversible action comes first; confirming with the owner second.
         let mut steps: Vec<NextStep> = match facts.call.name.as_str() {
             "StopLogging" => vec![
-                NextStep::run("Restart logging now (safe to run: it only turns logging back on)", format!("aws cloudtrail start-logging --name {trail} --region {region}")),
+                restart_logging(trail, region),
                 confirm(facts),
                 NextStep::say(format!("Review what {} did while logging was off; other trails and CloudTrail event history still record management events.", code(who))),
             ],
@@ -253,9 +253,10 @@ impl Monitor for CloudTrail {
                 // name: the bucket is whatever your infrastructure as code says.
                 let name = shell_safe(facts.resource.and_then(Resource::valid_name)).unwrap_or("TRAIL_NAME");
                 vec![
-                    NextStep::run(
+                    create_trail(
                         "Recreate the trail (with the settings your infrastructure as code keeps for it) and start logging; what it already delivered is still in its bucket",
-                        format!("aws cloudtrail create-trail --name {name} --s3-bucket-name YOUR_TRAIL_BUCKET --is-multi-region-trail --include-global-service-events --enable-log-file-validation --region {region} && aws cloudtrail start-logging --name {name} --region {region}"),
+                        name,
+                        region,
                     ),
                     confirm(facts),
                     NextStep::run(
@@ -294,7 +295,7 @@ impl Monitor for CloudTrail {
                 NextStep::say("No action needed if this restarts logging on purpose; find out why it had stopped."),
             ],
             "PutEventSelectors" if weakened => vec![
-                NextStep::run("Record all management events again (add back any data event selectors you use)", format!("aws cloudtrail put-event-selectors --trail-name {trail} --region {region} --event-selectors '[{{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}}]'")),
+                record_management_events(trail, region),
                 confirm(facts),
                 NextStep::run("Check the result", format!("aws cloudtrail get-event-selectors --trail-name {trail} --region {region}")),
             ],
@@ -452,6 +453,41 @@ fn insight_weakenings(call: &ApiCall) -> Vec<Weakening> {
             "the request records no readable insightSelectors, so the change cannot be checked",
         )],
     }
+}
+
+// Steps the posture check shares: it finds the same states without an event. `trail` and
+// `region` must already be shell-safe (`shell_safe`, `shell_region`).
+
+/// Turn logging back on.
+pub fn restart_logging(trail: &str, region: &str) -> NextStep {
+    NextStep::run(
+        "Restart logging now (safe to run: it only turns logging back on)",
+        format!("aws cloudtrail start-logging --name {trail} --region {region}"),
+    )
+}
+
+/// Create a multi-region trail that records everything, and start it.
+pub fn create_trail(action: &str, name: &str, region: &str) -> NextStep {
+    NextStep::run(
+        action,
+        format!("aws cloudtrail create-trail --name {name} --s3-bucket-name YOUR_TRAIL_BUCKET --is-multi-region-trail --include-global-service-events --enable-log-file-validation --region {region} && aws cloudtrail start-logging --name {name} --region {region}"),
+    )
+}
+
+/// Record every management event again.
+pub fn record_management_events(trail: &str, region: &str) -> NextStep {
+    NextStep::run(
+        "Record all management events again (add back any data event selectors you use)",
+        format!("aws cloudtrail put-event-selectors --trail-name {trail} --region {region} --event-selectors '[{{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}}]'"),
+    )
+}
+
+/// Turn log file integrity validation back on.
+pub fn enable_validation(trail: &str, region: &str) -> NextStep {
+    NextStep::run(
+        "Turn log file validation back on, so altered or deleted log files are detected",
+        format!("aws cloudtrail update-trail --name {trail} --enable-log-file-validation --region {region}"),
+    )
 }
 
 /// How long logging was off, from the trail's last stop to this start: the window in which

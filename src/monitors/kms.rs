@@ -9,7 +9,7 @@ use crate::call::ApiCall;
 use crate::enrich::{Enrichment, Lookups};
 use crate::monitors::delivery::{first_trail, trails_using};
 use crate::monitors::{
-    confirm, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Weakening,
+    confirm, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Watched, Weakening,
 };
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
@@ -74,8 +74,8 @@ impl Monitor for Kms {
         Vec::new()
     }
 
-    fn only_when_a_trail_uses_it(&self) -> bool {
-        true
+    fn watched(&self) -> Watched {
+        Watched::WhenATrailUsesIt
     }
 
     async fn look_up(

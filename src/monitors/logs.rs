@@ -9,8 +9,8 @@ use crate::call::ApiCall;
 use crate::enrich::{Enrichment, Lookups};
 use crate::monitors::delivery::{first_trail, trails_using};
 use crate::monitors::{
-    confirm, shell_region, shell_safe, Monitor, Outcome, Rule, Service, StepFacts, Weakening,
-    MIN_RETENTION_DAYS,
+    confirm, shell_region, shell_safe, Monitor, Outcome, Rule, Service, StepFacts, Watched,
+    Weakening, MIN_RETENTION_DAYS,
 };
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
@@ -84,8 +84,8 @@ impl Monitor for Logs {
         }
     }
 
-    fn only_when_a_trail_uses_it(&self) -> bool {
-        true
+    fn watched(&self) -> Watched {
+        Watched::WhenATrailUsesIt
     }
 
     async fn look_up(

@@ -14,17 +14,25 @@
 //! | [`s3`] | the bucket a trail delivers its log files to |
 //! | [`kms`] | the key a trail encrypts its log files with |
 //! | [`logs`] | the CloudWatch Logs group a trail delivers to |
+//! | [`events`] | trailwatch's own EventBridge rules |
+//! | [`sns`] | trailwatch's own SNS topics |
+//! | [`lambda`] | trailwatch's own function |
 //!
-//! The last three are a trail's delivery chain: a call on a bucket, key or log group matters only
-//! when a trail uses it, which [`delivery`] decides from DescribeTrails, not from names.
+//! Which calls matter is each monitor's [`Watched`]: a bucket, key or log group matters only when
+//! a trail uses it, which [`delivery`] decides from DescribeTrails, not from names; a rule, topic
+//! or function only when it is trailwatch's own ([`crate::own`]). trailwatch's own key is the
+//! [`kms`] monitor's too: a call on it is self-protection, whatever a trail uses.
 
 pub mod cloudtrail;
 pub mod delivery;
+pub mod events;
 pub mod kms;
 pub mod lake;
+pub mod lambda;
 pub mod logs;
 pub mod s3;
 pub mod selectors;
+pub mod sns;
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -165,10 +173,9 @@ pub trait Monitor: Sync {
     fn state_notes(&self, _call: &ApiCall, _enrichment: &Enrichment) -> Vec<String> {
         Vec::new()
     }
-    /// Whether the call matters only when a trail uses the resource (a bucket, key or log
-    /// group); such calls are ignored when the lookup finds no trail using it.
-    fn only_when_a_trail_uses_it(&self) -> bool {
-        false
+    /// Which of the calls on this service's resources matter.
+    fn watched(&self) -> Watched {
+        Watched::Always
     }
     /// The resource's live state, within the lookups' deadline.
     async fn look_up(
@@ -182,13 +189,28 @@ pub trait Monitor: Sync {
     fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep>;
 }
 
+/// Which calls on a monitor's resources matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watched {
+    /// Every call (trails, event data stores).
+    Always,
+    /// Calls on a resource a trail delivers through (a bucket, key or log group), or on one of
+    /// trailwatch's own; the rest are ignored once the lookup finds no trail using it.
+    WhenATrailUsesIt,
+    /// Calls on trailwatch's own resources only (its rules, topics and function).
+    WhenTrailwatchOwnsIt,
+}
+
 /// Every monitor, in the order the README and the event pattern list them.
-pub static REGISTRY: [&dyn Monitor; 5] = [
+pub static REGISTRY: [&dyn Monitor; 8] = [
     &cloudtrail::CloudTrail,
     &lake::Lake,
     &s3::S3,
     &kms::Kms,
     &logs::Logs,
+    &events::Events,
+    &sns::Sns,
+    &lambda::Lambda,
 ];
 
 /// The monitor and rule for a call, or `None` when trailwatch does not watch it.
@@ -351,8 +373,20 @@ mod tests {
             .map(|b| b["eventName"].as_array().unwrap().len())
             .sum();
         assert_eq!(names, monitored_calls().len());
-        assert_eq!(branches.len(), 4, "cloudtrail (with lake), s3, kms, logs");
-        for source in ["aws.cloudtrail", "aws.s3", "aws.kms", "aws.logs"] {
+        assert_eq!(
+            branches.len(),
+            7,
+            "cloudtrail (with lake), s3, kms, logs, events, sns, lambda"
+        );
+        for source in [
+            "aws.cloudtrail",
+            "aws.s3",
+            "aws.kms",
+            "aws.logs",
+            "aws.events",
+            "aws.sns",
+            "aws.lambda",
+        ] {
             assert!(pattern["source"]
                 .as_array()
                 .unwrap()

@@ -10,8 +10,8 @@ use crate::call::{number, ApiCall};
 use crate::enrich::{Enrichment, Lookups};
 use crate::monitors::delivery::{first_trail, trails_using};
 use crate::monitors::{
-    confirm, shell_region, shell_safe, Monitor, Outcome, Rule, Service, StepFacts, Weakening,
-    CRITICAL_RETENTION_DAYS, MIN_RETENTION_DAYS,
+    confirm, shell_region, shell_safe, Monitor, Outcome, Rule, Service, StepFacts, Watched,
+    Weakening, CRITICAL_RETENTION_DAYS, MIN_RETENTION_DAYS,
 };
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
@@ -89,8 +89,8 @@ impl Monitor for S3 {
             .collect()
     }
 
-    fn only_when_a_trail_uses_it(&self) -> bool {
-        true
+    fn watched(&self) -> Watched {
+        Watched::WhenATrailUsesIt
     }
 
     async fn look_up(

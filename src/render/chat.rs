@@ -120,6 +120,13 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
             let names: Vec<String> = trails.iter().map(|t| chat_code(&t.name, 128)).collect();
             format!("used by trail {}", names.join(", "))
         }
+        ResourceState::Trails { trails } => {
+            let logging = trails
+                .iter()
+                .filter(|t| t.status.as_ref().and_then(|s| s.is_logging) == Some(true))
+                .count();
+            format!("{} checked, {logging} logging", trails.len())
+        }
         ResourceState::NotLookedUp => unknown(),
     };
     lines.push(format!("*{title} now* {now}"));
@@ -153,7 +160,7 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
         lines.push(links.join(" · "));
     }
 
-    let event_name = alert.event.as_ref().map_or("-", |e| e.name.as_str());
+    let event_name = alert.event_name().unwrap_or("-");
     let mut context = BTreeMap::new();
     context.insert("severity", alert.severity.label().to_string());
     context.insert("eventName", chat_ascii(event_name, 64));
@@ -173,6 +180,7 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
                 .event
                 .as_ref()
                 .and_then(|e| e.id.as_deref())
+                .or(alert.posture.as_ref().map(|p| p.checked_at.as_str()))
                 .unwrap_or_default(),
             128,
         ))
@@ -245,10 +253,12 @@ pub fn thread_id(alert: &Alert) -> String {
         .event
         .as_ref()
         .and_then(|e| e.time.as_deref())
+        .or(alert.posture.as_ref().map(|p| p.checked_at.as_str()))
         .and_then(|time| time.get(..10))
         .filter(|day| chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok())
         .unwrap_or("undated");
     let about = match (alert.trail_name(), &alert.resource) {
+        _ if alert.posture.is_some() => "posture".to_string(),
         (Some(trail), _) => format!("trail/{trail}"),
         (None, Some(resource)) => format!("{}/{}", resource.kind.label(), alert.resource_label()),
         (None, None) => "no-resource".to_string(),

@@ -100,6 +100,13 @@ pub fn email_text(alert: &Alert) -> String {
                 )
             })
             .collect(),
+        ResourceState::Trails { trails } if trails.is_empty() => {
+            vec![("Trails", "none apply in the regions checked".to_string())]
+        }
+        ResourceState::Trails { trails } => trails
+            .iter()
+            .map(|trail| ("Trail", trail_summary(trail)))
+            .collect(),
         ResourceState::NotLookedUp => vec![("State", "not looked up".to_string())],
     };
     for (label, shown) in rows {
@@ -191,6 +198,24 @@ fn what_happened(out: &mut String, alert: &Alert) {
             let _ = writeln!(out, "  Error: {}", email_value(message, VALUE_CHARS));
         }
     }
+    if let Some(posture) = &alert.posture {
+        let _ = writeln!(
+            out,
+            "  The scheduled posture check at {} looked at {} trail(s) in {} and found {} finding(s), {} of them new.",
+            value(Some(&posture.checked_at)),
+            posture.trails_checked,
+            value(Some(&posture.regions.join(", "))),
+            posture.findings.len(),
+            posture.findings.iter().filter(|f| f.new).count()
+        );
+        if let Some(next) = &posture.next_reminder {
+            let _ = writeln!(
+                out,
+                "  Findings still open are repeated in the first run after {}.",
+                value(Some(next))
+            );
+        }
+    }
     let _ = writeln!(out);
     let mut rows = vec![
         (
@@ -278,6 +303,33 @@ fn what_happened(out: &mut String, alert: &Alert) {
     for (label, shown) in rows {
         let _ = writeln!(out, "  {label:<11} {shown}");
     }
+}
+
+/// One line per trail for the posture check: where it lives and whether it records.
+fn trail_summary(trail: &crate::resource::TrailSnapshot) -> String {
+    let status = trail.status.as_ref();
+    format!(
+        "{} ({}, home region {}): {}, management events {}, validation {}{}",
+        value(trail.config.arn.as_deref().or(trail.config.name.as_deref())),
+        if trail.config.is_multi_region_trail == Some(true) {
+            "multi-region"
+        } else {
+            "single-region"
+        },
+        value(trail.config.home_region.as_deref()),
+        yes_no(status.and_then(|s| s.is_logging), "logging", "NOT logging"),
+        value(
+            trail
+                .event_selectors
+                .as_ref()
+                .and_then(|s| s.management_events.as_deref())
+        ),
+        yes_no(trail.config.log_file_validation_enabled, "on", "off"),
+        match status.and_then(|s| s.latest_delivery_error.as_deref()) {
+            Some(error) => format!(", delivery error {}", email_value(error, 128)),
+            None => String::new(),
+        }
+    )
 }
 
 fn trail_rows(

@@ -110,7 +110,7 @@ pub fn message_attributes(alert: &Alert) -> Vec<(&'static str, String)> {
         ("severity", alert.severity.label().to_string()),
         (
             "eventName",
-            checked(alert.event.as_ref().map(|e| e.name.as_str()), |name| {
+            checked(alert.event_name(), |name| {
                 (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric())
             }),
         ),
@@ -135,6 +135,8 @@ pub fn message_attributes(alert: &Alert) -> Vec<(&'static str, String)> {
                     && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
             }),
         ),
+        // Event alerts and posture reports can be routed apart.
+        ("alertKind", alert.kind.label().to_string()),
     ]
 }
 
@@ -240,6 +242,27 @@ fn shrink_text(alert: &mut Alert, limit: usize) {
                 cut_opt(&mut trail.home_region);
             }
         }
+        ResourceState::Trails { trails } => {
+            trails.truncate(16);
+            for trail in trails {
+                for field in [
+                    &mut trail.config.name,
+                    &mut trail.config.arn,
+                    &mut trail.config.s3_bucket_name,
+                    &mut trail.config.kms_key_id,
+                    &mut trail.config.cloud_watch_logs_log_group_arn,
+                ] {
+                    cut_opt(field);
+                }
+            }
+        }
         ResourceState::NotLookedUp => {}
+    }
+    if let Some(posture) = alert.posture.as_mut() {
+        posture.findings.truncate(16);
+        for finding in &mut posture.findings {
+            cut(&mut finding.detail);
+            cut_opt(&mut finding.trail);
+        }
     }
 }

@@ -1,0 +1,139 @@
+//! trailwatch's own function: deleting it, changing its configuration (its environment names the
+//! topics it publishes to) or setting its reserved concurrency to zero silences trailwatch, so
+//! only calls on the function itself are watched ([`crate::own`]). Lambda records these calls
+//! under versioned event names (`DeleteFunction20150331`).
+
+use async_trait::async_trait;
+
+use crate::alert::NextStep;
+use crate::arn::Arn;
+use crate::call::ApiCall;
+use crate::enrich::{Enrichment, Lookups};
+use crate::monitors::{
+    confirm, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Watched, Weakening,
+};
+use crate::resource::{Resource, ResourceKind};
+use crate::severity::Severity::*;
+
+pub struct Lambda;
+
+#[rustfmt::skip]
+const RULES: &[Rule] = &[
+    Rule { event: "DeleteFunction20150331", succeeded: Critical,
+        summary: "trailwatch's function deleted",
+        effect: "without the function no event is checked and no alert is sent",
+        reduces: true, ..Rule::BASE },
+    Rule { event: "UpdateFunctionConfiguration20150331v2", succeeded: Critical,
+        summary: "trailwatch's function configuration changed",
+        effect: "the configuration names the topics alerts go to, the severity threshold and the trusted principals",
+        ..Rule::BASE },
+    Rule { event: "PutFunctionConcurrency20171031", succeeded: Critical,
+        summary: "trailwatch's function concurrency changed",
+        effect: "a reserved concurrency of 0 throttles every invocation, so no event is checked",
+        reduces: true, ..Rule::BASE },
+    Rule { event: "RemovePermission20150331v2", succeeded: Critical,
+        summary: "A permission removed from trailwatch's function",
+        effect: "without its resource policy EventBridge cannot invoke the function",
+        reduces: true, ..Rule::BASE },
+];
+
+const SERVICE: Service = Service {
+    event_source: "lambda.amazonaws.com",
+    bus_source: "aws.lambda",
+    name: "Lambda (trailwatch's function)",
+    rules: RULES,
+};
+
+#[async_trait]
+impl Monitor for Lambda {
+    fn service(&self) -> &'static Service {
+        &SERVICE
+    }
+
+    /// `functionName`: a name, an ARN (possibly with a qualifier) or `ACCOUNT:function:NAME`.
+    fn resource(&self, call: &ApiCall) -> Option<Resource> {
+        let given = call.named_by(&["functionName"])?;
+        let arn = Arn::parse(&given).filter(|arn| arn.service == "lambda");
+        let name = match &arn {
+            Some(arn) => arn
+                .resource_after("function:")
+                .unwrap_or_default()
+                .to_string(),
+            None => match given.split_once(":function:") {
+                Some((_, rest)) => rest.to_string(),
+                None => given.clone(),
+            },
+        };
+        // A qualifier (`NAME:VERSION`) names a version of the same function.
+        let name = name.split(':').next().unwrap_or_default().to_string();
+        let account = given
+            .split_once(":function:")
+            .map(|(before, _)| before.rsplit(':').next().unwrap_or_default().to_string());
+        let arn = arn.or_else(|| {
+            Arn::parse(&format!(
+                "arn:{}:lambda:{}:{}:function:{name}",
+                call.partition(),
+                call.region.as_deref().unwrap_or_default(),
+                account
+                    .as_deref()
+                    .or(call.account.as_deref())
+                    .unwrap_or_default()
+            ))
+            .filter(|arn| arn.region.is_some() && arn.account.is_some())
+        });
+        Some(Resource::named_in(
+            ResourceKind::Function,
+            call,
+            given,
+            name,
+            arn,
+        ))
+    }
+
+    fn weakenings(&self, _call: &ApiCall) -> Vec<Weakening> {
+        Vec::new()
+    }
+
+    fn watched(&self) -> Watched {
+        Watched::WhenTrailwatchOwnsIt
+    }
+
+    fn state_notes(&self, call: &ApiCall, _enrichment: &Enrichment) -> Vec<String> {
+        match call.number_parameter("reservedConcurrentExecutions") {
+            Some(0) if call.name == "PutFunctionConcurrency20171031" => {
+                vec!["reserved concurrency set to 0: every invocation is throttled".to_string()]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    async fn look_up(
+        &self,
+        _call: &ApiCall,
+        _resource: &Resource,
+        _lookups: &Lookups<'_>,
+    ) -> Enrichment {
+        Enrichment::default()
+    }
+
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
+        let function =
+            shell_safe(facts.resource.and_then(|r| r.name.as_deref())).unwrap_or("FUNCTION");
+        let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
+        let redeploy = NextStep::say("Redeploy the trailwatch stack (sam deploy, or update the StackSet) to restore the function, its configuration and its permissions as the template defines them.");
+        let gap = NextStep::say("Until it is restored nothing is checked: review CloudTrail event history for changes to your trails since this call.");
+        match facts.call.name.as_str() {
+            "PutFunctionConcurrency20171031" => vec![
+                NextStep::run("Remove the reserved concurrency so invocations run again", format!("aws lambda delete-function-concurrency --function-name {function} --region {region}")),
+                confirm(facts),
+                gap,
+            ],
+            "UpdateFunctionConfiguration20150331v2" => vec![
+                NextStep::run("Compare the configuration (environment, role, timeout) with the template", format!("aws lambda get-function-configuration --function-name {function} --region {region}")),
+                redeploy,
+                confirm(facts),
+            ],
+            _ => vec![redeploy, confirm(facts), gap],
+        }
+    }
+}

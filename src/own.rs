@@ -1,0 +1,232 @@
+//! trailwatch's own resources: the key that encrypts its alert path, its EventBridge rules, its
+//! topics and the function itself.
+//!
+//! An attacker who disables any of them first and then stops a trail gets no alert, so a call on
+//! one of them is CRITICAL and is published to the health topic, which depends on none of them.
+//! Which resources are trailwatch's comes from the environment the template sets (OWN_KEY_ARN,
+//! OWN_RULE_NAMES, the topic ARNs, and AWS_LAMBDA_FUNCTION_NAME, which Lambda sets), never from
+//! names that merely look like trailwatch's.
+
+use crate::arn::Arn;
+use crate::classify::Assessment;
+use crate::monitors::Outcome;
+use crate::resource::{Resource, ResourceKind};
+use crate::severity::Severity;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnResources {
+    /// The alert path's KMS key (`OWN_KEY_ARN`).
+    pub key: Option<Arn>,
+    /// `NAME` for a rule on the default bus, `BUS/NAME` for one on a custom bus.
+    pub rules: Vec<String>,
+    /// The alert and health topics.
+    pub topics: Vec<String>,
+    /// The function's own name.
+    pub function: Option<String>,
+    /// The account all of them are in (the alert topic's).
+    pub account: Option<String>,
+}
+
+impl OwnResources {
+    /// Reads `OWN_RULE_NAMES` (comma-separated); a problem is returned as text for the caller to
+    /// name the variable.
+    pub fn parse_rules(list: &str) -> Result<Vec<String>, String> {
+        let mut rules = Vec::new();
+        for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (bus, name) = entry.split_once('/').unwrap_or(("default", entry));
+            let valid = |part: &str| ResourceKind::Rule.is_valid_name(part);
+            if !valid(bus) || !valid(name) || name.contains('/') {
+                return Err(format!(
+                    "{entry:?} is not a rule name (NAME, or BUS/NAME for a rule on a custom bus)"
+                ));
+            }
+            rules.push(rule_key(bus, name));
+        }
+        Ok(rules)
+    }
+
+    /// Whether the resource a call names is one of trailwatch's own.
+    pub fn owns(&self, resource: &Resource) -> bool {
+        let same_account = match (&self.account, &resource.account) {
+            (Some(own), Some(theirs)) => own == theirs,
+            _ => true,
+        };
+        same_account
+            && match resource.kind {
+                ResourceKind::Key => self.key.as_ref().is_some_and(|own| {
+                    let own_id = own.resource_after("key/");
+                    let given = resource
+                        .arn
+                        .as_deref()
+                        .and_then(Arn::parse)
+                        .and_then(|arn| arn.resource_after("key/").map(str::to_string))
+                        .or_else(|| resource.name.clone());
+                    own_id.is_some() && given.as_deref() == own_id
+                }),
+                ResourceKind::Rule => resource
+                    .arn
+                    .as_deref()
+                    .and_then(Arn::parse)
+                    .and_then(|arn| arn.resource_after("rule/").map(rule_path_key))
+                    .is_some_and(|key| self.rules.contains(&key)),
+                ResourceKind::Topic => resource
+                    .arn
+                    .as_deref()
+                    .is_some_and(|arn| self.topics.iter().any(|own| own == arn)),
+                ResourceKind::Function => {
+                    resource.name.is_some() && resource.name.as_deref() == self.function.as_deref()
+                }
+                _ => false,
+            }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.key.is_none()
+            && self.rules.is_empty()
+            && self.topics.is_empty()
+            && self.function.is_none()
+    }
+}
+
+/// How rules are compared: the default bus written out, so `NAME` and `default/NAME` agree.
+fn rule_key(bus: &str, name: &str) -> String {
+    format!("{bus}/{name}")
+}
+
+/// A rule ARN's path (`NAME` or `BUS/NAME`) as a key.
+fn rule_path_key(path: &str) -> String {
+    match path.split_once('/') {
+        Some((bus, name)) => rule_key(bus, name),
+        None => rule_key("default", path),
+    }
+}
+
+/// What the resource does for trailwatch, for the reason an alert gives.
+fn role(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Key => "it encrypts the alert topic, the queues of parked events and the function's logs; without it no alert can be published",
+        ResourceKind::Rule => "it delivers CloudTrail events (or the posture schedule) to trailwatch; without it nothing is checked",
+        ResourceKind::Topic => "alerts or health alarms are published to it; without it nobody is told",
+        ResourceKind::Function => "it is trailwatch itself; changed or gone, nothing is checked or alerted",
+        _ => "trailwatch depends on it",
+    }
+}
+
+/// The modifier for a call on one of trailwatch's own resources: a change that took effect is
+/// CRITICAL (the next change could go unseen), unless a trusted principal made a change that
+/// reduces nothing (a deployment); attempts keep their severity and say what was aimed at.
+pub fn escalate(mut assessment: Assessment, resource: &Resource) -> Assessment {
+    let what = format!("trailwatch's own {}", resource.kind.noun());
+    let deployed_by_trusted =
+        assessment.trusted_by.is_some() && assessment.severity == Severity::Informational;
+    match assessment.outcome {
+        Outcome::Succeeded | Outcome::Weakened if !deployed_by_trusted => {
+            let from = assessment.severity;
+            assessment.reasons.push(if from < Severity::Critical {
+                format!(
+                    "this is {what}: {}; raised from {from} to CRITICAL",
+                    role(resource.kind)
+                )
+            } else {
+                format!("this is {what}: {}", role(resource.kind))
+            });
+            assessment.severity = Severity::Critical;
+        }
+        _ => assessment
+            .reasons
+            .push(format!("aimed at {what}: {}", role(resource.kind))),
+    }
+    assessment
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(kind: ResourceKind, name: &str, arn: Option<&str>) -> Resource {
+        Resource {
+            kind,
+            name: Some(name.to_string()),
+            arn: arn.map(str::to_string),
+            region: Some("us-east-1".into()),
+            account: Some("111122223333".into()),
+            given: name.to_string(),
+        }
+    }
+
+    fn own() -> OwnResources {
+        OwnResources {
+            key: Arn::parse(
+                "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            ),
+            rules: OwnResources::parse_rules(
+                "trailwatch-abc, trailwatch-bus/trailwatch-abc-central",
+            )
+            .unwrap(),
+            topics: vec!["arn:aws:sns:us-east-1:111122223333:alerts".into()],
+            function: Some("trailwatch-AlertFunction-1".into()),
+            account: Some("111122223333".into()),
+        }
+    }
+
+    #[test]
+    fn own_resources_are_recognised_by_identity_not_by_look() {
+        let own = own();
+        let key = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        assert!(own.owns(&resource(
+            ResourceKind::Key,
+            key,
+            Some(&format!("arn:aws:kms:us-east-1:111122223333:key/{key}"))
+        )));
+        assert!(!own.owns(&resource(
+            ResourceKind::Key,
+            "0000",
+            Some("arn:aws:kms:us-east-1:111122223333:key/0000")
+        )));
+        assert!(own.owns(&resource(
+            ResourceKind::Rule,
+            "trailwatch-abc",
+            Some("arn:aws:events:us-east-1:111122223333:rule/trailwatch-abc")
+        )));
+        assert!(own.owns(&resource(
+            ResourceKind::Rule,
+            "trailwatch-abc-central",
+            Some(
+                "arn:aws:events:us-east-1:111122223333:rule/trailwatch-bus/trailwatch-abc-central"
+            )
+        )));
+        // The same name on another bus is another rule.
+        assert!(!own.owns(&resource(
+            ResourceKind::Rule,
+            "trailwatch-abc-central",
+            Some("arn:aws:events:us-east-1:111122223333:rule/trailwatch-abc-central")
+        )));
+        assert!(!own.owns(&resource(
+            ResourceKind::Rule,
+            "trailwatch-abd",
+            Some("arn:aws:events:us-east-1:111122223333:rule/trailwatch-abd")
+        )));
+        assert!(own.owns(&resource(
+            ResourceKind::Topic,
+            "alerts",
+            Some("arn:aws:sns:us-east-1:111122223333:alerts")
+        )));
+        assert!(own.owns(&resource(
+            ResourceKind::Function,
+            "trailwatch-AlertFunction-1",
+            None
+        )));
+        let mut elsewhere = resource(ResourceKind::Function, "trailwatch-AlertFunction-1", None);
+        elsewhere.account = Some("444455556666".into());
+        assert!(!own.owns(&elsewhere), "the same name in another account");
+        assert!(!OwnResources::default().owns(&resource(ResourceKind::Function, "x", None)));
+    }
+
+    #[test]
+    fn rule_lists_are_checked() {
+        assert_eq!(OwnResources::parse_rules("").unwrap(), Vec::<String>::new());
+        for bad in ["a/b/c", "has space", "a,<b>"] {
+            assert!(OwnResources::parse_rules(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! Opt-in self-healing: answer a StopLogging with StartLogging (AUTO_RESTART_LOGGING=true).
+//!
+//! Only a successful StopLogging by a principal that is not trusted is answered; DeleteTrail is
+//! never undone (the alert says how to recreate the trail). If the trail was started less than
+//! [`REPEAT_WINDOW`] before this stop, someone keeps stopping it: trailwatch does not fight
+//! them, it says so at CRITICAL. Whether it restarted, and why not, goes into the alert.
+//!
+//! The risk, also in the README: a change window that stops a trail on purpose is undone unless
+//! its principal is in TRUSTED_PRINCIPALS, and the function's role can start any trail.
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta};
+use serde::Serialize;
+
+use crate::call::ApiCall;
+use crate::enrich::Enrichment;
+use crate::inspector::LookupError;
+use crate::resource::{Resource, ResourceState};
+
+/// A stop this soon after the trail's last start is a repeat.
+pub const REPEAT_WINDOW: TimeDelta = TimeDelta::minutes(15);
+
+/// The one write trailwatch can make, behind its own narrow trait.
+#[async_trait]
+pub trait LoggingRestarter: Send + Sync {
+    /// `StartLogging` on the trail (a name or an ARN), in its home region.
+    async fn start_logging(&self, trail: &str, region: &str) -> Result<(), LookupError>;
+}
+
+/// The restarter when AUTO_RESTART_LOGGING is off: never asked, never writes.
+pub struct NoRestart;
+
+#[async_trait]
+impl LoggingRestarter for NoRestart {
+    async fn start_logging(&self, _trail: &str, _region: &str) -> Result<(), LookupError> {
+        Err(LookupError {
+            code: None,
+            message: "AUTO_RESTART_LOGGING is off".to_string(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartOutcome {
+    Restarted,
+    /// Left alone on purpose (a trusted principal, or a trail that keeps being stopped).
+    NotRestarted,
+    Failed,
+}
+
+/// What self-healing did about a stop, for the alert (`autoRestart`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoRestart {
+    pub outcome: RestartOutcome,
+    pub detail: String,
+    /// The trail keeps being stopped: the alert says so at CRITICAL.
+    pub keeps_being_stopped: bool,
+}
+
+/// Answers the stop, when it is one to answer; `None` when self-healing has nothing to say
+/// (it is off, or the call is not a successful StopLogging).
+pub async fn answer_stop(
+    enabled: bool,
+    call: &ApiCall,
+    resource: Option<&Resource>,
+    enrichment: &Enrichment,
+    trusted_by: Option<&str>,
+    restarter: &dyn LoggingRestarter,
+) -> Option<AutoRestart> {
+    if !enabled || call.name != "StopLogging" || !call.succeeded() {
+        return None;
+    }
+    let not_restarted = |detail: String, keeps_being_stopped: bool| AutoRestart {
+        outcome: RestartOutcome::NotRestarted,
+        detail,
+        keeps_being_stopped,
+    };
+    if let Some(pattern) = trusted_by {
+        return Some(not_restarted(
+            format!("not restarted: a trusted principal ({pattern}) stopped it"),
+            false,
+        ));
+    }
+    let Some(resource) = resource else {
+        return Some(not_restarted(
+            "not restarted: the event names no trail".to_string(),
+            false,
+        ));
+    };
+    if let Some(started) = restarted_recently(call, enrichment) {
+        return Some(not_restarted(
+            format!("not restarted: logging keeps being stopped (it was started at {started}, less than {} minutes before this stop); restarting again would only fight whoever is stopping it", REPEAT_WINDOW.num_minutes()),
+            true,
+        ));
+    }
+    let region = resource
+        .region
+        .as_deref()
+        .or(call.region.as_deref())
+        .unwrap_or_default();
+    Some(
+        match restarter.start_logging(resource.lookup_id(), region).await {
+            Ok(()) => AutoRestart {
+                outcome: RestartOutcome::Restarted,
+                detail:
+                    "trailwatch restarted logging (AUTO_RESTART_LOGGING): StartLogging succeeded"
+                        .to_string(),
+                keeps_being_stopped: false,
+            },
+            Err(error) => AutoRestart {
+                outcome: RestartOutcome::Failed,
+                detail: format!("trailwatch tried to restart logging and failed: {error}"),
+                keeps_being_stopped: false,
+            },
+        },
+    )
+}
+
+/// The trail's last start, when it was within [`REPEAT_WINDOW`] before this stop.
+fn restarted_recently(call: &ApiCall, enrichment: &Enrichment) -> Option<String> {
+    let ResourceState::Trail {
+        status: Some(status),
+        ..
+    } = &enrichment.state
+    else {
+        return None;
+    };
+    let started_text = status.start_logging_time.as_deref()?;
+    let started = DateTime::parse_from_rfc3339(started_text).ok()?;
+    let stopped = call
+        .time
+        .as_deref()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())?;
+    let gap = stopped.signed_duration_since(started);
+    (gap >= TimeDelta::zero() && gap < REPEAT_WINDOW).then(|| started_text.to_string())
+}
+
+/// Writes what self-healing did into the alert: the reason, the state, the first step.
+pub fn apply(alert: &mut crate::alert::Alert, restart: AutoRestart) {
+    use crate::alert::NextStep;
+    alert.reasons.push(restart.detail.clone());
+    if restart.keeps_being_stopped {
+        alert.title = "CloudTrail logging keeps being stopped".to_string();
+        alert.severity = crate::severity::Severity::Critical;
+    }
+    if restart.outcome == RestartOutcome::Restarted {
+        // StartLogging succeeded: the trail is logging again, whatever the lookup before said.
+        if let ResourceState::Trail {
+            status: Some(status),
+            ..
+        } = &mut alert.resource_state
+        {
+            status.is_logging = Some(true);
+        }
+        let restart_step = alert.next_steps.iter().position(|step| {
+            step.command
+                .as_deref()
+                .is_some_and(|c| c.starts_with("aws cloudtrail start-logging"))
+        });
+        if let Some(index) = restart_step {
+            let step = alert.next_steps.remove(index);
+            let check =
+                step.command
+                    .unwrap_or_default()
+                    .replacen("start-logging", "get-trail-status", 1);
+            alert.next_steps.insert(
+                0,
+                NextStep::run(
+                    "Logging was restarted by trailwatch: check that it stays on (IsLogging true)",
+                    check,
+                ),
+            );
+        }
+    }
+    alert.auto_restart = Some(restart);
+}
