@@ -66,6 +66,14 @@ ALL_MANAGEMENT_EVENTS = [{"ReadWriteType": "All", "IncludeManagementEvents": Tru
 TOPIC_NAME = "trailwatch-alerts"
 TOPIC_ARN = f"arn:aws:sns:{HOME_REGION}:{ACCOUNT}:{TOPIC_NAME}"
 QUEUE_NAME = "trailwatch-alerts-inbox"
+# trailwatch's own resources, as the function's environment names them (the template sets the
+# same variables from the stack) and as the self-protection samples in events/ touch them.
+HEALTH_TOPIC_NAME = "trailwatch-health"
+HEALTH_TOPIC_ARN = f"arn:aws:sns:{HOME_REGION}:{ACCOUNT}:{HEALTH_TOPIC_NAME}"
+HEALTH_QUEUE_NAME = "trailwatch-health-inbox"
+OWN_KEY_ARN = f"arn:aws:kms:{HOME_REGION}:{ACCOUNT}:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+OWN_RULE = "trailwatch-5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f"
+FUNCTION_NAME = "trailwatch"
 
 # Never real credentials: every client here talks to moto on loopback.
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -246,9 +254,12 @@ class RuntimeEmulator(_Service):
             "AWS_REGION": HOME_REGION,
             "AWS_DEFAULT_REGION": HOME_REGION,
             "AWS_ENDPOINT_URL": endpoint,
-            "AWS_LAMBDA_FUNCTION_NAME": "trailwatch",
+            "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
             "AWS_LAMBDA_FUNCTION_TIMEOUT": "15",
             "ALERT_TOPIC_ARN": TOPIC_ARN,
+            "HEALTH_TOPIC_ARN": HEALTH_TOPIC_ARN,
+            "OWN_KEY_ARN": OWN_KEY_ARN,
+            "OWN_RULE_NAMES": f"{OWN_RULE},{OWN_RULE}-posture",
             "RUST_LOG": "info",
             **(extra_env or {}),
         }
@@ -362,7 +373,32 @@ def seed(moto: MotoServer, *, logging: bool = True, second_trail: bool = False) 
     queue_url = sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    health_arn = sns.create_topic(Name=HEALTH_TOPIC_NAME)["TopicArn"]
+    assert health_arn == HEALTH_TOPIC_ARN, health_arn
+    health_queue = sqs.create_queue(QueueName=HEALTH_QUEUE_NAME)["QueueUrl"]
+    health_queue_arn = sqs.get_queue_attributes(QueueUrl=health_queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=health_arn, Protocol="sqs", Endpoint=health_queue_arn)
     return queue_url
+
+
+def health_inbox(moto: MotoServer) -> str:
+    """The queue subscribed to the health topic by seed()."""
+    return moto.client("sqs").get_queue_url(QueueName=HEALTH_QUEUE_NAME)["QueueUrl"]
+
+
+def scheduled_event(time: str, *, report_all: bool = False) -> dict:
+    """What an EventBridge schedule sends the function (the posture check's trigger)."""
+    return {
+        "version": "0",
+        "id": "5d2c1b0a-9f8e-4d7c-8b6a-0000000000aa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": time,
+        "region": HOME_REGION,
+        "resources": [f"arn:aws:events:{HOME_REGION}:{ACCOUNT}:rule/{OWN_RULE}-posture"],
+        "detail": {"reportAll": True} if report_all else {},
+    }
 
 
 # CloudTrail request parameters and the boto3 arguments they correspond to.

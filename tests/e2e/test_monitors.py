@@ -194,7 +194,7 @@ def test_deleting_the_trails_log_group_is_high_and_names_the_trail(function, mot
 
 def other_key(event: dict) -> dict:
     event = copy.deepcopy(event)
-    other = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    other = "7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918"
     event["detail"]["requestParameters"]["keyId"] = other
     event["detail"]["resources"][0]["ARN"] = f"arn:aws:kms:{harness.HOME_REGION}:{harness.ACCOUNT}:key/{other}"
     return event

@@ -50,7 +50,22 @@ MONITORED = {
 }
 # not-monitored: a call the function does not watch. put-bucket-lifecycle-unrelated-bucket: a
 # watched call on a bucket no trail delivers to (the rule pattern cannot tell; the function can).
-IGNORED = {"not-monitored", "put-bucket-lifecycle-unrelated-bucket"}
+IGNORED = {"not-monitored", "put-bucket-lifecycle-unrelated-bucket", "disable-rule-not-trailwatchs"}
+# Calls on trailwatch's own key, rules, topics and function (named in the function's environment
+# by the harness, as the template does): CRITICAL, on the health topic, never the alert topic.
+SELF_PROTECTION = {
+    "disable-own-key": "key",
+    "disable-rule": "rule",
+    "delete-rule": "rule",
+    "remove-targets": "rule",
+    "delete-topic": "topic",
+    "set-topic-attributes": "topic",
+    "unsubscribe": "topic",
+    "delete-function": "function",
+    "update-function-configuration": "function",
+    "put-function-concurrency": "function",
+    "remove-permission": "function",
+}
 
 # Successful changes that weaken a trail: the alert says whether a trail still covers the account.
 WEAKENING = {
@@ -77,7 +92,7 @@ def load(sample: str) -> dict:
 
 def test_every_sample_is_classified_here():
     samples = {path.stem for path in harness.EVENTS.glob("*.json")}
-    assert samples == set(MONITORED) | IGNORED, "add new samples to MONITORED or IGNORED"
+    assert samples == set(MONITORED) | IGNORED | set(SELF_PROTECTION), "add new samples to MONITORED, SELF_PROTECTION or IGNORED"
 
 
 def expected_severity(sample: str, logging: bool) -> str:
@@ -200,6 +215,44 @@ def test_each_monitored_sample_delivers_one_alert(function, moto, world, sample,
     assert alert["trustedPrincipal"] is False
     check_resource_state(moto, message, kind)
     check_coverage(alert, expected_verdict(sample, logging))
+
+
+@pytest.mark.parametrize("sample", sorted(SELF_PROTECTION))
+def test_a_call_on_trailwatchs_own_resources_alerts_critical_on_the_health_topic(function, moto, world, sample):
+    inbox = world()
+    health = harness.health_inbox(moto)
+    event = load(sample)
+    result = function.invoke(event)
+    assert result.function_error is None, result.body
+    assert result.json()["status"] == "published", result.body
+    assert harness.delivered(moto, inbox) == [], "not on the alert topic, whose key or rule may be the one attacked"
+    [message] = harness.delivered(moto, health)
+    alert = message.alert
+    assert message.attributes["severity"] == alert["severity"] == "CRITICAL"
+    assert alert["ownResource"] is True
+    assert alert["resource"]["kind"] == message.attributes["resourceKind"] == SELF_PROTECTION[sample]
+    assert alert["title"] == f"{event['detail']['eventName']} on trailwatch's own {NOUNS[SELF_PROTECTION[sample]]}"
+    assert any(reason.startswith("this is trailwatch's own") for reason in alert["reasons"]), alert["reasons"]
+    assert alert["nextSteps"], "a responder is told how to restore it"
+
+
+NOUNS = {"key": "KMS key", "rule": "EventBridge rule", "topic": "SNS topic", "function": "Lambda function"}
+
+
+def test_the_same_calls_on_someone_elses_resources_are_ignored(function, moto, world):
+    inbox = world()
+    health = harness.health_inbox(moto)
+    for sample in ["disable-rule-not-trailwatchs", "disable-key"]:
+        event = load(sample)
+        result = function.invoke(event)
+        assert result.function_error is None, result.body
+        if sample == "disable-key":
+            # The trail's key (not trailwatch's): the delivery-chain alert, on the alert topic.
+            assert result.json()["status"] == "published"
+        else:
+            assert result.json() == {**result.json(), "status": "ignored", "reason": "not trailwatch's own EventBridge rule"}
+    assert harness.delivered(moto, health) == []
+    assert [m.alert["event"]["name"] for m in harness.delivered(moto, inbox)] == ["DisableKey"]
 
 
 def test_a_trail_named_by_arn_is_enriched_from_its_own_region(function, moto, world):
