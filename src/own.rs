@@ -34,8 +34,13 @@ impl OwnResources {
         let mut rules = Vec::new();
         for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let (bus, name) = entry.split_once('/').unwrap_or(("default", entry));
-            let valid = |part: &str| ResourceKind::Rule.is_valid_name(part);
-            if !valid(bus) || !valid(name) || name.contains('/') {
+            // Bus names may be 256 characters (a central bus is named after the stack, and
+            // StackSet stack names are long); rule names 64.
+            let valid_bus = (1..=256).contains(&bus.len())
+                && bus
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            if !valid_bus || !ResourceKind::Rule.is_valid_name(name) || name.contains('/') {
                 return Err(format!(
                     "{entry:?} is not a rule name (NAME, or BUS/NAME for a rule on a custom bus)"
                 ));
@@ -225,6 +230,16 @@ mod tests {
     #[test]
     fn rule_lists_are_checked() {
         assert_eq!(OwnResources::parse_rules("").unwrap(), Vec::<String>::new());
+        // A StackSet's central bus: `trailwatch-` and a long stack name.
+        let long_bus = format!(
+            "trailwatch-StackSet-trailwatch-central-{}",
+            "a1b2c3d4-".repeat(12)
+        );
+        let rules = OwnResources::parse_rules(&format!(
+            "{long_bus}/trailwatch-5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f-central"
+        ))
+        .unwrap();
+        assert_eq!(rules.len(), 1);
         for bad in ["a/b/c", "has space", "a,<b>"] {
             assert!(OwnResources::parse_rules(bad).is_err(), "{bad}");
         }

@@ -1,11 +1,14 @@
 """What template.yaml promises a security team: delivery guarantees, a protected alert path,
-routing, the CIS metric filter, and the central/forwarder layouts, checked on the template and,
-where moto can run it, on moto."""
+a health path that does not depend on it, routing, the scheduled posture check and its dead
+man's switch, the CIS metric filter, and the central/forwarder layouts, checked on the template
+and, where moto can run it, on moto."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+import urllib.parse
 
 import pytest
 
@@ -18,6 +21,15 @@ R = T["Resources"]
 
 def props(name: str) -> dict:
     return R[name]["Properties"]
+
+
+def statements_of(document: dict):
+    """A policy document's statements; a conditional one (Fn::If) as each of its branches."""
+    for statement in document["Statement"]:
+        if "Fn::If" in statement:
+            yield from (branch for branch in statement["Fn::If"][1:] if branch != {"Ref": "AWS::NoValue"})
+        else:
+            yield statement
 
 
 def all_policy_statements():
@@ -34,7 +46,7 @@ def all_policy_statements():
         if resource["Type"] in ("AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy"):
             documents.append(p["PolicyDocument"])
         for document in documents:
-            for statement in document["Statement"]:
+            for statement in statements_of(document):
                 yield name, statement
 
 
@@ -61,7 +73,7 @@ def test_checkov_passes_and_every_skip_is_justified():
 # ---------------------------------------------------------------- delivery guarantees
 
 
-@pytest.mark.parametrize("rule", ["AlertRule", "CentralAlertRule", "ForwardRule"])
+@pytest.mark.parametrize("rule", ["AlertRule", "CentralAlertRule", "PostureScheduleRule", "ForwardRule"])
 def test_every_rule_target_retries_and_has_a_dead_letter_queue(rule):
     [target] = props(rule)["Targets"]
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
@@ -89,14 +101,24 @@ def alarms() -> dict[str, dict]:
     return {name: r["Properties"] for name, r in tpl.resources(T, "AWS::CloudWatch::Alarm").items()}
 
 
+HEALTH = [{"Ref": "HealthTopic"}]
+
+
 @pytest.mark.parametrize(
     "namespace, metric, watched",
     [
         ("AWS/Lambda", "Errors", {"Ref": "AlertFunction"}),
         ("AWS/Lambda", "Throttles", {"Ref": "AlertFunction"}),
+        ("AWS/Lambda", "DestinationDeliveryFailures", {"Ref": "AlertFunction"}),
+        ("AWS/Lambda", "AsyncEventsDropped", {"Ref": "AlertFunction"}),
         ("AWS/Events", "FailedInvocations", {"Ref": "AlertRule"}),
+        ("AWS/Events", "InvocationsFailedToBeSentToDlq", {"Ref": "AlertRule"}),
+        ("AWS/Events", "InvocationsFailedToBeSentToDlq", {"Ref": "PostureScheduleRule"}),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["RuleDeadLetterQueue", "QueueName"]}),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["FunctionFailureQueue", "QueueName"]}),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["SubscriptionDeadLetterQueue", "QueueName"]}),
+        ("AWS/SNS", "NumberOfNotificationsFailed", {"Fn::GetAtt": ["AlertTopic", "TopicName"]}),
+        ("AWS/SNS", "NumberOfNotificationsFailed", {"Fn::GetAtt": ["HealthTopic", "TopicName"]}),
     ],
 )
 def test_the_watcher_is_watched(namespace, metric, watched):
@@ -106,27 +128,32 @@ def test_the_watcher_is_watched(namespace, metric, watched):
     ]
     assert len(matching) == 1, (namespace, metric, watched)
     alarm = matching[0]
-    assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
+    assert alarm["AlarmActions"] == HEALTH and alarm["OKActions"] == HEALTH
     assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert alarm["TreatMissingData"] == "notBreaching"
 
 
-def test_forwarded_events_that_fail_to_reach_the_function_are_alarmed_too():
-    alarm = props("CentralRuleFailedInvocationsAlarm")
+@pytest.mark.parametrize("metric", ["FailedInvocations", "InvocationsFailedToBeSentToDlq"])
+def test_forwarded_events_that_fail_to_reach_the_function_are_alarmed_too(metric):
+    [alarm] = [
+        a for name, a in alarms().items()
+        if a["MetricName"] == metric and R[name]["Condition"] == "IsCentral"
+    ]
     dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
-    # Unnamed (StackSet stack names exceed EventBridge's 64 characters): the alarm takes the
-    # generated name from the rule's ARN, arn:…:rule/BUS/NAME.
-    assert "Name" not in props("CentralAlertRule")
+    # Ref of a rule on a custom bus is BUS|NAME: the alarm takes the name from the rule's ARN,
+    # arn:…:rule/BUS/NAME.
     assert dimensions["RuleName"] == {"Fn::Select": [2, {"Fn::Split": ["/", {"Fn::GetAtt": ["CentralAlertRule", "Arn"]}]}]}
     assert dimensions["EventBusName"] == {"Ref": "CentralEventBus"}
-    assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
+    assert alarm["AlarmActions"] == HEALTH
 
 
-def test_operators_can_read_parked_events():
+def test_operators_can_read_parked_events_and_nothing_more():
     statements = {s["Sid"]: s for s in props("AlertKey")["KeyPolicy"]["Statement"]}
     read = statements["AccountReadsParkedEventsThroughSqs"]
-    assert "kms:Decrypt" in read["Action"]
-    assert read["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "sqs.${AWS::Region}.amazonaws.com"}
+    assert read["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    # Reading needs Decrypt only; GenerateDataKey would let a reader write to the queues.
+    assert read["Action"] == "kms:Decrypt"
+    assert {"Fn::Sub": "sqs.${AWS::Region}.${AWS::URLSuffix}"} in read["Condition"]["StringEquals"]["kms:ViaService"]
 
 
 def test_the_function_logs_json_to_its_own_log_group_with_retention():
@@ -147,25 +174,57 @@ def test_the_topic_is_encrypted_with_the_stacks_own_rotating_key():
     assert props("AlertKey")["EnableKeyRotation"] is True
 
 
-def test_the_key_policy_lets_the_function_publish_through_sns_only():
-    statements = {s["Sid"]: s for s in props("AlertKey")["KeyPolicy"]["Statement"]}
-    function = statements["AlertFunctionPublishesThroughSnsAndSqs"]
-    assert function["Principal"] == {"AWS": {"Fn::GetAtt": ["AlertFunctionRole", "Arn"]}}
-    assert set(function["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
-    assert {"Fn::Sub": "sns.${AWS::Region}.amazonaws.com"} in function["Condition"]["StringEquals"]["kms:ViaService"]
-    assert statements["AlarmsPublishToTheTopic"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
-    for statement in statements.values():
+def test_the_key_policy_names_no_role():
+    """KMS rejects a key policy naming a role created seconds earlier ("principal must exist"),
+    and CloudFormation rolls the stack back: the role's use of the key is granted by IAM."""
+    key_policy = props("AlertKey")["KeyPolicy"]
+    assert "AlertFunctionRole" not in tpl.references(key_policy)
+    for statement in key_policy["Statement"]:
         assert statement["Principal"] != "*" and statement["Principal"] != {"AWS": "*"}
+        if "AWS" in statement["Principal"]:
+            assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
 
 
-def test_the_topic_policy_denies_plain_http_and_other_publishers():
-    statements = {s["Sid"]: s for s in props("AlertTopicPolicy")["PolicyDocument"]["Statement"]}
+def key_grants_to_the_account() -> dict[str, set[str]]:
+    """What the key policy lets the account delegate through IAM, per kms:ViaService endpoint."""
+    granted: dict[str, set[str]] = {}
+    for statement in props("AlertKey")["KeyPolicy"]["Statement"]:
+        if statement["Principal"].get("AWS") and statement["Action"] in ("kms:GenerateDataKey", "kms:Decrypt"):
+            for service in statement["Condition"]["StringEquals"]["kms:ViaService"]:
+                granted.setdefault(service["Fn::Sub"], set()).add(statement["Action"])
+    return granted
+
+
+def test_the_function_uses_the_key_through_sns_and_sqs_only_as_iam_grants():
+    statements = {s["Sid"]: s for s in statements_of(props("AlertFunctionPolicy")["PolicyDocument"])}
+    kms = statements["UseAlertKeyThroughSnsAndSqs"]
+    assert kms["Resource"] == {"Fn::GetAtt": ["AlertKey", "Arn"]}
+    assert set(kms["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+    via = [v["Fn::Sub"] for v in kms["Condition"]["StringEquals"]["kms:ViaService"]]
+    assert via == ["sns.${AWS::Region}.${AWS::URLSuffix}", "sqs.${AWS::Region}.${AWS::URLSuffix}"]
+    # The key policy delegates at least that to IAM, so the role's grant is not dead.
+    granted = key_grants_to_the_account()
+    for service in via:
+        assert set(kms["Action"]) <= granted[service], service
+    # And nothing beyond SNS and SQS.
+    assert set(granted) == set(via)
+
+
+@pytest.mark.parametrize("policy, topic", [("AlertTopicPolicy", "AlertTopic"), ("HealthTopicPolicy", "HealthTopic")])
+def test_the_topic_policy_denies_plain_http_and_other_publishers(policy, topic):
+    assert props(policy)["Topics"] == [{"Ref": topic}]
+    statements = {s["Sid"]: s for s in props(policy)["PolicyDocument"]["Statement"]}
     tls = statements["DenyPublishWithoutTls"]
     assert (tls["Effect"], tls["Action"], tls["Condition"]) == ("Deny", "sns:Publish", {"Bool": {"aws:SecureTransport": "false"}})
     others = statements["OnlyTheFunctionAndAlarmsPublish"]
     assert others["Effect"] == "Deny" and others["Principal"] == "*"
     assert others["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": {"Fn::GetAtt": ["AlertFunctionRole", "Arn"]}}
     assert others["Condition"]["StringNotEquals"] == {"aws:PrincipalServiceName": "cloudwatch.amazonaws.com"}
+    alarms_publish = statements["AlarmsPublish"]
+    assert alarms_publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms_publish["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    for statement in statements.values():
+        assert statement["Resource"] == {"Ref": topic}
 
 
 def test_no_policy_grants_a_wildcard_action_and_iam_never_a_wildcard_resource():
@@ -280,11 +339,14 @@ def test_forwarder_creates_only_the_forwarding_rule_and_its_plumbing():
     assert tpl.created(T, region="us-east-1", account="444455556666", Mode="forwarder", CentralEventBusArn=CENTRAL_BUS) == FORWARDER
 
 
+FORWARDER_ALARMS = {"ForwarderDeadLetterAlarm", "ForwarderFailedInvocationsAlarm", "ForwarderDeadLetterFailuresAlarm"}
+
+
 def test_a_forwarder_in_the_central_buss_own_account_and_region_forwards_nothing():
     """So one StackSet can target every account and region, the central one included."""
     made = tpl.created(T, region="us-east-1", account="111122223333", Mode="forwarder", CentralEventBusArn=CENTRAL_BUS)
     assert made == {"NothingToForward"}
-    assert tpl.created(T, Mode="forwarder", CentralEventBusArn="arn:aws:events:us-east-1:1:event-bus/x", ForwarderAlarmTopicArn="arn:aws:sns:eu-west-1:1:ops") == FORWARDER | {"ForwarderDeadLetterAlarm", "ForwarderFailedInvocationsAlarm"}
+    assert tpl.created(T, Mode="forwarder", CentralEventBusArn="arn:aws:events:us-east-1:1:event-bus/x", ForwarderAlarmTopicName="ops") == FORWARDER | FORWARDER_ALARMS
 
 
 def test_the_central_bus_admits_this_account_and_the_organization():
@@ -331,12 +393,490 @@ def test_a_monitored_event_in_a_forwarder_region_reaches_the_central_target(moto
 
 
 def test_parked_events_and_the_functions_logs_outlive_the_stack():
-    for name in ["FunctionLogGroup", "FunctionFailureQueue", "RuleDeadLetterQueue", "ForwarderDeadLetterQueue"]:
+    kept = [*tpl.resources(T, "AWS::SQS::Queue"), *tpl.resources(T, "AWS::Logs::LogGroup")]
+    assert {"FunctionLogGroup", "FunctionFailureQueue", "RuleDeadLetterQueue", "SubscriptionDeadLetterQueue", "ForwarderDeadLetterQueue"} <= set(kept)
+    for name in kept:
         resource = T["Resources"][name]
         assert resource.get("DeletionPolicy") == "Retain" == resource.get("UpdateReplacePolicy"), name
 
 
 def test_the_function_writes_only_its_own_log_group_without_a_doubled_wildcard():
-    statements = props("AlertFunctionPolicy")["PolicyDocument"]["Statement"]
+    statements = statements_of(props("AlertFunctionPolicy")["PolicyDocument"])
     [logs] = [s for s in statements if s["Sid"] == "WriteOwnLogs"]
+    # The log group's ARN already ends in `:*`; `${FunctionLogGroup.Arn}:*` would double it.
     assert logs["Resource"] == {"Fn::GetAtt": ["FunctionLogGroup", "Arn"]}
+
+
+# ---------------------------------------------------------------- the health path
+
+
+def test_the_health_path_does_not_depend_on_the_alert_key():
+    """Whoever disables AlertKey must not also silence the alarms saying something is wrong."""
+    assert "KmsMasterKeyId" not in props("HealthTopic")
+    health_path = [
+        "HealthTopic", "HealthTopicPolicy", "HealthEmailSubscription", "HighSeverityHealthSubscription",
+        "SubscriptionDeadLetterQueue", "SubscriptionDeadLetterQueuePolicy",
+    ]
+    for name in health_path:
+        assert "AlertKey" not in tpl.references(R[name]), name
+    assert props("SubscriptionDeadLetterQueue")["SqsManagedSseEnabled"] is True
+
+
+def test_every_health_alarm_notifies_the_health_topic_and_the_cis_alarm_the_alert_topic():
+    forwarder_topic = {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${ForwarderAlarmTopicName}"}
+    for name, alarm in alarms().items():
+        if name == "CisCloudTrailChangesAlarm":
+            # An alert (someone changed a trail), not trailwatch's health.
+            assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
+        elif name in FORWARDER_ALARMS:
+            assert alarm["AlarmActions"] == [forwarder_topic] == alarm["OKActions"]
+        else:
+            assert alarm["AlarmActions"] == HEALTH == alarm["OKActions"], name
+
+
+@pytest.mark.parametrize(
+    "health_email, alert_email, expected",
+    [
+        ("", "sec@example.com", "sec@example.com"),
+        ("ops@example.com", "sec@example.com", "ops@example.com"),
+        ("ops@example.com", "", "ops@example.com"),
+        ("", "", None),
+    ],
+)
+def test_health_alarms_are_emailed_to_health_email_else_alert_email(health_email, alert_email, expected):
+    overrides = {"HealthEmail": health_email, "AlertEmail": alert_email}
+    made = tpl.created(T, **overrides)
+    assert ("HealthEmailSubscription" in made) == (expected is not None)
+    assert ("AlertEmailSubscription" in made) == bool(alert_email)
+    if expected is not None:
+        subscription = tpl.evaluate(T, props("HealthEmailSubscription"), tpl.parameters(T, **overrides))
+        assert (subscription["TopicArn"], subscription["Protocol"], subscription["Endpoint"]) == ("{HealthTopic}", "email", expected)
+
+
+def test_the_pager_gets_every_health_alarm_without_a_filter():
+    """Alarm notifications carry no severity attribute: through the alert topic's filter policy
+    the pager would never see one."""
+    alert, health = R["HighSeveritySubscription"], R["HighSeverityHealthSubscription"]
+    assert health["Condition"] == alert["Condition"]
+    assert health["Properties"]["TopicArn"] == {"Ref": "HealthTopic"}
+    for key in ("Protocol", "Endpoint"):
+        assert health["Properties"][key] == alert["Properties"][key]
+    assert "FilterPolicy" not in health["Properties"]
+
+
+def test_every_subscription_parks_what_sns_cannot_deliver():
+    subscriptions = tpl.resources(T, "AWS::SNS::Subscription")
+    assert set(subscriptions) == {"AlertEmailSubscription", "HighSeveritySubscription", "HealthEmailSubscription", "HighSeverityHealthSubscription"}
+    for name, subscription in subscriptions.items():
+        assert subscription["Properties"]["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["SubscriptionDeadLetterQueue", "Arn"]}}, name
+    [statement] = props("SubscriptionDeadLetterQueuePolicy")["PolicyDocument"]["Statement"]
+    assert props("SubscriptionDeadLetterQueuePolicy")["Queues"] == [{"Ref": "SubscriptionDeadLetterQueue"}]
+    assert (statement["Effect"], statement["Principal"], statement["Action"]) == ("Allow", {"Service": "sns.amazonaws.com"}, "sqs:SendMessage")
+    assert statement["Resource"] == {"Fn::GetAtt": ["SubscriptionDeadLetterQueue", "Arn"]}
+    topics = {json.dumps(s["Properties"]["TopicArn"]) for s in subscriptions.values()}
+    assert topics == {json.dumps(t) for t in statement["Condition"]["ArnEquals"]["aws:SourceArn"]}
+
+
+def named(name: str, params: dict, key: str) -> str:
+    return tpl.evaluate(T, props(name)[key], params)
+
+
+def subscription_attributes(subscription: dict) -> dict[str, str]:
+    """The evaluated properties of an AWS::SNS::Subscription as Subscribe's attributes."""
+    attributes = {"RedrivePolicy": json.dumps(subscription["RedrivePolicy"])}
+    if "FilterPolicy" in subscription:
+        attributes["FilterPolicy"] = json.dumps(subscription["FilterPolicy"])
+        attributes["FilterPolicyScope"] = subscription["FilterPolicyScope"]
+    return attributes
+
+
+def test_an_alarm_reaches_the_pager_through_the_health_topic_on_moto(moto):
+    """Both pager subscriptions as the template makes them, on moto: an alarm notification (no
+    severity attribute) is filtered out on the alert topic and delivered from the health topic;
+    both name the subscription dead-letter queue, under its built name and ARN."""
+    moto.reset()
+    params = tpl.parameters(T, region=harness.HOME_REGION, account=harness.ACCOUNT, HighSeverityProtocol="sqs")
+    sns, sqs = moto.client("sns"), moto.client("sqs")
+    topics = {name: sns.create_topic(Name=named(name, params, "TopicName"))["TopicArn"] for name in ("AlertTopic", "HealthTopic")}
+    dlq_url = sqs.create_queue(QueueName=named("SubscriptionDeadLetterQueue", params, "QueueName"))["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pager_url = sqs.create_queue(QueueName="pager")["QueueUrl"]
+    pager_arn = sqs.get_queue_attributes(QueueUrl=pager_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    params["HighSeverityEndpoint"] = pager_arn
+    refs = {"AlertTopic": topics["AlertTopic"], "HealthTopic": topics["HealthTopic"], "SubscriptionDeadLetterQueue.Arn": dlq_arn}
+    for name in ("HighSeveritySubscription", "HighSeverityHealthSubscription"):
+        subscription = tpl.evaluate(T, props(name), params, refs)
+        arn = sns.subscribe(
+            TopicArn=subscription["TopicArn"], Protocol=subscription["Protocol"], Endpoint=subscription["Endpoint"],
+            Attributes=subscription_attributes(subscription), ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+        stored = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+        assert json.loads(stored["RedrivePolicy"]) == {"deadLetterTargetArn": dlq_arn}
+
+    alarm = {"AlarmName": "trailwatch-FunctionErrorsAlarm", "NewStateValue": "ALARM", "NewStateReason": "Threshold Crossed"}
+    for topic in topics.values():
+        sns.publish(TopicArn=topic, Subject="ALARM: trailwatch-FunctionErrorsAlarm", Message=json.dumps(alarm))
+    messages = sqs.receive_message(QueueUrl=pager_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+    assert [json.loads(m["Body"])["TopicArn"] for m in messages] == [topics["HealthTopic"]]
+
+
+PAGER_QUEUE = "arn:aws:sqs:eu-west-1:111122223333:pager"
+PAGER_FUNCTION = "arn:aws:lambda:eu-west-1:111122223333:function:pager"
+DELIVERY_PERMISSIONS = {"HighSeverityQueuePolicy", "HighSeverityFunctionAlertPermission", "HighSeverityFunctionHealthPermission"}
+
+
+@pytest.mark.parametrize(
+    "protocol, endpoint, expected",
+    [
+        ("sqs", PAGER_QUEUE, {"HighSeverityQueuePolicy"}),
+        ("lambda", PAGER_FUNCTION, {"HighSeverityFunctionAlertPermission", "HighSeverityFunctionHealthPermission"}),
+        # Another account's or region's queue or function: only its owner can allow SNS.
+        ("sqs", "arn:aws:sqs:eu-west-1:444455556666:pager", set()),
+        ("sqs", "arn:aws:sqs:us-east-1:111122223333:pager", set()),
+        ("lambda", "arn:aws:lambda:us-east-1:111122223333:function:pager", set()),
+        ("email", "oncall@example.com", set()),
+        ("https", "https://events.example.com/trailwatch", set()),
+        ("sqs", "", set()),
+    ],
+)
+def test_sqs_and_lambda_pagers_are_allowed_to_receive(protocol, endpoint, expected):
+    made = tpl.created(T, HighSeverityProtocol=protocol, HighSeverityEndpoint=endpoint)
+    assert made & DELIVERY_PERMISSIONS == expected
+    params = tpl.parameters(T, HighSeverityProtocol=protocol, HighSeverityEndpoint=endpoint)
+    if "HighSeverityFunctionAlertPermission" in expected:
+        permissions = [tpl.evaluate(T, props(p), params) for p in sorted(expected)]
+        assert {(p["FunctionName"], p["Principal"], p["Action"]) for p in permissions} == {(endpoint, "sns.amazonaws.com", "lambda:InvokeFunction")}
+        assert sorted(p["SourceArn"] for p in permissions) == ["{AlertTopic}", "{HealthTopic}"]
+
+
+@pytest.mark.parametrize(
+    "partition, region, url",
+    [
+        ("aws", "eu-west-1", "https://sqs.eu-west-1.amazonaws.com/111122223333/pager"),
+        ("aws-cn", "cn-north-1", "https://sqs.cn-north-1.amazonaws.com.cn/111122223333/pager"),
+    ],
+)
+def test_the_pager_queue_policy_names_the_queue_by_its_url(partition, region, url):
+    endpoint = f"arn:{partition}:sqs:{region}:111122223333:pager"
+    params = tpl.parameters(T, region=region, partition=partition, HighSeverityProtocol="sqs", HighSeverityEndpoint=endpoint)
+    assert tpl.condition(T, "HighSeverityQueueIsHere", params)
+    policy = tpl.evaluate(T, props("HighSeverityQueuePolicy"), params)
+    assert policy["Queues"] == [url]
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == endpoint
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": ["{AlertTopic}", "{HealthTopic}"]}}
+
+
+def test_the_pager_queue_policy_fits_the_queue_on_moto(moto):
+    moto.reset()
+    sqs, sns = moto.client("sqs"), moto.client("sns")
+    pager_url = sqs.create_queue(QueueName="pager")["QueueUrl"]
+    pager_arn = sqs.get_queue_attributes(QueueUrl=pager_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    params = tpl.parameters(T, region=harness.HOME_REGION, account=harness.ACCOUNT, HighSeverityProtocol="sqs", HighSeverityEndpoint=pager_arn)
+    topics = {name: sns.create_topic(Name=named(name, params, "TopicName"))["TopicArn"] for name in ("AlertTopic", "HealthTopic")}
+    policy = tpl.evaluate(T, props("HighSeverityQueuePolicy"), params, topics)
+    [url] = policy["Queues"]
+    # The same account and name as the queue SQS made (moto answers with its own host).
+    assert urllib.parse.urlparse(url).path == urllib.parse.urlparse(pager_url).path
+    sqs.set_queue_attributes(QueueUrl=pager_url, Attributes={"Policy": json.dumps(policy["PolicyDocument"])})
+    stored = json.loads(sqs.get_queue_attributes(QueueUrl=pager_url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    [statement] = stored["Statement"]
+    assert statement["Resource"] == pager_arn
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == [topics["AlertTopic"], topics["HealthTopic"]]
+
+
+# ---------------------------------------------------------------- names built before the resources exist
+
+NAMED_RULES = {"AlertRule": "", "CentralAlertRule": "-central", "PostureScheduleRule": "-posture"}
+
+
+@pytest.mark.parametrize("stack_name", ["tw", "s" + "-stackset-instance" * 7])
+def test_rule_names_fit_eventbridge_whatever_the_stack_name(stack_name):
+    assert len(stack_name) <= 128
+    params = tpl.parameters(T, stack_name=stack_name, Mode="central")
+    for rule, suffix in NAMED_RULES.items():
+        name = named(rule, params, "Name")
+        assert name == f"trailwatch-{tpl.STACK_UUID}{suffix}"
+        assert len(name) <= 64 and re.fullmatch(r"[.\-_A-Za-z0-9]+", name), name
+    # EventBridge's own limit for a bus name is 256 characters.
+    assert len(named("CentralEventBus", params, "Name")) <= 256
+
+
+@pytest.mark.parametrize(
+    "mode, interval",
+    [("standalone", "60"), ("standalone", "0"), ("central", "15"), ("central", "0")],
+)
+def test_the_function_is_told_exactly_its_own_rules(mode, interval):
+    params = tpl.parameters(T, Mode=mode, PostureIntervalMinutes=interval)
+    made = tpl.created(T, Mode=mode, PostureIntervalMinutes=interval)
+    expected = []
+    for rule in NAMED_RULES:
+        if rule in made:
+            name = named(rule, params, "Name")
+            on_custom_bus = "EventBusName" in props(rule)
+            assert not on_custom_bus or props(rule)["EventBusName"] == {"Ref": "CentralEventBus"}
+            expected.append(f"{named('CentralEventBus', params, 'Name')}/{name}" if on_custom_bus else name)
+    variables = tpl.evaluate(T, props("AlertFunction")["Environment"]["Variables"], params)
+    assert variables["OWN_RULE_NAMES"].split(",") == expected
+    # The rules target the function: referencing them from it would be a dependency cycle.
+    assert not set(NAMED_RULES) & tpl.references(props("AlertFunction"))
+
+
+def test_the_function_is_told_its_topics_key_and_posture_settings():
+    variables = props("AlertFunction")["Environment"]["Variables"]
+    assert variables["HEALTH_TOPIC_ARN"] == {"Ref": "HealthTopic"}
+    assert variables["OWN_KEY_ARN"] == {"Fn::GetAtt": ["AlertKey", "Arn"]}
+    for variable, parameter in [
+        ("POSTURE_REGIONS", "PostureRegions"), ("REMIND_AFTER_HOURS", "RemindAfterHours"),
+        ("AUTO_RESTART_LOGGING", "AutoRestartLogging"), ("POSTURE_INTERVAL_MINUTES", "PostureIntervalMinutes"),
+    ]:
+        assert variables[variable] == {"Ref": parameter}
+
+
+def allowed(parameter: str, value: str) -> bool:
+    return re.fullmatch(T["Parameters"][parameter]["AllowedPattern"], value) is not None
+
+
+def test_parameter_patterns_admit_what_the_function_and_services_accept():
+    for good in ["", "us-east-1", "us-east-1,eu-west-1", "us-east-1, eu-west-1 ,ap-southeast-2", "us-gov-west-1", "cn-north-1"]:
+        assert allowed("PostureRegions", good), good
+    for bad in ["us-east-1,", "US-EAST-1", "eu-west", "us-east-1;eu-west-1", "*"]:
+        assert not allowed("PostureRegions", bad), bad
+    for good in ["", "ops-alarms", "Ops_Alarms_1", "a" * 256]:
+        assert allowed("ForwarderAlarmTopicName", good), good
+    for bad in ["arn:aws:sns:eu-west-1:111122223333:ops", "ops alarms", "a" * 257]:
+        assert not allowed("ForwarderAlarmTopicName", bad), bad
+
+
+def test_services_may_use_the_key_only_for_trailwatchs_own_queue_and_topic_on_moto(moto):
+    """The key policy cannot reference the queue and topic that use the key (a cycle): it builds
+    their ARNs from the names they are given. On moto, those names give those ARNs."""
+    moto.reset()
+    params = tpl.parameters(T, region=harness.HOME_REGION, account=harness.ACCOUNT)
+    statements = {s["Sid"]: s for s in tpl.evaluate(T, props("AlertKey")["KeyPolicy"], params)["Statement"]}
+    sqs = moto.client("sqs")
+    queue_url = sqs.create_queue(QueueName=named("RuleDeadLetterQueue", params, "QueueName"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic_arn = moto.client("sns").create_topic(Name=named("AlertTopic", params, "TopicName"))["TopicArn"]
+
+    # EventBridge does not support aws:SourceAccount for encrypted targets.
+    events = statements["EventBridgeWritesDeadLetters"]
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    assert events["Condition"] == {"StringEquals": {"kms:EncryptionContext:aws:sqs:arn": queue_arn}}
+    alarms_ = statements["AlarmsPublishToTheTopic"]
+    assert alarms_["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms_["Condition"] == {"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}}
+    for statement in (events, alarms_):
+        assert set(statement["Action"]) == {"kms:GenerateDataKey", "kms:Decrypt"}
+    # The queue and topic so named are the ones that use the key, and every rule parks there.
+    assert props("RuleDeadLetterQueue")["KmsMasterKeyId"] == props("AlertTopic")["KmsMasterKeyId"] == {"Fn::GetAtt": ["AlertKey", "Arn"]}
+    for rule in NAMED_RULES:
+        [target] = props(rule)["Targets"]
+        assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["RuleDeadLetterQueue", "Arn"]}
+
+
+def test_endpoint_names_follow_the_partitions_url_suffix():
+    params = tpl.parameters(T, region="cn-north-1", partition="aws-cn")
+    key = tpl.evaluate(T, props("AlertKey")["KeyPolicy"], params)
+    function = tpl.evaluate(T, props("AlertFunctionPolicy")["PolicyDocument"], params)
+    via = [
+        service
+        for statement in key["Statement"] + function["Statement"]
+        for service in statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService", [])
+    ]
+    assert len(via) == 6
+    assert all(re.fullmatch(r"(sns|sqs)\.cn-north-1\.amazonaws\.com\.cn", service) for service in via), via
+    [logs] = [s for s in key["Statement"] if s["Sid"] == "LogsEncryptTheFunctionLogGroup"]
+    assert logs["Principal"] == {"Service": "logs.cn-north-1.amazonaws.com.cn"}
+
+
+def test_the_rule_dead_letter_queue_admits_every_rule_of_the_stack():
+    params = tpl.parameters(T, Mode="central")
+    [statement] = tpl.evaluate(T, props("RuleDeadLetterQueuePolicy")["PolicyDocument"], params)["Statement"]
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == ["{AlertRule.Arn}", "{CentralAlertRule.Arn}", "{PostureScheduleRule.Arn}"]
+    [statement] = tpl.evaluate(T, props("RuleDeadLetterQueuePolicy")["PolicyDocument"], tpl.parameters(T, PostureIntervalMinutes="0"))["Statement"]
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == ["{AlertRule.Arn}"]
+
+
+# ---------------------------------------------------------------- scheduled posture check
+
+
+INTERVALS = T["Parameters"]["PostureIntervalMinutes"]["AllowedValues"]
+POSTURE = {"PostureScheduleRule", "PostureScheduleRulePermission", "PostureCheckMetricFilter", "PostureCheckMissingAlarm", "PostureRuleDeadLetterFailuresAlarm"}
+
+
+def test_the_posture_check_is_off_at_zero_and_outside_a_receiving_stack():
+    assert 0 in INTERVALS and T["Parameters"]["PostureIntervalMinutes"]["Default"] == 60
+    assert POSTURE <= tpl.created(T)
+    assert not POSTURE & tpl.created(T, PostureIntervalMinutes="0")
+    assert not POSTURE & tpl.created(T, Mode="forwarder", CentralEventBusArn="arn:aws:events:us-east-1:444455556666:event-bus/x")
+
+
+@pytest.mark.parametrize("interval", [i for i in INTERVALS if i])
+def test_a_missed_posture_check_is_an_alarm_after_two_intervals(interval):
+    params = tpl.parameters(T, PostureIntervalMinutes=str(interval))
+    rule = tpl.evaluate(T, props("PostureScheduleRule"), params)
+    assert rule["ScheduleExpression"] == f"rate({interval} minutes)"
+    permission = props("PostureScheduleRulePermission")
+    assert (permission["Principal"], permission["SourceArn"]) == ("events.amazonaws.com", {"Fn::GetAtt": ["PostureScheduleRule", "Arn"]})
+
+    alarm = tpl.evaluate(T, props("PostureCheckMissingAlarm"), params)
+    period, periods = alarm["Period"], alarm["EvaluationPeriods"]
+    assert period == interval * 60
+    # CloudWatch: a multiple of 60 s; Period x EvaluationPeriods at most a day below an hour's
+    # period, at most seven days otherwise.
+    assert period % 60 == 0
+    assert period * periods <= (86_400 if period < 3_600 else 604_800)
+    # Two empty intervals in a row: one late run is not an alarm, no run at all is.
+    assert periods == 2
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == ("Sum", "LessThanThreshold", 1)
+    assert alarm["TreatMissingData"] == "breaching"
+    assert alarm["AlarmActions"] == alarm["OKActions"] == ["{HealthTopic}"]
+
+    metric_filter = tpl.evaluate(T, props("PostureCheckMetricFilter"), params)
+    assert metric_filter["LogGroupName"] == "{FunctionLogGroup}"
+    [transformation] = metric_filter["MetricTransformations"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (transformation["MetricNamespace"], transformation["MetricName"])
+    assert transformation["MetricValue"] == "1"
+
+
+def test_each_stacks_posture_metric_is_its_own():
+    names = {named("PostureCheckMissingAlarm", tpl.parameters(T, stack_name=s), "MetricName") for s in ("trailwatch-a", "trailwatch-b")}
+    assert len(names) == 2
+
+
+def json_filter_matches(pattern: str, event: dict) -> bool:
+    """CloudWatch Logs' JSON filter semantics for the one form the template uses:
+    `{ ($.a.b = "x") && ($.c = "y") }`, every term an exact string comparison."""
+    body = pattern.strip()
+    assert body.startswith("{") and body.endswith("}"), pattern
+    for term in body[1:-1].split("&&"):
+        match = re.fullmatch(r'\(\$\.([A-Za-z0-9_.]+) = "([^"]*)"\)', term.strip())
+        assert match, term
+        value = event
+        for key in match.group(1).split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if value != match.group(2):
+            return False
+    return True
+
+
+# A finished posture run as lambda_runtime's tracing subscriber writes it with LogFormat JSON.
+FINISHED = {
+    "timestamp": "2025-05-01T12:00:00.000000Z", "level": "INFO",
+    "fields": {"message": "posture check finished", "check": "posture", "outcome": "finished", "trails": 3, "findings": 1},
+    "target": "trailwatch::posture",
+}
+
+
+def test_the_dead_mans_switch_counts_finished_posture_runs_only():
+    pattern = props("PostureCheckMetricFilter")["FilterPattern"]
+    assert json_filter_matches(pattern, FINISHED)
+    not_finished = [
+        {**FINISHED, "fields": {**FINISHED["fields"], "outcome": "started"}},
+        {**FINISHED, "fields": {**FINISHED["fields"], "outcome": "failed"}},
+        {**FINISHED, "fields": {**FINISHED["fields"], "check": "event"}},
+        # The same keys outside "fields" (another log layout) do not count.
+        {"level": "INFO", "message": "posture check finished", "check": "posture", "outcome": "finished"},
+    ]
+    for line in not_finished:
+        assert not json_filter_matches(pattern, line), line
+    assert props("AlertFunction")["LoggingConfig"]["LogFormat"] == "JSON"
+
+
+def test_the_posture_schedule_metric_filter_and_alarm_are_accepted_on_moto(moto):
+    moto.reset()
+    events, logs, cloudwatch = moto.client("events"), moto.client("logs"), moto.client("cloudwatch")
+    params = tpl.parameters(T, region=harness.HOME_REGION, account=harness.ACCOUNT)
+    group = named("FunctionLogGroup", params, "LogGroupName")
+    logs.create_log_group(logGroupName=group)
+    metric_filter = tpl.evaluate(T, props("PostureCheckMetricFilter"), params, {"FunctionLogGroup": group})
+    [t] = metric_filter["MetricTransformations"]
+    logs.put_metric_filter(
+        logGroupName=metric_filter["LogGroupName"], filterName="posture-checks", filterPattern=metric_filter["FilterPattern"],
+        metricTransformations=[{"metricName": t["MetricName"], "metricNamespace": t["MetricNamespace"], "metricValue": t["MetricValue"]}],
+    )
+    [stored] = logs.describe_metric_filters(logGroupName=group)["metricFilters"]
+    assert stored["filterPattern"] == metric_filter["FilterPattern"]
+    health = moto.client("sns").create_topic(Name=named("HealthTopic", params, "TopicName"))["TopicArn"]
+    for interval in [i for i in INTERVALS if i]:
+        params = tpl.parameters(T, region=harness.HOME_REGION, account=harness.ACCOUNT, PostureIntervalMinutes=str(interval))
+        rule = tpl.evaluate(T, props("PostureScheduleRule"), params)
+        events.put_rule(Name=rule["Name"], ScheduleExpression=rule["ScheduleExpression"], State=rule["State"])
+        assert events.describe_rule(Name=rule["Name"])["ScheduleExpression"] == f"rate({interval} minutes)"
+        alarm = tpl.evaluate(T, props("PostureCheckMissingAlarm"), params, {"HealthTopic": health})
+        stored = put_alarm(moto, harness.HOME_REGION, f"PostureCheckMissingAlarm-{interval}", alarm)
+        assert (stored["Period"], stored["EvaluationPeriods"], stored["AlarmActions"]) == (interval * 60, 2, [health])
+
+
+# ---------------------------------------------------------------- every alarm, on moto
+
+
+def put_alarm(moto, region: str, name: str, alarm: dict) -> dict:
+    """PutMetricAlarm with an AWS::CloudWatch::Alarm's evaluated properties; returns the stored alarm."""
+    unresolved = re.findall(r"\{[A-Za-z]+(?:\.[A-Za-z]+)?\}", json.dumps(alarm))
+    assert not unresolved, f"{name} refers to {unresolved}, which the test did not resolve"
+    cloudwatch = moto.client("cloudwatch", region)
+    cloudwatch.put_metric_alarm(
+        AlarmName=name, AlarmDescription=alarm["AlarmDescription"], Namespace=alarm["Namespace"],
+        MetricName=alarm["MetricName"], Dimensions=alarm.get("Dimensions", []), Statistic=alarm["Statistic"],
+        Period=int(alarm["Period"]), EvaluationPeriods=int(alarm["EvaluationPeriods"]), Threshold=float(alarm["Threshold"]),
+        ComparisonOperator=alarm["ComparisonOperator"], TreatMissingData=alarm["TreatMissingData"],
+        AlarmActions=alarm["AlarmActions"], OKActions=alarm.get("OKActions", []),
+    )
+    [stored] = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    return stored
+
+
+def test_every_alarm_of_a_central_stack_is_accepted_by_cloudwatch_on_moto(moto):
+    moto.reset()
+    region, account = harness.HOME_REGION, harness.ACCOUNT
+    overrides = {"Mode": "central", "CloudTrailLogGroupName": "aws-cloudtrail-logs"}
+    params = tpl.parameters(T, region=region, account=account, **overrides)
+    sns, sqs = moto.client("sns"), moto.client("sqs")
+    topics = {name: sns.create_topic(Name=named(name, params, "TopicName"))["TopicArn"] for name in ("AlertTopic", "HealthTopic")}
+    queues = {
+        name: sqs.create_queue(QueueName=named(name, params, "QueueName") if "QueueName" in props(name) else f"trailwatch-{name}-1ABC")["QueueUrl"].rsplit("/", 1)[1]
+        for name in ("RuleDeadLetterQueue", "FunctionFailureQueue", "SubscriptionDeadLetterQueue")
+    }
+    bus = named("CentralEventBus", params, "Name")
+    refs = {
+        **topics,
+        **{f"{name}.TopicName": arn.rsplit(":", 1)[1] for name, arn in topics.items()},
+        **{f"{name}.QueueName": queue for name, queue in queues.items()},
+        "AlertFunction": "trailwatch-AlertFunction-1ABC",
+        "AlertRule": named("AlertRule", params, "Name"),
+        "PostureScheduleRule": named("PostureScheduleRule", params, "Name"),
+        "CentralAlertRule.Arn": f"arn:aws:events:{region}:{account}:rule/{bus}/{named('CentralAlertRule', params, 'Name')}",
+        "CentralEventBus": bus,
+    }
+    made = tpl.created(T, region, account, **overrides)
+    names = [name for name in alarms() if name in made]
+    assert len(names) == 16
+    for name in names:
+        stored = put_alarm(moto, region, name, tpl.evaluate(T, props(name), params, refs))
+        expected = topics["AlertTopic"] if name == "CisCloudTrailChangesAlarm" else topics["HealthTopic"]
+        assert stored["AlarmActions"] == [expected], name
+    assert {d["Value"] for d in put_alarm(moto, region, "central", tpl.evaluate(T, props("CentralRuleFailedInvocationsAlarm"), params, refs))["Dimensions"]} == {
+        bus, named("CentralAlertRule", params, "Name")}
+
+
+CENTRAL_ELSEWHERE = "arn:aws:events:us-east-1:444455556666:event-bus/trailwatch-central"
+
+
+def test_forwarder_alarms_notify_the_named_topic_in_each_stacks_own_region_on_moto(moto):
+    """One StackSet, the same parameters everywhere: each instance's alarms must notify a topic
+    in its own region (CloudWatch rejects any other)."""
+    moto.reset()
+    assert "ForwarderAlarmTopicArn" not in T["Parameters"]
+    for region in ("us-east-1", "eu-west-1"):
+        overrides = {"Mode": "forwarder", "CentralEventBusArn": CENTRAL_ELSEWHERE, "ForwarderAlarmTopicName": "ops-alarms"}
+        assert FORWARDER_ALARMS <= tpl.created(T, region, harness.ACCOUNT, **overrides)
+        params = tpl.parameters(T, region=region, account=harness.ACCOUNT, **overrides)
+        topic = moto.client("sns", region).create_topic(Name="ops-alarms")["TopicArn"]
+        refs = {"ForwardRule": "trailwatch-ForwardRule-1ABC", "ForwarderDeadLetterQueue.QueueName": "trailwatch-ForwarderDeadLetterQueue-1ABC"}
+        for name in sorted(FORWARDER_ALARMS):
+            alarm = tpl.evaluate(T, props(name), params, refs)
+            assert alarm["AlarmActions"] == alarm["OKActions"] == [topic], (region, name)
+            stored = put_alarm(moto, region, name, alarm)
+            assert [arn.split(":")[3] for arn in stored["AlarmActions"]] == [region]

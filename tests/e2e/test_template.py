@@ -45,8 +45,9 @@ def test_function_is_built_and_sized_as_documented():
     assert props["Handler"] == "bootstrap"
     assert props["Architectures"] == ["arm64"]
     assert props["MemorySize"] == 128
-    # Enrichment's maximum (30 s is the config cap, 2 s the default) plus the 5 s publish reserve.
-    assert props["Timeout"] >= 2 + 5
+    # Enrichment's maximum (30 s is the config cap, 2 s the default) plus the 5 s publish reserve
+    # fits; the rest is for a posture run across several regions.
+    assert 30 + 5 <= props["Timeout"] <= 900
     variables = props["Environment"]["Variables"]
     assert variables["ALERT_TOPIC_ARN"] == {"Ref": "AlertTopic"}
     assert set(variables) >= {"ALERT_TOPIC_ARN", "MIN_SEVERITY", "ENRICH_TIMEOUT_MS", "TRUSTED_PRINCIPALS"}
@@ -54,34 +55,67 @@ def test_function_is_built_and_sized_as_documented():
     assert variables["ACCOUNT_NAMES"] == {"Ref": "AccountNames"}
 
 
-def test_function_permissions_are_read_only_lookups_publish_to_its_topic_and_its_own_plumbing():
-    template = tpl.load()
-    assert template["Resources"]["AlertFunction"]["Properties"]["Role"] == {"Fn::GetAtt": ["AlertFunctionRole", "Arn"]}
-    assert "Policies" not in template["Resources"]["AlertFunctionRole"]["Properties"]
-    statements = template["Resources"]["AlertFunctionPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+def function_permissions(template: dict, **parameters: str) -> dict[str, dict]:
+    """The function policy's statements for a stack with these parameters, by action: each
+    action's evaluated statement."""
+    policy = template["Resources"]["AlertFunctionPolicy"]["Properties"]["PolicyDocument"]
+    statements = tpl.evaluate(template, policy, tpl.parameters(template, **parameters))["Statement"]
     actions = {}
     for statement in statements:
         assert statement["Effect"] == "Allow"
         for action in [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]:
             assert "*" not in action, action
-            actions[action] = statement["Resource"]
-    assert set(actions) == {
-        "cloudtrail:GetTrailStatus", "cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors",
-        "cloudtrail:GetEventDataStore", "sns:Publish", "sqs:SendMessage", "logs:CreateLogStream", "logs:PutLogEvents",
-    }
+            assert action not in actions, f"{action} granted twice"
+            actions[action] = statement
+    return actions
+
+
+READ_AND_PUBLISH = {
+    "cloudtrail:GetTrailStatus", "cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors",
+    "cloudtrail:GetEventDataStore", "sns:Publish", "sqs:SendMessage", "logs:CreateLogStream", "logs:PutLogEvents",
+    "kms:GenerateDataKey", "kms:Decrypt",
+}
+
+
+def test_function_permissions_are_read_only_lookups_publish_to_its_topics_and_its_own_plumbing():
+    template = tpl.load()
+    assert template["Resources"]["AlertFunction"]["Properties"]["Role"] == {"Fn::GetAtt": ["AlertFunctionRole", "Arn"]}
+    assert "Policies" not in template["Resources"]["AlertFunctionRole"]["Properties"]
+    actions = function_permissions(template)
+    assert set(actions) == READ_AND_PUBLISH
+    resources = {action: statement["Resource"] for action, statement in actions.items()}
     # DescribeTrails supports no resource-level permissions; it is the only "*" resource.
-    assert [a for a, resource in actions.items() if resource == "*"] == ["cloudtrail:DescribeTrails"]
-    assert actions["sns:Publish"] == {"Ref": "AlertTopic"}
-    assert actions["sqs:SendMessage"] == {"Fn::GetAtt": ["FunctionFailureQueue", "Arn"]}
-    assert actions["cloudtrail:GetTrailStatus"] == {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:*:trail/*"}
-    assert actions["cloudtrail:GetEventDataStore"] == {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:*:eventdatastore/*"}
-    # The delivery-chain checks read trails only: nothing is asked of S3, KMS or CloudWatch Logs.
-    assert not [a for a in actions if a.split(":")[0] in ("s3", "kms")]
+    assert [a for a, resource in resources.items() if resource == "*"] == ["cloudtrail:DescribeTrails"]
+    assert resources["sns:Publish"] == ["{AlertTopic}", "{HealthTopic}"]
+    assert resources["sqs:SendMessage"] == "{FunctionFailureQueue.Arn}"
+    assert resources["cloudtrail:GetTrailStatus"] == "arn:aws:cloudtrail:*:*:trail/*"
+    assert resources["cloudtrail:GetEventDataStore"] == "arn:aws:cloudtrail:*:*:eventdatastore/*"
+    # The delivery-chain checks read trails only: nothing is asked of S3, and the key is used
+    # only by SNS and SQS on the function's behalf (publishing, parking a failed event).
+    assert not [a for a in actions if a.split(":")[0] == "s3"]
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        assert resources[action] == "{AlertKey.Arn}"
+        assert actions[action]["Condition"] == {
+            "StringEquals": {"kms:ViaService": ["sns.eu-west-1.amazonaws.com", "sqs.eu-west-1.amazonaws.com"]}
+        }
 
 
-def test_outputs_give_the_topic_and_function():
+def test_the_function_may_restart_logging_only_when_asked_and_only_in_its_account():
+    template = tpl.load()
+    assert "cloudtrail:StartLogging" not in function_permissions(template)
+    assert "cloudtrail:StartLogging" not in function_permissions(template, AutoRestartLogging="false")
+    actions = function_permissions(template, AutoRestartLogging="true")
+    assert set(actions) == READ_AND_PUBLISH | {"cloudtrail:StartLogging"}
+    assert actions["cloudtrail:StartLogging"]["Resource"] == "arn:aws:cloudtrail:*:111122223333:trail/*"
+    variables = template["Resources"]["AlertFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["AUTO_RESTART_LOGGING"] == {"Ref": "AutoRestartLogging"}
+    assert template["Parameters"]["AutoRestartLogging"]["Default"] == "false"
+
+
+def test_outputs_give_the_topics_and_function():
     outputs = tpl.load()["Outputs"]
     assert outputs["AlertTopicArn"]["Value"] == {"Ref": "AlertTopic"}
+    assert outputs["HealthTopicArn"]["Value"] == {"Ref": "HealthTopic"}
     assert outputs["AlertFunctionArn"]["Value"] == {"Fn::GetAtt": ["AlertFunction", "Arn"]}
 
 
