@@ -403,7 +403,10 @@ mod tests {
         );
         // The same detail-type from anyone else is not the schedule.
         event["source"] = json!("custom.app");
-        assert!(matches!(parse_event(&event).unwrap(), Inbound::Other { .. }));
+        assert!(matches!(
+            parse_event(&event).unwrap(),
+            Inbound::Other { .. }
+        ));
     }
 
     #[test]
