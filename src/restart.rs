@@ -176,3 +176,158 @@ pub fn apply(alert: &mut crate::alert::Alert, restart: AutoRestart) {
     }
     alert.auto_restart = Some(restart);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::{ResourceKind, TrailStatus};
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Recording {
+        calls: Mutex<Vec<(String, String)>>,
+        fail: bool,
+    }
+
+    #[async_trait]
+    impl LoggingRestarter for Recording {
+        async fn start_logging(&self, trail: &str, region: &str) -> Result<(), LookupError> {
+            self.calls
+                .lock()
+                .unwrap()
+                .push((trail.to_string(), region.to_string()));
+            if self.fail {
+                return Err(LookupError {
+                    code: Some("AccessDeniedException".into()),
+                    message: "not authorized".into(),
+                });
+            }
+            Ok(())
+        }
+    }
+
+    fn stop(at: &str) -> ApiCall {
+        ApiCall {
+            source: "cloudtrail.amazonaws.com".into(),
+            name: "StopLogging".into(),
+            id: None,
+            time: Some(at.into()),
+            region: Some("us-east-1".into()),
+            account: Some("111122223333".into()),
+            source_ip: None,
+            user_agent: None,
+            request_id: None,
+            error: None,
+            actor: Default::default(),
+            request_parameters: None,
+            response_elements: None,
+            input_problems: Vec::new(),
+        }
+    }
+
+    fn trail() -> Resource {
+        Resource {
+            kind: ResourceKind::Trail,
+            name: Some("management-events".into()),
+            arn: Some("arn:aws:cloudtrail:eu-west-1:111122223333:trail/management-events".into()),
+            region: Some("eu-west-1".into()),
+            account: Some("111122223333".into()),
+            given: "management-events".into(),
+        }
+    }
+
+    fn started_at(time: &str) -> Enrichment {
+        Enrichment {
+            state: ResourceState::Trail {
+                status: Some(TrailStatus {
+                    is_logging: Some(false),
+                    start_logging_time: Some(time.into()),
+                    ..TrailStatus::default()
+                }),
+                config: None,
+                event_selectors: None,
+            },
+            ..Enrichment::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_first_stop_is_restarted_in_the_trails_home_region() {
+        let restarter = Recording::default();
+        let call = stop("2026-11-29T10:00:00Z");
+        let answer = answer_stop(
+            true,
+            &call,
+            Some(&trail()),
+            &started_at("2026-11-01T00:00:00Z"),
+            None,
+            &restarter,
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer.outcome, RestartOutcome::Restarted);
+        assert_eq!(
+            restarter.calls.lock().unwrap().as_slice(),
+            [(
+                "arn:aws:cloudtrail:eu-west-1:111122223333:trail/management-events".to_string(),
+                "eu-west-1".to_string()
+            )]
+        );
+    }
+
+    #[tokio::test]
+    async fn off_trusted_repeated_and_failed_stops_say_why() {
+        let call = stop("2026-11-29T10:00:00Z");
+        let old_start = started_at("2026-11-01T00:00:00Z");
+        let restarter = Recording::default();
+        assert_eq!(
+            answer_stop(false, &call, Some(&trail()), &old_start, None, &restarter).await,
+            None
+        );
+        let trusted = answer_stop(
+            true,
+            &call,
+            Some(&trail()),
+            &old_start,
+            Some("arn:aws:iam::111122223333:role/deploy-*"),
+            &restarter,
+        )
+        .await
+        .unwrap();
+        assert_eq!(trusted.outcome, RestartOutcome::NotRestarted);
+        let repeated = answer_stop(
+            true,
+            &call,
+            Some(&trail()),
+            &started_at("2026-11-29T09:50:00Z"),
+            None,
+            &restarter,
+        )
+        .await
+        .unwrap();
+        assert!(repeated.keeps_being_stopped);
+        assert!(restarter.calls.lock().unwrap().is_empty(), "never asked");
+        let failing = Recording {
+            fail: true,
+            ..Recording::default()
+        };
+        let failed = answer_stop(true, &call, Some(&trail()), &old_start, None, &failing)
+            .await
+            .unwrap();
+        assert_eq!(failed.outcome, RestartOutcome::Failed);
+        assert!(
+            failed.detail.contains("AccessDeniedException"),
+            "{}",
+            failed.detail
+        );
+        let mut denied = stop("2026-11-29T10:00:00Z");
+        denied.error = Some(crate::call::CallError {
+            code: "AccessDenied".into(),
+            message: None,
+        });
+        assert_eq!(
+            answer_stop(true, &denied, Some(&trail()), &old_start, None, &restarter).await,
+            None
+        );
+    }
+}
