@@ -80,8 +80,21 @@ lint-template: venv $(CHECKOV_STAMP)
 	$(VENV)/bin/sam validate --lint --template template.yaml
 	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
 
-bench: ## criterion benchmarks of the pure pipeline
+# `make bench` measures the Rust function against a Python reference (bench/reference/), which
+# runs under awslambdaric from a virtualenv of its own (wheels only: nothing is compiled).
+BENCH_VENV  := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed-$(shell cksum < requirements-bench.txt | cut -d' ' -f1)
+
+bench: venv build $(BENCH_STAMP) ## criterion benchmarks, then Rust vs a Python reference on the emulator + moto (bench/results.md)
 	cargo bench --bench pipeline
+	$(PYTHON) bench/run.py
+
+$(BENCH_STAMP): requirements-bench.txt
+	@echo "==> installing the pinned Python reference's runtime (boto3, awslambdaric) into $(BENCH_VENV)/ (about 15 s)"
+	@test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
+	@$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --only-binary :all: -r requirements-bench.txt
+	@rm -f $(BENCH_VENV)/.installed-*
+	@touch $@
 
 SECONDS ?= 60
 fuzz: ## fuzz the pure pipeline for SECONDS (default 60); installs nightly and cargo-fuzz on first use
