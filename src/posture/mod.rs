@@ -14,9 +14,11 @@
 pub mod judge;
 pub mod remind;
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::future::join_all;
 use serde::Serialize;
 use tracing::{error, info};
 
@@ -60,18 +62,18 @@ pub struct Gathered {
 }
 
 /// Lists the trails in every region, then reads each trail's status and selectors in its home
-/// region; at most `MAX_CONCURRENT_LOOKUPS` at a time, all within `deadline`.
+/// region, all within `deadline`. Regions are separate endpoints with their own rate limits, so
+/// they are asked in parallel, and the bound (`MAX_CONCURRENT_LOOKUPS` trails at a time) applies
+/// per region: on AWS a check of many regions takes about as long as its busiest region.
 pub async fn gather(
     inspector: &dyn TrailInspector,
     regions: &[String],
     deadline: Deadline,
 ) -> Gathered {
-    let listings = all_within(
-        deadline,
+    let listings = join_all(
         regions
             .iter()
-            .map(|region| inspector.trails(region))
-            .collect(),
+            .map(|region| deadline.within(inspector.trails(region))),
     )
     .await;
     let mut gaps = Gaps::default();
@@ -95,55 +97,79 @@ pub async fn gather(
         }
     }
 
-    enum Answer {
-        Status(Result<TrailStatus, LookupError>),
-        Selectors(Result<SelectorSummary, LookupError>),
+    // A trail is read in its home region; DescribeTrails always says which, but the region it
+    // was listed in also knows it.
+    let mut by_region: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, (trail, listed_in)) in found.iter().enumerate() {
+        let region = trail.home_region.as_deref().unwrap_or(listed_in);
+        by_region.entry(region).or_default().push(index);
     }
-    let asks: Vec<_> = found
-        .iter()
-        .flat_map(|(trail, listed_in)| [(trail, listed_in, true), (trail, listed_in, false)])
-        .map(|(trail, listed_in, status)| async move {
-            let id = trail
-                .arn
-                .as_deref()
-                .or(trail.name.as_deref())
-                .unwrap_or_default();
-            let region = trail.home_region.as_deref().unwrap_or(listed_in);
-            if status {
-                Answer::Status(inspector.trail_status(id, region).await)
-            } else {
-                Answer::Selectors(inspector.event_selectors(id, region).await)
-            }
-        })
-        .collect();
-    let mut answers = all_within(deadline, asks).await.into_iter();
+    let found_ref = &found;
+    let per_region = join_all(by_region.into_iter().map(|(region, indices)| async move {
+        let reads = indices
+            .iter()
+            .map(|&index| async move {
+                let trail = &found_ref[index].0;
+                let id = trail
+                    .arn
+                    .as_deref()
+                    .or(trail.name.as_deref())
+                    .unwrap_or_default();
+                tokio::join!(
+                    inspector.trail_status(id, region),
+                    inspector.event_selectors(id, region)
+                )
+            })
+            .collect();
+        indices
+            .into_iter()
+            .zip(all_within(deadline, reads).await)
+            .collect::<Vec<_>>()
+    }))
+    .await;
+    let mut answers: Vec<Option<TrailReads>> = (0..found.len()).map(|_| None).collect();
+    for (index, answer) in per_region.into_iter().flatten() {
+        answers[index] = answer;
+    }
+
     let mut trails = Vec::with_capacity(found.len());
-    for (config, _) in found {
+    for ((config, _), answer) in found.into_iter().zip(answers) {
+        let label = config.label().to_string();
         let mut snapshot = TrailSnapshot {
             config,
             status: None,
             event_selectors: None,
         };
-        for (what, answer) in [
-            ("GetTrailStatus", answers.next()),
-            ("GetEventSelectors", answers.next()),
-        ] {
-            let label = snapshot.config.label().to_string();
-            match answer.flatten() {
-                Some(Answer::Status(Ok(status))) => snapshot.status = Some(status),
-                Some(Answer::Selectors(Ok(selectors))) => {
-                    snapshot.event_selectors = Some(selectors)
+        match answer {
+            Some((status, selectors)) => {
+                match status {
+                    Ok(status) => snapshot.status = Some(status),
+                    Err(e) => gaps
+                        .unread
+                        .push((label.clone(), format!("GetTrailStatus failed: {e}"))),
                 }
-                Some(Answer::Status(Err(e)) | Answer::Selectors(Err(e))) => {
-                    gaps.unread.push((label, format!("{what} failed: {e}")))
+                match selectors {
+                    Ok(selectors) => snapshot.event_selectors = Some(selectors),
+                    Err(e) => gaps
+                        .unread
+                        .push((label, format!("GetEventSelectors failed: {e}"))),
                 }
-                None => gaps.unread.push((label, format!("{what} timed out"))),
             }
+            None => gaps.unread.push((
+                label,
+                "GetTrailStatus and GetEventSelectors timed out".to_string(),
+            )),
         }
         trails.push(snapshot);
     }
     Gathered { trails, gaps }
 }
+
+/// What one trail's two reads answered.
+type TrailReads = (
+    Result<TrailStatus, LookupError>,
+    Result<SelectorSummary, LookupError>,
+);
 
 /// A trail listed twice (a multi-region trail seen from several regions) is one trail.
 fn same_trail(a: &TrailConfig, b: &TrailConfig) -> bool {
@@ -361,5 +387,87 @@ fn trail_resource(trail: &TrailSnapshot) -> Resource {
         account: arn.as_ref().and_then(|a| a.account.clone()),
         arn: trail.config.arn.clone(),
         given: trail.config.label().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::EventDataStoreState;
+    use async_trait::async_trait;
+    use tokio::time::{sleep, Instant};
+
+    /// Every call takes 100 ms; region `rN` has N single-region trails of its own.
+    struct SlowAccount;
+
+    const CALL: Duration = Duration::from_millis(100);
+
+    #[async_trait]
+    impl TrailInspector for SlowAccount {
+        async fn trail_status(&self, _: &str, _: &str) -> Result<TrailStatus, LookupError> {
+            sleep(CALL).await;
+            Ok(TrailStatus {
+                is_logging: Some(true),
+                ..TrailStatus::default()
+            })
+        }
+        async fn trails(&self, region: &str) -> Result<Vec<TrailConfig>, LookupError> {
+            sleep(CALL).await;
+            let count: usize = region.trim_start_matches('r').parse().unwrap_or(1);
+            Ok((0..count)
+                .map(|n| TrailConfig {
+                    name: Some(format!("trail-{n}")),
+                    arn: Some(format!(
+                        "arn:aws:cloudtrail:{region}:111122223333:trail/trail-{n}"
+                    )),
+                    home_region: Some(region.to_string()),
+                    ..TrailConfig::default()
+                })
+                .collect())
+        }
+        async fn event_selectors(&self, _: &str, _: &str) -> Result<SelectorSummary, LookupError> {
+            sleep(CALL).await;
+            Ok(SelectorSummary::default())
+        }
+        async fn event_data_store(
+            &self,
+            _: &str,
+            _: &str,
+        ) -> Result<EventDataStoreState, LookupError> {
+            unreachable!("the posture check does not read event data stores")
+        }
+    }
+
+    async fn time_to_gather(regions: &[&str]) -> (Duration, usize) {
+        let regions: Vec<String> = regions.iter().map(|r| r.to_string()).collect();
+        let started = Instant::now();
+        let gathered = gather(
+            &SlowAccount,
+            &regions,
+            Deadline::after(Duration::from_secs(30)),
+        )
+        .await;
+        assert!(gathered.gaps.unread.is_empty() && gathered.gaps.unlisted_regions.is_empty());
+        (started.elapsed(), gathered.trails.len())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn regions_are_checked_in_parallel_and_bounded_each_on_its_own() {
+        // One listing round, then one round of reads (a trail's two reads run together).
+        assert_eq!(time_to_gather(&["r1"]).await, (2 * CALL, 1));
+        let seventeen: Vec<String> = (0..17).map(|_| "r1".to_string()).collect();
+        let names: Vec<&str> = seventeen.iter().map(String::as_str).collect();
+        // The same trail listed in 17 regions is read once.
+        assert_eq!(time_to_gather(&names).await, (2 * CALL, 1));
+        let spread = ["r2", "r1", "r3", "r1", "r2", "r1", "r1", "r2", "r1", "r1"];
+        let (elapsed, trails) = time_to_gather(&spread).await;
+        assert_eq!(trails, 1 + 2 + 3, "each region's own trails, each read once");
+        assert_eq!(
+            elapsed,
+            2 * CALL,
+            "as long as the busiest region, not the sum"
+        );
+        // Twenty trails in one region: 8 at a time.
+        assert_eq!(time_to_gather(&["r20"]).await, (4 * CALL, 20));
     }
 }
