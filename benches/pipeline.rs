@@ -36,5 +36,42 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(pipeline_benches, benches);
+/// Where one event's time goes, step by step (the StopLogging sample): cleaning the payload,
+/// parsing it, classifying and building the alert, rendering the three formats.
+fn stages(c: &mut Criterion) {
+    let body = std::fs::read(format!(
+        "{}/events/stop-logging.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("the sample exists");
+    let payload: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    let call = match trailwatch::parse::parse_event(&payload).expect("valid") {
+        trailwatch::parse::Inbound::ApiCall(call) => call,
+        _ => unreachable!("an API call"),
+    };
+    let alert = trailwatch::handler::alert_without_lookups(&call).expect("monitored");
+    c.bench_function("stage/clean", |b| {
+        b.iter(|| trailwatch::input::prepare(black_box(&body)))
+    });
+    c.bench_function("stage/json", |b| {
+        b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(&body)).ok())
+    });
+    c.bench_function("stage/parse", |b| {
+        b.iter(|| trailwatch::parse::parse_event(black_box(&payload)).ok())
+    });
+    c.bench_function("stage/classify-and-build", |b| {
+        b.iter(|| trailwatch::handler::alert_without_lookups(black_box(&call)))
+    });
+    c.bench_function("stage/render-email", |b| {
+        b.iter(|| trailwatch::render::email::email_text(black_box(&alert)))
+    });
+    c.bench_function("stage/render-chat", |b| {
+        b.iter(|| trailwatch::render::chat::chat_notification(black_box(&alert)))
+    });
+    c.bench_function("stage/render-all", |b| {
+        b.iter(|| trailwatch::render::render(black_box(alert.clone())))
+    });
+}
+
+criterion_group!(pipeline_benches, benches, stages);
 criterion_main!(pipeline_benches);

@@ -65,33 +65,43 @@ pub fn parse_event(event: &Value) -> Result<Inbound, InvalidEvent> {
     if !detail.is_object() {
         return Err(InvalidEvent::DetailNotAnObject(json_kind(detail)));
     }
-    let envelope = match serde_json::from_value::<EventBridgeEvent<Value>>(event.clone()) {
-        Ok(strict) => Envelope {
-            detail_type: strict.detail_type,
-            source: strict.source,
-            account: strict.account,
-            region: strict.region,
-        },
-        // A field of the wrong type (a `time` that is not RFC 3339, `resources` that are not
-        // strings) must not cost the alert: read what is there, and say so.
-        Err(strict) => {
-            let field = |name: &str| object.get(name).filter(|v| !v.is_null()).map(text_of);
-            let detail_type = field("detail-type")
-                .ok_or_else(|| InvalidEvent::Envelope("there is no `detail-type`".to_string()))?;
-            let source = field("source")
-                .ok_or_else(|| InvalidEvent::Envelope("there is no `source`".to_string()))?;
-            problems.push(format!(
-                "the EventBridge envelope is malformed ({}); its fields were read one by one",
-                cap(&strict.to_string())
-            ));
-            Envelope {
-                detail_type,
-                source,
-                account: field("account"),
-                region: field("region"),
+    // The envelope is checked strictly without copying `detail` (the bulk of the event): the
+    // fields around it, with a null in its place.
+    let mut envelope_only: serde_json::Map<String, Value> = object
+        .iter()
+        .filter(|(key, _)| key.as_str() != "detail")
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    envelope_only.insert("detail".to_string(), Value::Null);
+    let envelope =
+        match serde_json::from_value::<EventBridgeEvent<Value>>(Value::Object(envelope_only)) {
+            Ok(strict) => Envelope {
+                detail_type: strict.detail_type,
+                source: strict.source,
+                account: strict.account,
+                region: strict.region,
+            },
+            // A field of the wrong type (a `time` that is not RFC 3339, `resources` that are not
+            // strings) must not cost the alert: read what is there, and say so.
+            Err(strict) => {
+                let field = |name: &str| object.get(name).filter(|v| !v.is_null()).map(text_of);
+                let detail_type = field("detail-type").ok_or_else(|| {
+                    InvalidEvent::Envelope("there is no `detail-type`".to_string())
+                })?;
+                let source = field("source")
+                    .ok_or_else(|| InvalidEvent::Envelope("there is no `source`".to_string()))?;
+                problems.push(format!(
+                    "the EventBridge envelope is malformed ({}); its fields were read one by one",
+                    cap(&strict.to_string())
+                ));
+                Envelope {
+                    detail_type,
+                    source,
+                    account: field("account"),
+                    region: field("region"),
+                }
             }
-        }
-    };
+        };
     if envelope.source == SCHEDULER_SOURCE && envelope.detail_type == SCHEDULED_EVENT {
         return Ok(Inbound::Scheduled(Schedule {
             time: object.get("time").and_then(Value::as_str).map(cap),
@@ -104,7 +114,8 @@ pub fn parse_event(event: &Value) -> Result<Inbound, InvalidEvent> {
             source: cap(&envelope.source),
         });
     }
-    let record: CloudTrailRecord = serde_json::from_value(detail.clone())
+    // Read from the borrowed value: only the fields trailwatch keeps are copied.
+    let record = CloudTrailRecord::deserialize(detail)
         .map_err(|e| InvalidEvent::Detail(cap(&e.to_string())))?;
     let mut call = record.into_call(envelope.account.as_deref(), envelope.region.as_deref());
     call.input_problems = problems;

@@ -461,7 +461,11 @@ mod tests {
         assert_eq!(time_to_gather(&names).await, (2 * CALL, 1));
         let spread = ["r2", "r1", "r3", "r1", "r2", "r1", "r1", "r2", "r1", "r1"];
         let (elapsed, trails) = time_to_gather(&spread).await;
-        assert_eq!(trails, 1 + 2 + 3, "each region's own trails, each read once");
+        assert_eq!(
+            trails,
+            1 + 2 + 3,
+            "each region's own trails, each read once"
+        );
         assert_eq!(
             elapsed,
             2 * CALL,

@@ -13,22 +13,26 @@ use icu_properties::{CodePointMapData, CodePointSetData};
 /// fillers) and the general categories format (Cf), private use (Co), unassigned (Cn) and
 /// surrogate (Cs). Decided from ICU's Unicode data, not a list of our own.
 pub fn is_invisible(c: char) -> bool {
-    matches!(
-        CodePointMapData::<GeneralCategory>::new().get(c),
-        GeneralCategory::Format
-            | GeneralCategory::PrivateUse
-            | GeneralCategory::Unassigned
-            | GeneralCategory::Surrogate
-    ) || CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
+    // ASCII holds none of them (its controls are Cc, handled as blanks): most text never needs
+    // the Unicode tables.
+    !c.is_ascii()
+        && (matches!(
+            CodePointMapData::<GeneralCategory>::new().get(c),
+            GeneralCategory::Format
+                | GeneralCategory::PrivateUse
+                | GeneralCategory::Unassigned
+                | GeneralCategory::Surrogate
+        ) || CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c))
 }
 
 /// Marks that draw on the character before them; a few in a row are real writing, hundreds are
 /// an attack on the layout ("Zalgo" text).
 fn is_combining(c: char) -> bool {
-    matches!(
-        CodePointMapData::<GeneralCategory>::new().get(c),
-        GeneralCategory::NonspacingMark | GeneralCategory::EnclosingMark
-    )
+    !c.is_ascii()
+        && matches!(
+            CodePointMapData::<GeneralCategory>::new().get(c),
+            GeneralCategory::NonspacingMark | GeneralCategory::EnclosingMark
+        )
 }
 
 /// Combining marks kept in a row.
@@ -40,6 +44,9 @@ pub const INVISIBLE_SHOWN_AS: char = '\u{FFFD}';
 
 /// Characters that show as empty space: whitespace, controls, and line and paragraph separators.
 fn is_blank(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_whitespace() || c.is_ascii_control();
+    }
     c.is_whitespace()
         || c.is_control()
         || matches!(
@@ -54,6 +61,13 @@ fn is_blank(c: char) -> bool {
 /// space, each run of invisible characters becomes one U+FFFD, combining marks are kept at most
 /// two in a row, and the result is cut to `max_chars` with an ellipsis.
 pub fn single_line(text: &str, max_chars: usize) -> String {
+    // Most text is short printable ASCII with single spaces: nothing to change.
+    if text.len() < max_chars
+        && text.bytes().all(|b| (0x20..0x7f).contains(&b))
+        && !text.contains("  ")
+    {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len().min(max_chars.saturating_mul(4)));
     let mut count = 0;
     let mut previous: Option<char> = None;
@@ -138,23 +152,27 @@ pub fn email_value(text: &str, max_chars: usize) -> String {
 /// `@` before a name `[@]` (a mailto link, or a mention).
 pub fn defang_links(line: &str) -> String {
     let mut out = String::with_capacity(line.len() + 16);
-    let chars: Vec<char> = line.chars().collect();
-    for (index, c) in chars.iter().enumerate() {
-        let next = chars.get(index + 1).copied();
-        let previous = index.checked_sub(1).and_then(|i| chars.get(i)).copied();
-        if *c == ':' && next == Some('/') && chars.get(index + 2) == Some(&'/') {
-            out.push_str("[:]");
-        } else if *c == '.'
-            && previous.is_some_and(char::is_alphanumeric)
-            && next.is_some_and(char::is_alphabetic)
-        {
-            out.push_str("[.]");
-        } else if *c == '@' && next.is_some_and(char::is_alphanumeric) {
-            out.push_str("[@]");
-        } else {
-            out.push(*c);
-        }
+    let mut copied = 0;
+    // The three characters are ASCII: the text between them is copied as it is.
+    for (index, found) in line.match_indices([':', '.', '@']) {
+        let rest = &line[index + 1..];
+        let next = rest.chars().next();
+        let previous = line[..index].chars().next_back();
+        let replacement = match found {
+            ":" if rest.starts_with("//") => "[:]",
+            "." if previous.is_some_and(char::is_alphanumeric)
+                && next.is_some_and(char::is_alphabetic) =>
+            {
+                "[.]"
+            }
+            "@" if next.is_some_and(char::is_alphanumeric) => "[@]",
+            _ => continue,
+        };
+        out.push_str(&line[copied..index]);
+        out.push_str(replacement);
+        copied = index + 1;
     }
+    out.push_str(&line[copied..]);
     out
 }
 
@@ -162,8 +180,12 @@ pub fn defang_links(line: &str) -> String {
 /// characters that make links, mentions, code or emphasis replaced by look-alikes that render as
 /// themselves.
 pub fn chat_text(text: &str, max_chars: usize) -> String {
-    defang_links(&single_line(text, max_chars))
-        .chars()
+    const FORMATTING: [char; 11] = ['`', '<', '>', '[', ']', '*', '~', '|', '\\', '_', '#'];
+    let line = defang_links(&single_line(text, max_chars));
+    if !line.contains(FORMATTING) {
+        return line;
+    }
+    line.chars()
         .map(|c| match c {
             '`' => 'ˋ',
             '<' => '‹',
@@ -194,11 +216,18 @@ pub fn chat_code(text: &str, max_chars: usize) -> String {
             '>' => '›',
             other => other,
         })
-        .collect::<String>()
-        .replace("://", "[:]//")
-        .replace("](", "] (");
-    for mention in ["@here", "@channel", "@everyone"] {
-        inner = inner.replace(mention, &mention.replacen('@', "＠", 1));
+        .collect::<String>();
+    // `str::replace` always copies: only when there is something to replace.
+    for (pattern, replacement) in [
+        ("://", "[:]//"),
+        ("](", "] ("),
+        ("@here", "＠here"),
+        ("@channel", "＠channel"),
+        ("@everyone", "＠everyone"),
+    ] {
+        if inner.contains(pattern) {
+            inner = inner.replace(pattern, replacement);
+        }
     }
     if inner.trim().is_empty() {
         "`-`".to_string()
@@ -248,6 +277,50 @@ impl std::fmt::Display for LogText<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_mail_addresses_and_domains_are_defanged() {
+        for (text, defanged) in [
+            ("https://evil.example/x", "https[:]//evil[.]example/x"),
+            ("aws-cli/2.22.4 Python/3.12", "aws-cli/2.22.4 Python/3.12"),
+            ("mail bob@example.com", "mail bob[@]example[.]com"),
+            ("@ here, a:/b, end.", "@ here, a:/b, end."),
+            ("café.example", "café[.]example"),
+            ("x.é", "x[.]é"),
+            ("", ""),
+        ] {
+            assert_eq!(defang_links(text), defanged, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_ascii_shortcuts_agree_with_the_unicode_tables() {
+        for c in (0u8..=127).map(char::from) {
+            let category = CodePointMapData::<GeneralCategory>::new().get(c);
+            let invisible = matches!(
+                category,
+                GeneralCategory::Format
+                    | GeneralCategory::PrivateUse
+                    | GeneralCategory::Unassigned
+                    | GeneralCategory::Surrogate
+            ) || CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c);
+            assert_eq!(is_invisible(c), invisible, "{c:?}");
+            let combining = matches!(
+                category,
+                GeneralCategory::NonspacingMark | GeneralCategory::EnclosingMark
+            );
+            assert_eq!(is_combining(c), combining, "{c:?}");
+            let blank = c.is_whitespace()
+                || c.is_control()
+                || matches!(
+                    category,
+                    GeneralCategory::SpaceSeparator
+                        | GeneralCategory::LineSeparator
+                        | GeneralCategory::ParagraphSeparator
+                );
+            assert_eq!(is_blank(c), blank, "{c:?}");
+        }
+    }
 
     #[test]
     fn single_line_removes_breaks_and_bidi_controls() {
