@@ -185,21 +185,23 @@ pub async fn handle_payload(
     };
 
     let resource = monitor.resource(&call);
-    // A call on trailwatch's own key, rules, topics or function: self-protection.
-    let own = resource.as_ref().filter(|r| deps.config.own.owns(r));
-    if monitor.watched() == Watched::WhenTrailwatchOwnsIt && own.is_none() {
-        let kind = resource.as_ref().map_or("resource", |r| r.kind.noun());
+    let kind = resource.as_ref().map_or("resource", |r| r.kind.noun());
+    // A watched call on a resource that is not the kind this monitor cares about: logged at
+    // debug (it is routine) and ignored.
+    let not_ours = |why: String| {
         debug!(
             outcome = "ignored",
             event_id = %event_id,
             event_name = rule.event,
             resource = %LogText(resource.as_ref().map(Resource::label)),
-            "not trailwatch's own {kind}"
+            "{why}"
         );
-        return Ok(ignored(
-            call.id.clone(),
-            &format!("not trailwatch's own {kind}"),
-        ));
+        Ok(ignored(call.id.clone(), &why))
+    };
+    // A call on trailwatch's own key, rules, topics or function: self-protection.
+    let own = resource.as_ref().filter(|r| deps.config.own.owns(r));
+    if monitor.watched() == Watched::WhenTrailwatchOwnsIt && own.is_none() {
+        return not_ours(format!("not trailwatch's own {kind}"));
     }
     let trusted_by = deps.config.trusted.matching(&call.actor);
     let assess = |enrichment: Option<&Enrichment>| {
@@ -238,18 +240,7 @@ pub async fn handle_payload(
         && monitor.watched() == Watched::WhenATrailUsesIt
         && enrichment.found_no_trail_using_it()
     {
-        let kind = resource.as_ref().map_or("resource", |r| r.kind.noun());
-        debug!(
-            outcome = "ignored",
-            event_id = %event_id,
-            event_name = rule.event,
-            resource = %LogText(resource.as_ref().map(Resource::label)),
-            "no trail uses this {kind}; not a trail's delivery chain"
-        );
-        return Ok(ignored(
-            call.id.clone(),
-            &format!("no trail uses this {kind}"),
-        ));
+        return not_ours(format!("no trail uses this {kind}"));
     }
     if let Some(problem) = enrichment.error_summary() {
         warn!(

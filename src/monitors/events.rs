@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
-use crate::enrich::{Enrichment, Lookups};
+
 use crate::monitors::{
-    confirm, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Watched, Weakening,
+    confirm, redeploy, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Watched,
 };
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
@@ -79,21 +79,8 @@ impl Monitor for Events {
         ))
     }
 
-    fn weakenings(&self, _call: &ApiCall) -> Vec<Weakening> {
-        Vec::new()
-    }
-
     fn watched(&self) -> Watched {
         Watched::WhenTrailwatchOwnsIt
-    }
-
-    async fn look_up(
-        &self,
-        _call: &ApiCall,
-        _resource: &Resource,
-        _lookups: &Lookups<'_>,
-    ) -> Enrichment {
-        Enrichment::default()
     }
 
     fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
@@ -104,7 +91,7 @@ impl Monitor for Events {
             .and_then(|r| r.given.split_once('/'))
             .and_then(|(bus, _)| shell_safe(Some(bus)))
             .map_or_else(String::new, |bus| format!(" --event-bus-name {bus}"));
-        let redeploy = NextStep::say("Redeploy the trailwatch stack (sam deploy, or update the StackSet) to restore the rule and its target exactly as the template defines them.");
+        let redeploy = redeploy("the rule and its target");
         let review = NextStep::say("While the rule was off, CloudTrail events were not delivered: review CloudTrail event history for the gap (the posture check also reports any trail left stopped).");
         match facts.call.name.as_str() {
             "DisableRule" => vec![

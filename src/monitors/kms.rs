@@ -9,7 +9,7 @@ use crate::call::ApiCall;
 use crate::enrich::{Enrichment, Lookups};
 use crate::monitors::delivery::{first_trail, trails_using};
 use crate::monitors::{
-    confirm, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Watched, Weakening,
+    confirm, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Watched,
 };
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
@@ -68,10 +68,6 @@ impl Monitor for Kms {
             key_id,
             arn,
         ))
-    }
-
-    fn weakenings(&self, _call: &ApiCall) -> Vec<Weakening> {
-        Vec::new()
     }
 
     fn watched(&self) -> Watched {

@@ -8,9 +8,9 @@ use async_trait::async_trait;
 use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
-use crate::enrich::{Enrichment, Lookups};
+use crate::enrich::Enrichment;
 use crate::monitors::{
-    confirm, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Watched, Weakening,
+    confirm, redeploy, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Watched,
 };
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
@@ -90,10 +90,6 @@ impl Monitor for Lambda {
         ))
     }
 
-    fn weakenings(&self, _call: &ApiCall) -> Vec<Weakening> {
-        Vec::new()
-    }
-
     fn watched(&self) -> Watched {
         Watched::WhenTrailwatchOwnsIt
     }
@@ -107,20 +103,11 @@ impl Monitor for Lambda {
         }
     }
 
-    async fn look_up(
-        &self,
-        _call: &ApiCall,
-        _resource: &Resource,
-        _lookups: &Lookups<'_>,
-    ) -> Enrichment {
-        Enrichment::default()
-    }
-
     fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
         let function =
             shell_safe(facts.resource.and_then(|r| r.name.as_deref())).unwrap_or("FUNCTION");
         let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
-        let redeploy = NextStep::say("Redeploy the trailwatch stack (sam deploy, or update the StackSet) to restore the function, its configuration and its permissions as the template defines them.");
+        let redeploy = redeploy("the function, its configuration and its permissions");
         let gap = NextStep::say("Until it is restored nothing is checked: review CloudTrail event history for changes to your trails since this call.");
         match facts.call.name.as_str() {
             "PutFunctionConcurrency20171031" => vec![

@@ -161,8 +161,11 @@ pub trait Monitor: Sync {
     fn service(&self) -> &'static Service;
     /// The resource the request names, when it names one.
     fn resource(&self, call: &ApiCall) -> Option<Resource>;
-    /// What a successful call reduced; empty when it reduced nothing.
-    fn weakenings(&self, call: &ApiCall) -> Vec<Weakening>;
+    /// What a successful call reduced; empty when it reduced nothing. Only rules with a
+    /// `weakened` column are asked; monitors without such rules keep the default.
+    fn weakenings(&self, _call: &ApiCall) -> Vec<Weakening> {
+        Vec::new()
+    }
     /// A failure that says nothing about intent (creating a trail that already exists), with
     /// why: such a call is INFORMATIONAL.
     fn harmless_failure(&self, _call: &ApiCall) -> Option<&'static str> {
@@ -177,13 +180,16 @@ pub trait Monitor: Sync {
     fn watched(&self) -> Watched {
         Watched::Always
     }
-    /// The resource's live state, within the lookups' deadline.
+    /// The resource's live state, within the lookups' deadline. The default looks nothing up:
+    /// trailwatch's own rules, topics and function are never a trail's.
     async fn look_up(
         &self,
-        call: &ApiCall,
-        resource: &Resource,
-        lookups: &Lookups<'_>,
-    ) -> Enrichment;
+        _call: &ApiCall,
+        _resource: &Resource,
+        _lookups: &Lookups<'_>,
+    ) -> Enrichment {
+        Enrichment::default()
+    }
     /// What the responder does next, first action first, for a successful or weakening call
     /// (denied and failed calls get the same steps everywhere).
     fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep>;
@@ -322,6 +328,14 @@ pub fn confirm(facts: &StepFacts<'_>) -> NextStep {
             code(facts.who)
         )),
     }
+}
+
+/// The step that restores any of trailwatch's own resources exactly as the template defines
+/// them; `what` names the resource and what comes back with it.
+pub fn redeploy(what: &str) -> NextStep {
+    NextStep::say(format!(
+        "Redeploy the trailwatch stack (sam deploy, or update the StackSet) to restore {what} as the template defines them."
+    ))
 }
 
 /// A value that can go into a shell command a responder may paste: letters, digits and

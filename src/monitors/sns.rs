@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use crate::alert::{code, NextStep};
 use crate::arn::Arn;
 use crate::call::ApiCall;
-use crate::enrich::{Enrichment, Lookups};
+use crate::enrich::Enrichment;
 use crate::monitors::{
-    confirm, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Watched, Weakening,
+    confirm, redeploy, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Watched,
 };
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
@@ -69,10 +69,6 @@ impl Monitor for Sns {
         ))
     }
 
-    fn weakenings(&self, _call: &ApiCall) -> Vec<Weakening> {
-        Vec::new()
-    }
-
     fn watched(&self) -> Watched {
         Watched::WhenTrailwatchOwnsIt
     }
@@ -86,20 +82,13 @@ impl Monitor for Sns {
         }
     }
 
-    async fn look_up(
-        &self,
-        _call: &ApiCall,
-        _resource: &Resource,
-        _lookups: &Lookups<'_>,
-    ) -> Enrichment {
-        Enrichment::default()
-    }
-
     fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
         let topic =
             shell_safe(facts.resource.and_then(|r| r.arn.as_deref())).unwrap_or("TOPIC_ARN");
         let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
-        let redeploy = NextStep::say("Redeploy the trailwatch stack (sam deploy, or update the StackSet) to restore the topic, its policy and its subscriptions as the template defines them; email subscribers must confirm again.");
+        let redeploy = redeploy(
+            "the topic, its policy and its subscriptions (email subscribers confirm again)",
+        );
         match facts.call.name.as_str() {
             "DeleteTopic" => vec![redeploy, confirm(facts)],
             "Unsubscribe" => vec![

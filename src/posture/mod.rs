@@ -330,6 +330,7 @@ pub fn alert(
         })
         .collect();
     let next_steps = judge::next_steps(&findings, &trails, &home_region);
+    let trails_checked = trails.len();
     // A run whose findings are all about one trail names it, so headlines and threads do.
     let mut about: Vec<&str> = findings.iter().filter_map(|f| f.trail.as_deref()).collect();
     about.dedup();
@@ -348,9 +349,7 @@ pub fn alert(
         title,
         reasons,
         resource,
-        resource_state: ResourceState::Trails {
-            trails: trails.clone(),
-        },
+        resource_state: ResourceState::Trails { trails },
         coverage: None,
         trusted_principal: false,
         own_resource: false,
@@ -367,7 +366,7 @@ pub fn alert(
         posture: Some(PostureInfo {
             account: config.home_account.clone(),
             regions: config.posture.regions.clone(),
-            trails_checked: trails.len(),
+            trails_checked,
             checked_at: window.now.to_rfc3339_opts(SecondsFormat::Secs, true),
             findings,
             next_reminder: window
