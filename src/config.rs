@@ -38,6 +38,18 @@ pub struct Config {
     pub auto_restart: bool,
     /// The scheduled posture check's settings.
     pub posture: PostureSettings,
+    /// TRUSTED_ROOTS: which certificate authorities the AWS clients trust.
+    pub trusted_roots: TrustedRoots,
+}
+
+/// Which certificate authorities the AWS clients trust (src/aws/roots.rs says why).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TrustedRoots {
+    /// `amazon`, the default: the five roots of Amazon Trust Services, compiled in.
+    #[default]
+    AmazonTrustServices,
+    /// `system`: the platform's store (SSL_CERT_FILE and SSL_CERT_DIR honoured).
+    System,
 }
 
 /// How the scheduled posture check runs.
@@ -150,6 +162,17 @@ impl Config {
             account: home_account.clone(),
         };
 
+        let trusted_roots = match non_empty("TRUSTED_ROOTS").as_deref() {
+            None | Some("amazon") => TrustedRoots::AmazonTrustServices,
+            Some("system") => TrustedRoots::System,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "TRUSTED_ROOTS",
+                    problem: format!("{other:?} is neither \"amazon\" nor \"system\""),
+                })
+            }
+        };
+
         let auto_restart = match non_empty("AUTO_RESTART_LOGGING").as_deref() {
             None | Some("false") => false,
             Some("true") => true,
@@ -256,6 +279,7 @@ impl Config {
             own,
             auto_restart,
             posture,
+            trusted_roots,
             topic_arn,
             min_severity,
             enrich_timeout,
@@ -407,6 +431,7 @@ mod tests {
             ("OWN_RULE_NAMES", "trailwatch-x,bus/trailwatch-x-central"),
             ("AWS_LAMBDA_FUNCTION_NAME", "trailwatch-fn"),
             ("AUTO_RESTART_LOGGING", "true"),
+            ("TRUSTED_ROOTS", "system"),
             ("POSTURE_REGIONS", "us-east-1, eu-west-1,us-east-1"),
             ("REMIND_AFTER_HOURS", "6"),
         ])
@@ -418,6 +443,7 @@ mod tests {
         );
         assert_eq!(c.own.function.as_deref(), Some("trailwatch-fn"));
         assert!(c.auto_restart);
+        assert_eq!(c.trusted_roots, TrustedRoots::System);
         assert_eq!(c.posture.regions, ["us-east-1", "eu-west-1"]);
         assert_eq!(c.posture.remind_after, Duration::from_secs(6 * 3600));
         assert_eq!(c.posture.interval, Duration::from_secs(3600));
@@ -425,6 +451,7 @@ mod tests {
         let defaults =
             config(&[("ALERT_TOPIC_ARN", TOPIC), ("AWS_REGION", "eu-central-1")]).unwrap();
         assert!(!defaults.auto_restart, "self-healing is opt-in");
+        assert_eq!(defaults.trusted_roots, TrustedRoots::AmazonTrustServices);
         assert_eq!(defaults.posture.regions, ["eu-central-1"]);
         assert_eq!(
             defaults.posture.remind_after,
@@ -436,6 +463,7 @@ mod tests {
             ("OWN_KEY_ARN", "arn:aws:sns:us-east-1:111122223333:x"),
             ("OWN_RULE_NAMES", "a b"),
             ("AUTO_RESTART_LOGGING", "yes"),
+            ("TRUSTED_ROOTS", "webpki"),
             ("POSTURE_REGIONS", "us-east-1;rm"),
             ("REMIND_AFTER_HOURS", "-1"),
             ("POSTURE_INTERVAL_MINUTES", "often"),

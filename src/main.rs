@@ -61,7 +61,7 @@ async fn run_lambda() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (cloudtrail, sns) = aws::clients().await;
+    let (cloudtrail, sns) = aws::clients(config.trusted_roots).await;
     let inspector = CloudTrailInspector::new(cloudtrail);
     let health = config
         .health_topic_arn
@@ -142,7 +142,7 @@ async fn run_preview(args: &[String]) -> ExitCode {
         }
     };
     let inspector = if with_trail_state {
-        let (cloudtrail, _) = aws::clients().await;
+        let (cloudtrail, _) = aws::clients(config.trusted_roots).await;
         Some(CloudTrailInspector::new(cloudtrail))
     } else {
         None

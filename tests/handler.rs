@@ -46,6 +46,7 @@ fn config(min_severity: Severity) -> Config {
         own: Default::default(),
         auto_restart: false,
         posture: Default::default(),
+        trusted_roots: Default::default(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! AWS SDK type.
 
 pub mod cloudtrail;
+pub mod roots;
 pub mod sns;
 
 use std::time::Duration;
@@ -10,6 +11,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use aws_sdk_cloudtrail::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::config::TrustedRoots;
 
 /// An SDK error as (code, message), short enough for an alert and a log line: the service's
 /// error code and message when it answered, otherwise what went wrong on the way.
@@ -53,9 +56,13 @@ fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Builds the clients once, at init. The shared config honours the standard AWS variables
-/// (AWS_REGION, AWS_ENDPOINT_URL, credentials); each service gets its own time limits.
-pub async fn clients() -> (aws_sdk_cloudtrail::Client, aws_sdk_sns::Client) {
-    let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
+/// (AWS_REGION, AWS_ENDPOINT_URL, credentials) and trusts `roots`; each service gets its own
+/// time limits.
+pub async fn clients(roots: TrustedRoots) -> (aws_sdk_cloudtrail::Client, aws_sdk_sns::Client) {
+    let shared = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(roots::https_client(roots))
+        .load()
+        .await;
 
     // Lookups are cut off by the enrichment deadline anyway; one quick retry covers a blip.
     let cloudtrail = aws_sdk_cloudtrail::config::Builder::from(&shared)

@@ -19,6 +19,9 @@ SNS's awsQuery). Per service it can:
 - either of those for one operation only, and/or for the first N requests of each operation
   (then pass through, so a retry succeeds).
 
+Given an `ssl.SSLContext` it serves HTTPS instead (test_trusted_roots.py: which certificate
+authorities the function trusts).
+
 "Refused" needs no proxy: `RefusingPort` is a loopback port with nothing listening (bound, never
 listening, so no other process can take it while it is held) and connections to it are refused.
 """
@@ -32,6 +35,7 @@ import json
 import re
 import socket
 import socketserver
+import ssl
 import threading
 import urllib.parse
 from collections import Counter
@@ -128,7 +132,8 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 class FaultProxy:
     """The proxy on a free loopback port; `stop()` (or leaving the `with`) ends every connection."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, tls: ssl.SSLContext | None = None) -> None:
+        """`tls`: serve HTTPS with this server context (the endpoint is then https://)."""
         parsed = urllib.parse.urlsplit(upstream)
         self._upstream = (parsed.hostname, parsed.port)
         self._lock = threading.Lock()
@@ -164,8 +169,12 @@ class FaultProxy:
             do_GET = do_PUT = do_DELETE = do_HEAD = do_POST
 
         self._server = _Server(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            # Handshakes happen in accept(); one a client refuses is an OSError there, which the
+            # server drops, as a refused certificate drops the connection on a real endpoint.
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
-        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.endpoint = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 

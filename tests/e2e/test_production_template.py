@@ -629,8 +629,12 @@ def test_the_function_is_told_its_topics_key_and_posture_settings():
     for variable, parameter in [
         ("POSTURE_REGIONS", "PostureRegions"), ("REMIND_AFTER_HOURS", "RemindAfterHours"),
         ("AUTO_RESTART_LOGGING", "AutoRestartLogging"), ("POSTURE_INTERVAL_MINUTES", "PostureIntervalMinutes"),
+        ("TRUSTED_ROOTS", "TrustedRoots"),
     ]:
         assert variables[variable] == {"Ref": parameter}
+    # The function accepts exactly these values (src/config.rs); Amazon's roots unless asked.
+    assert T["Parameters"]["TrustedRoots"]["AllowedValues"] == ["amazon", "system"]
+    assert T["Parameters"]["TrustedRoots"]["Default"] == "amazon"
 
 
 def allowed(parameter: str, value: str) -> bool:
