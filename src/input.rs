@@ -41,7 +41,16 @@ pub fn prepare(body: &[u8]) -> Option<Vec<u8>> {
     if let std::borrow::Cow::Owned(_) = text {
         notes.push("bytes that are not UTF-8 were replaced with U+FFFD".to_string());
     }
-    let scan = scan(&text);
+    // The scan copies the whole payload; most payloads cannot need it (see `may_need_repair`).
+    let scan = if may_need_repair(text.as_bytes()) {
+        scan(&text)
+    } else {
+        Scan {
+            text: None,
+            lone_surrogates: 0,
+            removed_too_deep: 0,
+        }
+    };
     if scan.lone_surrogates > 0 {
         notes.push(format!(
             "{} invalid \\u escape{} (lone surrogates) replaced with U+FFFD",
@@ -59,7 +68,7 @@ pub fn prepare(body: &[u8]) -> Option<Vec<u8>> {
     if notes.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
         return None;
     }
-    let mut value: Value = match serde_json::from_str(&scan.text) {
+    let mut value: Value = match serde_json::from_str(scan.text.as_deref().unwrap_or(&text)) {
         Ok(value) => value,
         Err(error) => {
             let mut marker = Map::new();
@@ -77,7 +86,8 @@ pub fn prepare(body: &[u8]) -> Option<Vec<u8>> {
 }
 
 struct Scan {
-    text: String,
+    /// The repaired payload; `None` when it was not scanned, having nothing to repair.
+    text: Option<String>,
     lone_surrogates: usize,
     removed_too_deep: usize,
 }
@@ -85,6 +95,17 @@ struct Scan {
 /// One pass over JSON text: lone surrogate escapes become `\ufffd`, and any value opened deeper
 /// than [`MAX_DEPTH`] is replaced by a string. Text that is not JSON passes through for
 /// serde_json to judge.
+/// Whether [`scan`] could change anything: only a payload with a `\u` escape in the surrogate
+/// range (`\uD800`–`\uDFFF`), or with more opening brackets in all than [`MAX_DEPTH`], can hold a
+/// lone surrogate or nest too deep. Conservative: brackets inside strings count too.
+fn may_need_repair(bytes: &[u8]) -> bool {
+    let brackets = bytes.iter().filter(|b| matches!(b, b'{' | b'[')).count();
+    brackets > MAX_DEPTH
+        || bytes
+            .windows(3)
+            .any(|w| w[0] == b'\\' && w[1] == b'u' && matches!(w[2], b'd' | b'D'))
+}
+
 fn scan(text: &str) -> Scan {
     let mut out = String::with_capacity(text.len());
     let mut lone_surrogates = 0;
@@ -116,7 +137,7 @@ fn scan(text: &str) -> Scan {
         }
     }
     Scan {
-        text: out,
+        text: Some(out),
         lone_surrogates,
         removed_too_deep,
     }
@@ -261,6 +282,18 @@ mod tests {
     #[test]
     fn clean_input_passes_untouched() {
         assert_eq!(prepare(br#"{"a":"\ud83d\ude00","b":[1,{"c":null}]}"#), None);
+    }
+
+    #[test]
+    fn only_payloads_that_could_need_repair_are_scanned() {
+        assert!(!may_need_repair(br#"{"a":"\u00e9","b":[1,{"c":null}]}"#));
+        assert!(may_need_repair(br#"{"a":"\uD800"}"#));
+        assert!(may_need_repair(br#"{"a":"\udfff"}"#));
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert!(may_need_repair(deep.as_bytes()));
+        // An upper-case lone surrogate is repaired too, not skipped.
+        let value = cleaned(br#"{"x":"\uDBFF"}"#);
+        assert_eq!(value["x"], "\u{fffd}");
     }
 
     #[test]

@@ -131,6 +131,13 @@ pub fn ascii_line(text: &str, max_chars: usize) -> String {
 /// characters of Slack entities, markdown links and mentions replaced by `?` and URL schemes
 /// broken, so nothing in it can become a link or a mention.
 pub fn chat_ascii(text: &str, max_chars: usize) -> String {
+    if is_plain_chat_ascii(text, max_chars) {
+        return text.to_string();
+    }
+    chat_ascii_rewritten(text, max_chars)
+}
+
+fn chat_ascii_rewritten(text: &str, max_chars: usize) -> String {
     ascii_line(text, max_chars)
         .chars()
         .map(|c| match c {
@@ -142,32 +149,58 @@ pub fn chat_ascii(text: &str, max_chars: usize) -> String {
         .replace("://", "[:]//")
 }
 
+/// Text [`chat_ascii`] returns unchanged, told without its copies: short printable ASCII,
+/// single-spaced and trimmed, with none of the characters or sequences it replaces. Most ids,
+/// names and event names are this.
+fn is_plain_chat_ascii(text: &str, max_chars: usize) -> bool {
+    text.len() <= max_chars
+        && text
+            .bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && !b"<>|`*~\\@!".contains(&b))
+        && !text.starts_with(' ')
+        && !text.ends_with(' ')
+        && !text.contains("  ")
+        && !text.contains("](")
+        && !text.contains("://")
+}
+
 /// Text for a plain-text email value: one line, and links made inert (see [`defang_links`]).
 pub fn email_value(text: &str, max_chars: usize) -> String {
-    defang_links(&single_line(text, max_chars))
+    defang_links(single_line(text, max_chars))
 }
 
 /// Makes what a mail or chat client would turn into a link inert, visibly, the way security
 /// teams defang indicators: `://` becomes `[:]//`, the dot of a domain-like word `[.]`, and an
 /// `@` before a name `[@]` (a mailto link, or a mention).
-pub fn defang_links(line: &str) -> String {
-    let mut out = String::with_capacity(line.len() + 16);
-    let mut copied = 0;
-    // The three characters are ASCII: the text between them is copied as it is.
-    for (index, found) in line.match_indices([':', '.', '@']) {
+pub fn defang_links(line: String) -> String {
+    let bytes = line.as_bytes();
+    // The three characters are ASCII, so a byte scan finds them; most lines have none to change
+    // and are handed back as they are.
+    let replacement_at = |index: usize| {
         let rest = &line[index + 1..];
         let next = rest.chars().next();
         let previous = line[..index].chars().next_back();
-        let replacement = match found {
-            ":" if rest.starts_with("//") => "[:]",
-            "." if previous.is_some_and(char::is_alphanumeric)
+        match bytes[index] {
+            b':' if rest.starts_with("//") => Some("[:]"),
+            b'.' if previous.is_some_and(char::is_alphanumeric)
                 && next.is_some_and(char::is_alphabetic) =>
             {
-                "[.]"
+                Some("[.]")
             }
-            "@" if next.is_some_and(char::is_alphanumeric) => "[@]",
-            _ => continue,
-        };
+            b'@' if next.is_some_and(char::is_alphanumeric) => Some("[@]"),
+            _ => None,
+        }
+    };
+    let mut found = (0..bytes.len())
+        .filter(|&index| matches!(bytes[index], b':' | b'.' | b'@'))
+        .filter_map(|index| replacement_at(index).map(|replacement| (index, replacement)))
+        .peekable();
+    if found.peek().is_none() {
+        return line;
+    }
+    let mut out = String::with_capacity(line.len() + 16);
+    let mut copied = 0;
+    for (index, replacement) in found {
         out.push_str(&line[copied..index]);
         out.push_str(replacement);
         copied = index + 1;
@@ -181,7 +214,7 @@ pub fn defang_links(line: &str) -> String {
 /// themselves.
 pub fn chat_text(text: &str, max_chars: usize) -> String {
     const FORMATTING: [char; 11] = ['`', '<', '>', '[', ']', '*', '~', '|', '\\', '_', '#'];
-    let line = defang_links(&single_line(text, max_chars));
+    let line = defang_links(single_line(text, max_chars));
     if !line.contains(FORMATTING) {
         return line;
     }
@@ -208,15 +241,18 @@ pub fn chat_text(text: &str, max_chars: usize) -> String {
 /// span (a backtick), Slack's entity brackets (`<!channel>`), a URL scheme and the broadcast
 /// mentions are replaced, visibly.
 pub fn chat_code(text: &str, max_chars: usize) -> String {
-    let mut inner: String = single_line(text, max_chars)
-        .chars()
-        .map(|c| match c {
-            '`' => 'ˋ',
-            '<' => '‹',
-            '>' => '›',
-            other => other,
-        })
-        .collect::<String>();
+    let mut inner = single_line(text, max_chars);
+    if inner.contains(['`', '<', '>']) {
+        inner = inner
+            .chars()
+            .map(|c| match c {
+                '`' => 'ˋ',
+                '<' => '‹',
+                '>' => '›',
+                other => other,
+            })
+            .collect();
+    }
     // `str::replace` always copies: only when there is something to replace.
     for (pattern, replacement) in [
         ("://", "[:]//"),
@@ -289,7 +325,20 @@ mod tests {
             ("x.é", "x[.]é"),
             ("", ""),
         ] {
-            assert_eq!(defang_links(text), defanged, "{text:?}");
+            assert_eq!(defang_links(text.to_string()), defanged, "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The shortcut is only taken where the full rewrite would change nothing.
+        #[test]
+        fn plain_chat_ascii_is_what_the_rewrite_leaves_alone(
+            text in "[ -~]{0,40}|[a-z0-9:/.\\-]{0,40}",
+            max_chars in 1usize..48,
+        ) {
+            if is_plain_chat_ascii(&text, max_chars) {
+                proptest::prop_assert_eq!(chat_ascii_rewritten(&text, max_chars), text);
+            }
         }
     }
 

@@ -45,14 +45,14 @@ struct PerProtocol<'a> {
 /// Renders the alert, leaving out the least important parts first when it would exceed SNS's
 /// limit, and recording in the alert what was left out.
 pub fn render(mut alert: Alert) -> RenderedAlert {
-    let mut message = per_protocol_message(&alert);
+    let (mut message, mut subject) = per_protocol_message(&alert);
     if message.len() > MESSAGE_BUDGET_BYTES {
         if let Some(parameters) = alert.request_parameters.take() {
             alert.truncated.push(format!(
                 "requestParameters ({} bytes) left out to fit SNS's 256 KiB message limit",
                 parameters.to_string().len()
             ));
-            message = per_protocol_message(&alert);
+            (message, subject) = per_protocol_message(&alert);
         }
     }
     for limit in [SHRUNK_FIELD_CHARS, LAST_RESORT_FIELD_CHARS] {
@@ -66,26 +66,28 @@ pub fn render(mut alert: Alert) -> RenderedAlert {
         alert.truncated.push(format!(
             "long text fields cut to {limit} characters to fit SNS's 256 KiB message limit"
         ));
-        message = per_protocol_message(&alert);
+        (message, subject) = per_protocol_message(&alert);
     }
     RenderedAlert {
-        subject: subject::subject(&alert),
+        subject,
         attributes: message_attributes(&alert),
         message,
     }
 }
 
-fn per_protocol_message(alert: &Alert) -> String {
+/// The message, and the subject line it carries for text messages (the Publish subject too).
+fn per_protocol_message(alert: &Alert) -> (String, String) {
     let document = to_json(alert);
     let email = email::email_text(alert);
     let card = to_json(&chat::chat_notification(alert));
     let sms = subject::subject(alert);
-    to_json(&PerProtocol {
+    let message = to_json(&PerProtocol {
         default: &document,
         email: &email,
         https: &card,
         sms: &sms,
-    })
+    });
+    (message, sms)
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
