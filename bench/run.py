@@ -5,8 +5,9 @@ the aws-sam-cli wheel in .venv/) against the same local moto server, seeded the 
 the same event (events/stop-logging.json): the release `bootstrap`, and bench/reference/handler.py
 under awslambdaric from .venv-bench/. Measured, alternating the two:
 
-- cold start: spawning RIE to the HTTP answer of the first invocation, a fresh RIE and function
-  process per sample;
+- cold start: the first invocation (RIE starts the function process when it arrives) to its
+  answer, a fresh RIE and function process per sample; RIE's own start-up, which stands in for
+  Lambda's service, is measured apart and shown with it;
 - warm latency: p50 and p99 as the client sees it, in alternating blocks; moto's own time in each
   invocation (bench/timed_moto.py records every request's time inside moto), and the rest, the
   handler's own share;
@@ -346,6 +347,7 @@ def quartiles(values: list[float]) -> tuple[float, float]:
 @dataclass
 class Figures:
     cold: list[float] = field(default_factory=list)
+    cold_from_spawn: list[float] = field(default_factory=list)
     rie_up: list[float] = field(default_factory=list)
     cold_moto: list[float] = field(default_factory=list)
     init: list[float] = field(default_factory=list)
@@ -371,12 +373,17 @@ def cold_starts(moto: TimedMoto, impls, payload: bytes, event: dict, samples: in
         order = impls if round_ % 2 == 0 else impls[::-1]  # ABBA: neither always goes first
         for impl in order:
             with Function(impl, moto.endpoint) as function:
-                result, _, answered = function.invoke(payload)
+                # RIE starts the function's process when this first invocation arrives: from here
+                # to the answer is the function's cold start, as Lambda's Init Duration plus
+                # Duration count it. RIE's own start-up stands in for Lambda's service, which is
+                # up before any function; it is measured, and shown, apart.
+                result, sent, answered = function.invoke(payload)
                 function.answer(result, {"published"})
                 mine = figures[impl.name]
-                mine.cold.append(answered - function.spawned)
+                mine.cold.append(answered - sent)
+                mine.cold_from_spawn.append(answered - function.spawned)
                 mine.rie_up.append(function.listening - function.spawned)
-                mine.cold_moto.append(busy([(r[0], r[1]) for r in during(moto.timings(), function.spawned, answered)]))
+                mine.cold_moto.append(busy([(r[0], r[1]) for r in during(moto.timings(), sent, answered)]))
                 init = function.init_duration()
                 if init is not None:
                     figures[impl.name].init.append(init / 1000)
@@ -592,16 +599,20 @@ def rows_for(figures: dict, size: dict, boto: dict, posture_found: dict) -> tupl
         return f"{ms(statistics.median(values))} (IQR {ms(lo)}–{ms(hi)}; min–max {ms(min(values))}–{ms(max(values))})"
 
     cold = statistics.median(rust.cold) / statistics.median(python.cold)
-    rows.append(Row(f"cold start, median of {len(rust.cold)} (spawn RIE → first answer)", spread(rust.cold), spread(python.cold),
+    rows.append(Row(f"cold start, median of {len(rust.cold)} (first invocation, which starts the function process → its answer)",
+                    spread(rust.cold), spread(python.cold),
                     cold, "≥ 15× faster (≤ 0.067)", cold <= COLD_TARGET, "cold start", COLD_TARGET, "≥ 15× faster"))
+    from_spawn = statistics.median(rust.cold_from_spawn) / statistics.median(python.cold_from_spawn)
+    rows.append(Row("… counted from spawning RIE instead (adds RIE's own start-up), median",
+                    ms(statistics.median(rust.cold_from_spawn)), ms(statistics.median(python.cold_from_spawn)), from_spawn))
     rows.append(Row("… RIE's own start-up (spawn → listening), median", ms(statistics.median(rust.rie_up)),
                     ms(statistics.median(python.rie_up)), statistics.median(rust.rie_up) / statistics.median(python.rie_up)))
     rows.append(Row("… time inside moto during the first invocation, median", ms(statistics.median(rust.cold_moto)),
                     ms(statistics.median(python.cold_moto)), statistics.median(rust.cold_moto) / statistics.median(python.cold_moto)))
-    less = [c - r - m for c, r, m in zip(rust.cold, rust.rie_up, rust.cold_moto)]
-    pless = [c - r - m for c, r, m in zip(python.cold, python.rie_up, python.cold_moto)]
+    less = [c - m for c, m in zip(rust.cold, rust.cold_moto)]
+    pless = [c - m for c, m in zip(python.cold, python.cold_moto)]
     cold_own = statistics.median(less) / statistics.median(pless)
-    rows.append(Row("cold start less RIE start-up and moto time, median", ms(statistics.median(less)),
+    rows.append(Row("cold start less moto time, median", ms(statistics.median(less)),
                     ms(statistics.median(pless)), cold_own, "(≥ 15× faster)", cold_own <= COLD_TARGET,
                     "cold start, own share", COLD_TARGET, "≥ 15× faster"))
     if rust.init and python.init:
