@@ -141,7 +141,8 @@ fn chat_ascii_rewritten(text: &str, max_chars: usize) -> String {
     ascii_line(text, max_chars)
         .chars()
         .map(|c| match c {
-            '<' | '>' | '|' | '`' | '*' | '~' | '\\' | '@' | '!' => '?',
+            // `#` too: a value that begins with one would be a heading.
+            '<' | '>' | '|' | '`' | '*' | '~' | '\\' | '@' | '!' | '#' => '?',
             other => other,
         })
         .collect::<String>()
@@ -156,7 +157,7 @@ fn is_plain_chat_ascii(text: &str, max_chars: usize) -> bool {
     text.len() <= max_chars
         && text
             .bytes()
-            .all(|b| (0x20..0x7f).contains(&b) && !b"<>|`*~\\@!".contains(&b))
+            .all(|b| (0x20..0x7f).contains(&b) && !b"<>|`*~\\@!#".contains(&b))
         && !text.starts_with(' ')
         && !text.ends_with(' ')
         && !text.contains("  ")
@@ -327,6 +328,16 @@ mod tests {
         ] {
             assert_eq!(defang_links(text.to_string()), defanged, "{text:?}");
         }
+    }
+
+    #[test]
+    fn chat_metadata_cannot_start_a_heading() {
+        // Found by tests/properties.rs: an account name or event name beginning with `#`.
+        assert_eq!(
+            chat_ascii("# heading bob@example.com", 64),
+            "? heading bob?example.com"
+        );
+        assert_eq!(chat_ascii("#", 64), "?");
     }
 
     proptest::proptest! {
