@@ -5,7 +5,8 @@ certificate authority made for the test, the way a TLS-inspecting egress proxy r
 endpoints with a company CA:
 
 - by default (TRUSTED_ROOTS unset: Amazon Trust Services' roots only) the function refuses that
-  certificate: no request gets through, and the publish fails as an error result naming the
+  certificate even with the CA in SSL_CERT_FILE (the platform store is not read): no request gets
+  through, and the publish fails as an error result naming the
   certificate, so Lambda retries and then parks the event; nothing is published unverified;
 - with TRUSTED_ROOTS=system and that CA in SSL_CERT_FILE, the platform store is used: the
   lookups and the publish go through the TLS proxy and the alert arrives, enriched.
@@ -84,9 +85,12 @@ def tls_proxy(moto, company_ca):
         yield proxy
 
 
-def test_by_default_a_certificate_from_another_ca_is_refused_and_nothing_is_published(moto, world, tls_proxy):
+def test_by_default_a_certificate_from_another_ca_is_refused_and_nothing_is_published(moto, world, tls_proxy, company_ca):
     queue = world()
-    with harness.RuntimeEmulator(harness.RELEASE_BINARY, tls_proxy.endpoint) as function:
+    # The CA is even named where the platform store would find it: by default that store is not
+    # read at all, so this still fails.
+    env = {"SSL_CERT_FILE": str(company_ca[0]), "SSL_CERT_DIR": str(company_ca[0].parent)}
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, tls_proxy.endpoint, env) as function:
         result = function.invoke(harness.load_event(harness.EVENTS / f"{SAMPLE}.json"))
         output = function.output()
     body = result.json()
