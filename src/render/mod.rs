@@ -31,17 +31,6 @@ pub struct RenderedAlert {
     pub attributes: Vec<(&'static str, String)>,
 }
 
-/// SNS delivers each protocol its own key, and `default` to the rest.
-#[derive(Serialize)]
-struct PerProtocol<'a> {
-    default: &'a str,
-    email: &'a str,
-    /// AWS Chatbot subscribes over https; other https endpoints get the same card.
-    https: &'a str,
-    /// Text messages get the subject line alone.
-    sms: &'a str,
-}
-
 /// Renders the alert, leaving out the least important parts first when it would exceed SNS's
 /// limit, and recording in the alert what was left out.
 pub fn render(mut alert: Alert) -> RenderedAlert {
@@ -76,28 +65,111 @@ pub fn render(mut alert: Alert) -> RenderedAlert {
 }
 
 /// The message, and the subject line it carries for text messages (the Publish subject too).
+///
+/// SNS delivers each protocol its own key and `default` to the rest: `default` the JSON document,
+/// `email` the plain text, `https` the chat card (AWS Chatbot subscribes over https; other https
+/// endpoints get the same card), `sms` the subject line alone. The document and the card are JSON
+/// inside a JSON string; they are written escaped in one pass ([`embedded_json`]) rather than
+/// serialized and then escaped again.
 fn per_protocol_message(alert: &Alert) -> (String, String) {
-    let document = to_json(alert);
     let email = email::email_text(alert);
-    let card = to_json(&chat::chat_notification(alert));
+    let card = chat::chat_notification(alert);
     let sms = subject::subject(alert);
-    let message = to_json(&PerProtocol {
-        default: &document,
-        email: &email,
-        https: &card,
-        sms: &sms,
+    let mut out = Vec::with_capacity(8 * 1024);
+    out.extend_from_slice(br#"{"default":""#);
+    embedded_json(alert, &mut out);
+    out.extend_from_slice(br#"","email":"#);
+    json_string(&email, &mut out);
+    out.extend_from_slice(br#","https":""#);
+    embedded_json(&card, &mut out);
+    out.extend_from_slice(br#"","sms":"#);
+    json_string(&sms, &mut out);
+    out.push(b'}');
+    // Only serde_json and ASCII punctuation wrote here, so it is UTF-8; were it ever not, a
+    // valid message that says so beats a panic.
+    let message = String::from_utf8(out).unwrap_or_else(|e| {
+        format!(
+            "{{\"default\":{}}}",
+            serde_json::Value::from(format!("{{\"renderError\":\"{e}\"}}"))
+        )
     });
     (message, sms)
 }
 
-fn to_json<T: Serialize>(value: &T) -> String {
-    // Serializing these plain structs cannot fail; if it ever did, a valid JSON error beats a panic.
-    serde_json::to_string(value).unwrap_or_else(|e| {
-        format!(
-            "{{\"renderError\":{}}}",
-            serde_json::Value::from(e.to_string())
-        )
-    })
+/// `text` as a JSON string, quotes included.
+fn json_string(text: &str, out: &mut Vec<u8>) {
+    // Writing a &str into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
+/// `value`'s compact JSON as the contents of a JSON string: exactly what serializing it and then
+/// serializing that text as a string would write, in one pass. If serializing ever failed, a
+/// `{"renderError": ...}` object is embedded instead of a partial one.
+fn embedded_json<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    let start = out.len();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, EmbeddedFormatter);
+    if let Err(e) = value.serialize(&mut serializer) {
+        out.truncate(start);
+        let fallback = serde_json::json!({ "renderError": e.to_string() });
+        let mut serializer = serde_json::Serializer::with_formatter(&mut *out, EmbeddedFormatter);
+        let _ = fallback.serialize(&mut serializer);
+    }
+}
+
+/// serde_json's compact output with every character the outer string must escape escaped: its
+/// quotes become `\"`, its escapes gain a backslash. Text between escapes (serde_json's string
+/// fragments) holds no quote, backslash or control character, so it is written as it is.
+struct EmbeddedFormatter;
+
+impl serde_json::ser::Formatter for EmbeddedFormatter {
+    fn begin_string<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        writer.write_all(br#"\""#)
+    }
+
+    fn end_string<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        writer.write_all(br#"\""#)
+    }
+
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        char_escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        use serde_json::ser::CharEscape;
+        let escaped: &[u8] = match char_escape {
+            CharEscape::Quote => br#"\\\""#,
+            CharEscape::ReverseSolidus => br"\\\\",
+            CharEscape::Solidus => br"\\/",
+            CharEscape::Backspace => br"\\b",
+            CharEscape::FormFeed => br"\\f",
+            CharEscape::LineFeed => br"\\n",
+            CharEscape::CarriageReturn => br"\\r",
+            CharEscape::Tab => br"\\t",
+            CharEscape::AsciiControl(byte) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                return writer.write_all(&[
+                    b'\\',
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(byte >> 4)],
+                    HEX[usize::from(byte & 0xF)],
+                ]);
+            }
+        };
+        writer.write_all(escaped)
+    }
+
+    fn write_raw_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        // Raw JSON (never written today) is escaped like any text.
+        let quoted = serde_json::to_string(fragment).map_err(std::io::Error::other)?;
+        writer.write_all(&quoted.as_bytes()[1..quoted.len() - 1])
+    }
 }
 
 /// Attributes subscribers can filter on. Subscribers route on these, so each value is either a
@@ -265,6 +337,73 @@ fn shrink_text(alert: &mut Alert, limit: usize) {
         for finding in &mut posture.findings {
             cut(&mut finding.detail);
             cut_opt(&mut finding.trail);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{parse_event, Inbound};
+
+    /// The message as serializing each part and then the envelope would write it.
+    fn serialized_twice(alert: &Alert) -> String {
+        #[derive(Serialize)]
+        struct PerProtocol<'a> {
+            default: &'a str,
+            email: &'a str,
+            https: &'a str,
+            sms: &'a str,
+        }
+        serde_json::to_string(&PerProtocol {
+            default: &serde_json::to_string(alert).unwrap(),
+            email: &email::email_text(alert),
+            https: &serde_json::to_string(&chat::chat_notification(alert)).unwrap(),
+            sms: &subject::subject(alert),
+        })
+        .unwrap()
+    }
+
+    fn sample_alerts() -> Vec<(String, Alert)> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
+        let mut alerts = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let payload: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            if let Ok(Inbound::ApiCall(call)) = parse_event(&payload) {
+                if let Some(alert) = crate::handler::alert_without_lookups(&call) {
+                    alerts.push((path.display().to_string(), alert));
+                }
+            }
+        }
+        assert!(alerts.len() > 40, "the samples are found");
+        alerts
+    }
+
+    #[test]
+    fn the_one_pass_message_is_byte_for_byte_the_twice_serialized_one() {
+        for (name, mut alert) in sample_alerts() {
+            assert_eq!(
+                per_protocol_message(&alert).0,
+                serialized_twice(&alert),
+                "{name}"
+            );
+            // Every escape serde_json writes, in text that reaches the document and the card.
+            alert.title = "q\"b\\s/c\u{1}\u{1f}\u{7f}\n\r\t\u{8}\u{c}é😀\u{2028}".to_string();
+            alert.reasons.push(alert.title.clone());
+            let (message, _) = per_protocol_message(&alert);
+            assert_eq!(message, serialized_twice(&alert), "{name}, escapes");
+            let parsed: serde_json::Value = serde_json::from_str(&message).unwrap();
+            let document: serde_json::Value =
+                serde_json::from_str(parsed["default"].as_str().unwrap()).unwrap();
+            assert_eq!(
+                document["title"],
+                serde_json::Value::from(alert.title.clone())
+            );
         }
     }
 }
