@@ -19,7 +19,8 @@ SNS's awsQuery). Per service it can:
 - either of those for one operation only, and/or for the first N requests of each operation
   (then pass through, so a retry succeeds).
 
-Given an `ssl.SSLContext` it serves HTTPS instead (test_trusted_roots.py: which certificate
+It also works as a forward proxy (HTTP_PROXY pointing at it; the request line's full URL is
+forwarded as its path). Given an `ssl.SSLContext` it serves HTTPS instead (test_trusted_roots.py: which certificate
 authorities the function trusts).
 
 "Refused" needs no proxy: `RefusingPort` is a loopback port with nothing listening (bound, never
@@ -258,7 +259,13 @@ class FaultProxy:
     def _forward(self, handler, body: bytes) -> None:
         connection = http.client.HTTPConnection(*self._upstream, timeout=30)
         try:
-            connection.putrequest(handler.command, handler.path, skip_host=True, skip_accept_encoding=True)
+            # Asked as a forward proxy (HTTP_PROXY), the request line holds the whole URL: moto
+            # gets the path alone.
+            path = handler.path
+            if path.startswith(("http://", "https://")):
+                parts = urllib.parse.urlsplit(path)
+                path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+            connection.putrequest(handler.command, path, skip_host=True, skip_accept_encoding=True)
             for name, value in handler.headers.items():
                 if name.lower() not in _HOP_BY_HOP:
                     connection.putheader(name, value)

@@ -1,4 +1,5 @@
-"""Which certificate authorities the function trusts, on the real runtime over real TLS.
+"""How the function reaches AWS: which certificate authorities it trusts, on the real runtime
+over real TLS, and egress through an explicit proxy.
 
 The function reaches moto through our proxy (faults.py) serving HTTPS with a certificate from a
 certificate authority made for the test, the way a TLS-inspecting egress proxy re-signs AWS's
@@ -9,7 +10,10 @@ endpoints with a company CA:
   through, and the publish fails as an error result naming the
   certificate, so Lambda retries and then parks the event; nothing is published unverified;
 - with TRUSTED_ROOTS=system and that CA in SSL_CERT_FILE, the platform store is used: the
-  lookups and the publish go through the TLS proxy and the alert arrives, enriched.
+  lookups and the publish go through the TLS proxy and the alert arrives, enriched;
+- HTTP_PROXY is honoured as by the SDK's own client (choosing the trusted roots builds the HTTPS
+  client ourselves, which must not lose it): every call goes through the proxy, and NO_PROXY
+  still bypasses it.
 """
 
 from __future__ import annotations
@@ -117,3 +121,27 @@ def test_trusted_roots_system_honours_ssl_cert_file_and_the_alert_arrives(moto, 
     document = alert.alert
     # Looked up through the TLS proxy: moto's answer, the trail stopped.
     assert document["resourceState"]["status"]["isLogging"] is False, document["resourceState"]
+
+
+@pytest.mark.parametrize("bypassed", [False, True], ids=["through-the-proxy", "no-proxy-bypasses-it"])
+def test_an_explicit_proxy_is_honoured(moto, world, proxy_for_egress, bypassed):
+    queue = world()
+    env = {"HTTP_PROXY": proxy_for_egress.endpoint, "HTTPS_PROXY": proxy_for_egress.endpoint}
+    if bypassed:
+        env["NO_PROXY"] = "127.0.0.1"
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, env) as function:
+        result = function.invoke(harness.load_event(harness.EVENTS / f"{SAMPLE}.json"))
+    assert result.json().get("status") == "published", result.body
+    assert len(harness.delivered(moto, queue)) == 1
+    counts = proxy_for_egress.counts()
+    if bypassed:
+        assert counts == {}, counts
+    else:
+        assert counts.get(("sns", "Publish")) == 1, counts
+        assert counts.get(("cloudtrail", "GetTrailStatus"), 0) >= 1, counts
+
+
+@pytest.fixture
+def proxy_for_egress(moto):
+    with faults.FaultProxy(moto.endpoint) as proxy:
+        yield proxy
