@@ -92,9 +92,6 @@ struct Scan {
     removed_too_deep: usize,
 }
 
-/// One pass over JSON text: lone surrogate escapes become `\ufffd`, and any value opened deeper
-/// than [`MAX_DEPTH`] is replaced by a string. Text that is not JSON passes through for
-/// serde_json to judge.
 /// Whether [`scan`] could change anything: only a payload with a `\u` escape in the surrogate
 /// range (`\uD800`–`\uDFFF`), or with more opening brackets in all than [`MAX_DEPTH`], can hold a
 /// lone surrogate or nest too deep. Conservative: brackets inside strings count too.
@@ -106,6 +103,9 @@ fn may_need_repair(bytes: &[u8]) -> bool {
             .any(|w| w[0] == b'\\' && w[1] == b'u' && matches!(w[2], b'd' | b'D'))
 }
 
+/// One pass over JSON text: lone surrogate escapes become `\ufffd`, and any value opened deeper
+/// than [`MAX_DEPTH`] is replaced by a string. Text that is not JSON passes through for
+/// serde_json to judge.
 fn scan(text: &str) -> Scan {
     let mut out = String::with_capacity(text.len());
     let mut lone_surrogates = 0;
