@@ -32,7 +32,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -250,15 +249,10 @@ class Function(harness._Service):
         ]
         self.spawned = time.monotonic()
         self._process = harness._Process(f"{impl.name} on aws-lambda-rie", argv, env, cwd=impl.cwd)
-        deadline = self.spawned + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or self._process.proc.poll() is not None:
-                    raise BenchError(f"RIE is not listening on {self.port}:\n{self.output()}")
-                time.sleep(0.002)
+        try:
+            harness.wait_until_listening(self, self.port, timeout=30, poll=0.002)
+        except harness.HarnessError as error:
+            raise BenchError(str(error)) from error
         self.listening = time.monotonic()
 
     def invoke(self, payload: bytes) -> tuple[harness.Invocation, float, float]:

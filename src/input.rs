@@ -96,11 +96,23 @@ struct Scan {
 /// range (`\uD800`–`\uDFFF`), or with more opening brackets in all than [`MAX_DEPTH`], can hold a
 /// lone surrogate or nest too deep. Conservative: brackets inside strings count too.
 fn may_need_repair(bytes: &[u8]) -> bool {
-    let brackets = bytes.iter().filter(|b| matches!(b, b'{' | b'[')).count();
-    brackets > MAX_DEPTH
-        || bytes
-            .windows(3)
-            .any(|w| w[0] == b'\\' && w[1] == b'u' && matches!(w[2], b'd' | b'D'))
+    // One pass over the payload: it is on every invocation's path.
+    let mut brackets = 0;
+    for (index, byte) in bytes.iter().enumerate() {
+        match byte {
+            b'{' | b'[' => {
+                brackets += 1;
+                if brackets > MAX_DEPTH {
+                    return true;
+                }
+            }
+            b'\\' if matches!(bytes.get(index + 1..index + 3), Some([b'u', b'd' | b'D'])) => {
+                return true
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// One pass over JSON text: lone surrogate escapes become `\ufffd`, and any value opened deeper

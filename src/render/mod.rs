@@ -88,10 +88,8 @@ fn per_protocol_message(alert: &Alert) -> (String, String) {
     // Only serde_json and ASCII punctuation wrote here, so it is UTF-8; were it ever not, a
     // valid message that says so beats a panic.
     let message = String::from_utf8(out).unwrap_or_else(|e| {
-        format!(
-            "{{\"default\":{}}}",
-            serde_json::Value::from(format!("{{\"renderError\":\"{e}\"}}"))
-        )
+        let document = serde_json::json!({ "renderError": e.to_string() }).to_string();
+        serde_json::json!({ "default": document }).to_string()
     });
     (message, sms)
 }

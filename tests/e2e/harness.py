@@ -240,6 +240,21 @@ class Invocation:
         return json.loads(self.body)
 
 
+def wait_until_listening(service: _Service, port: int, timeout: float, poll: float = 0.02) -> None:
+    """Until the emulator of `service` accepts connections on `port`: it logs before its HTTP
+    listener is up, so connecting is the only signal. A HarnessError if it exits or the time is
+    up. bench/run.py polls finer, since it times the start-up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline or service._process.proc.poll() is not None:
+                raise HarnessError(f"the emulator is not listening on {port}:\n{service.output()}")
+            time.sleep(poll)
+
+
 class RuntimeEmulator(_Service):
     """The function as Lambda runs it: `bootstrap` under the Runtime Interface Emulator."""
 
@@ -277,19 +292,7 @@ class RuntimeEmulator(_Service):
             cwd=binary.parent,
         )
         self._process.wait_for_line("exec '", timeout=30)
-        self._wait_until_listening(timeout=30)
-
-    def _wait_until_listening(self, timeout: float) -> None:
-        # The emulator logs before its HTTP listener is up; connecting is the only signal.
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                if time.monotonic() > deadline or self._process.proc.poll() is not None:
-                    raise HarnessError(f"the emulator is not listening on {self.port}:\n{self.output()}")
-                time.sleep(0.02)
+        wait_until_listening(self, self.port, timeout=30)
 
     def invoke(self, payload: bytes | str | dict) -> Invocation:
         if isinstance(payload, dict) or isinstance(payload, list):
