@@ -49,7 +49,7 @@ fn stages(c: &mut Criterion) {
         trailwatch::parse::Inbound::ApiCall(call) => call,
         _ => unreachable!("an API call"),
     };
-    let alert = trailwatch::handler::alert_without_lookups(&call).expect("monitored");
+    let alert = trailwatch::assemble::alert_without_lookups(&call).expect("monitored");
     c.bench_function("stage/clean", |b| {
         b.iter(|| trailwatch::input::prepare(black_box(&body)))
     });
@@ -60,7 +60,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| trailwatch::parse::parse_event(black_box(&payload)).ok())
     });
     c.bench_function("stage/classify-and-build", |b| {
-        b.iter(|| trailwatch::handler::alert_without_lookups(black_box(&call)))
+        b.iter(|| trailwatch::assemble::alert_without_lookups(black_box(&call)))
     });
     c.bench_function("stage/render-email", |b| {
         b.iter(|| trailwatch::render::email::email_text(black_box(&alert)))

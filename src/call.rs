@@ -13,6 +13,18 @@ pub const ACCESS_DENIED_CODES: &[&str] = &[
     "InsufficientDependencyServiceAccessPermissionException",
 ];
 
+/// The longest any single text field is kept; CloudTrail's own limits are far below it, so only
+/// crafted input is cut.
+pub const MAX_FIELD_CHARS: usize = 2048;
+
+/// Keeps at most [`MAX_FIELD_CHARS`] characters, marking the cut.
+pub fn cap(text: &str) -> String {
+    match text.char_indices().nth(MAX_FIELD_CHARS) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}…[truncated]", &text[..end]),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiCall {
     /// `eventSource`, e.g. `cloudtrail.amazonaws.com`.
@@ -75,7 +87,7 @@ impl ApiCall {
     pub fn named_by(&self, keys: &[&str]) -> Option<String> {
         keys.iter()
             .find_map(|key| self.string_parameter(key))
-            .map(|text| crate::parse::cap(text.trim()))
+            .map(|text| cap(text.trim()))
             .filter(|text| !text.is_empty())
     }
 

@@ -4,12 +4,15 @@
 //! decides between "succeeded" and "weakened". Modifiers follow, each leaving a reason: the root
 //! user raises one level; a trail left not logging after an update is at least HIGH; no
 //! multi-region trail left recording the account is CRITICAL; a trusted principal's change that
-//! reduces nothing is INFORMATIONAL.
+//! reduces nothing is INFORMATIONAL. A call on trailwatch's own resources is then escalated
+//! ([`escalate_own`]).
 
 use crate::call::ApiCall;
 use crate::coverage::{CoverageScope, Verdict};
-use crate::enrich::Enrichment;
+use crate::enrichment::Enrichment;
 use crate::monitors::{Monitor, Outcome, Rule, Weakening};
+use crate::own;
+use crate::resource::Resource;
 use crate::severity::Severity::{self, *};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,4 +200,31 @@ pub fn classify(
         reasons,
         trusted_by: trusted_by.map(str::to_string),
     }
+}
+
+/// The modifier for a call on one of trailwatch's own resources: a change that took effect is
+/// CRITICAL (the next change could go unseen), unless a trusted principal made a change that
+/// reduces nothing (a deployment); attempts keep their severity and say what was aimed at.
+pub fn escalate_own(mut assessment: Assessment, resource: &Resource) -> Assessment {
+    let what = format!("trailwatch's own {}", resource.kind.noun());
+    let deployed_by_trusted =
+        assessment.trusted_by.is_some() && assessment.severity == Severity::Informational;
+    match assessment.outcome {
+        Outcome::Succeeded | Outcome::Weakened if !deployed_by_trusted => {
+            let from = assessment.severity;
+            assessment.reasons.push(if from < Severity::Critical {
+                format!(
+                    "this is {what}: {}; raised from {from} to CRITICAL",
+                    own::role(resource.kind)
+                )
+            } else {
+                format!("this is {what}: {}", own::role(resource.kind))
+            });
+            assessment.severity = Severity::Critical;
+        }
+        _ => assessment
+            .reasons
+            .push(format!("aimed at {what}: {}", own::role(resource.kind))),
+    }
+    assessment
 }

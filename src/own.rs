@@ -2,16 +2,14 @@
 //! topics and the function itself.
 //!
 //! An attacker who disables any of them first and then stops a trail gets no alert, so a call on
-//! one of them is CRITICAL and is published to the health topic, which depends on none of them.
+//! one of them is CRITICAL (`classify::escalate_own`) and is published to the health topic,
+//! which depends on none of them.
 //! Which resources are trailwatch's comes from the environment the template sets (OWN_KEY_ARN,
 //! OWN_RULE_NAMES, the topic ARNs, and AWS_LAMBDA_FUNCTION_NAME, which Lambda sets), never from
 //! names that merely look like trailwatch's.
 
 use crate::arn::Arn;
-use crate::classify::Assessment;
-use crate::monitors::Outcome;
 use crate::resource::{Resource, ResourceKind};
-use crate::severity::Severity;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OwnResources {
@@ -107,7 +105,7 @@ fn rule_path_key(path: &str) -> String {
 }
 
 /// What the resource does for trailwatch, for the reason an alert gives.
-fn role(kind: ResourceKind) -> &'static str {
+pub fn role(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::Key => "it encrypts the alert topic, the queues of parked events and the function's logs; without it no alert can be published",
         ResourceKind::Rule => "it delivers CloudTrail events (or the posture schedule) to trailwatch; without it nothing is checked",
@@ -115,33 +113,6 @@ fn role(kind: ResourceKind) -> &'static str {
         ResourceKind::Function => "it is trailwatch itself; changed or gone, nothing is checked or alerted",
         _ => "trailwatch depends on it",
     }
-}
-
-/// The modifier for a call on one of trailwatch's own resources: a change that took effect is
-/// CRITICAL (the next change could go unseen), unless a trusted principal made a change that
-/// reduces nothing (a deployment); attempts keep their severity and say what was aimed at.
-pub fn escalate(mut assessment: Assessment, resource: &Resource) -> Assessment {
-    let what = format!("trailwatch's own {}", resource.kind.noun());
-    let deployed_by_trusted =
-        assessment.trusted_by.is_some() && assessment.severity == Severity::Informational;
-    match assessment.outcome {
-        Outcome::Succeeded | Outcome::Weakened if !deployed_by_trusted => {
-            let from = assessment.severity;
-            assessment.reasons.push(if from < Severity::Critical {
-                format!(
-                    "this is {what}: {}; raised from {from} to CRITICAL",
-                    role(resource.kind)
-                )
-            } else {
-                format!("this is {what}: {}", role(resource.kind))
-            });
-            assessment.severity = Severity::Critical;
-        }
-        _ => assessment
-            .reasons
-            .push(format!("aimed at {what}: {}", role(resource.kind))),
-    }
-    assessment
 }
 
 #[cfg(test)]

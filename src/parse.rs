@@ -9,15 +9,11 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use crate::call::{Actor, ApiCall, CallError};
+use crate::call::{cap, Actor, ApiCall, CallError};
 use crate::input::{NOTES_KEY, UNREADABLE_KEY};
 
 /// The `detail-type` EventBridge gives CloudTrail management events.
 pub const CLOUDTRAIL_API_CALL: &str = "AWS API Call via CloudTrail";
-
-/// The longest any single text field is kept; CloudTrail's own limits are far below it, so only
-/// crafted input is cut.
-pub const MAX_FIELD_CHARS: usize = 2048;
 
 /// The `detail-type` and `source` of an EventBridge schedule's events.
 pub const SCHEDULED_EVENT: &str = "Scheduled Event";
@@ -155,14 +151,6 @@ fn json_kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    }
-}
-
-/// Keeps at most [`MAX_FIELD_CHARS`] characters, marking the cut.
-pub fn cap(text: &str) -> String {
-    match text.char_indices().nth(MAX_FIELD_CHARS) {
-        None => text.to_string(),
-        Some((end, _)) => format!("{}…[truncated]", &text[..end]),
     }
 }
 
@@ -344,6 +332,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call::MAX_FIELD_CHARS;
     use serde_json::json;
 
     fn envelope(detail: Value) -> Value {

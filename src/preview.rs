@@ -6,10 +6,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde_json::Value;
 
+use crate::assemble::alert_without_lookups;
 use crate::config::Config;
-use crate::handler::{
-    alert_without_lookups, handle_payload, Dependencies, HandlerError, Invocation, Summary,
-};
+use crate::handler::{handle_payload, Dependencies, HandlerError, Invocation, Summary};
 use crate::inspector::TrailInspector;
 use crate::parse::{parse_event, Inbound, InvalidEvent};
 use crate::publish::{AlertPublisher, PublishError};

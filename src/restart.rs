@@ -3,19 +3,19 @@
 //! Only a successful StopLogging by a principal that is not trusted is answered; DeleteTrail is
 //! never undone (the alert says how to recreate the trail). If the trail was started less than
 //! [`REPEAT_WINDOW`] before this stop, someone keeps stopping it: trailwatch does not fight
-//! them, it says so at CRITICAL. Whether it restarted, and why not, goes into the alert.
+//! them, it says so at CRITICAL. Whether it restarted, and why not, goes into the alert
+//! ([`crate::assemble::with_restart`]).
 //!
 //! The risk, also in the README: a change window that stops a trail on purpose is undone unless
 //! its principal is in TRUSTED_PRINCIPALS, and the function's role can start any trail.
 
-use async_trait::async_trait;
-use chrono::{DateTime, TimeDelta};
-use serde::Serialize;
-
+use crate::alert::restart::{AutoRestart, RestartOutcome};
 use crate::call::ApiCall;
-use crate::enrich::Enrichment;
+use crate::enrichment::Enrichment;
 use crate::inspector::LookupError;
 use crate::resource::{Resource, ResourceState};
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta};
 
 /// A stop this soon after the trail's last start is a repeat.
 pub const REPEAT_WINDOW: TimeDelta = TimeDelta::minutes(15);
@@ -38,25 +38,6 @@ impl LoggingRestarter for NoRestart {
             message: "AUTO_RESTART_LOGGING is off".to_string(),
         })
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RestartOutcome {
-    Restarted,
-    /// Left alone on purpose (a trusted principal, or a trail that keeps being stopped).
-    NotRestarted,
-    Failed,
-}
-
-/// What self-healing did about a stop, for the alert (`autoRestart`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AutoRestart {
-    pub outcome: RestartOutcome,
-    pub detail: String,
-    /// The trail keeps being stopped: the alert says so at CRITICAL.
-    pub keeps_being_stopped: bool,
 }
 
 /// Answers the stop, when it is one to answer; `None` when self-healing has nothing to say
@@ -135,46 +116,6 @@ fn restarted_recently(call: &ApiCall, enrichment: &Enrichment) -> Option<String>
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())?;
     let gap = stopped.signed_duration_since(started);
     (gap >= TimeDelta::zero() && gap < REPEAT_WINDOW).then(|| started_text.to_string())
-}
-
-/// Writes what self-healing did into the alert: the reason, the state, the first step.
-pub fn apply(alert: &mut crate::alert::Alert, restart: AutoRestart) {
-    use crate::alert::NextStep;
-    alert.reasons.push(restart.detail.clone());
-    if restart.keeps_being_stopped {
-        alert.title = "CloudTrail logging keeps being stopped".to_string();
-        alert.severity = crate::severity::Severity::Critical;
-    }
-    if restart.outcome == RestartOutcome::Restarted {
-        // StartLogging succeeded: the trail is logging again, whatever the lookup before said.
-        if let ResourceState::Trail {
-            status: Some(status),
-            ..
-        } = &mut alert.resource_state
-        {
-            status.is_logging = Some(true);
-        }
-        let restart_step = alert.next_steps.iter().position(|step| {
-            step.command
-                .as_deref()
-                .is_some_and(|c| c.starts_with("aws cloudtrail start-logging"))
-        });
-        if let Some(index) = restart_step {
-            let step = alert.next_steps.remove(index);
-            let check =
-                step.command
-                    .unwrap_or_default()
-                    .replacen("start-logging", "get-trail-status", 1);
-            alert.next_steps.insert(
-                0,
-                NextStep::run(
-                    "Logging was restarted by trailwatch: check that it stays on (IsLogging true)",
-                    check,
-                ),
-            );
-        }
-    }
-    alert.auto_restart = Some(restart);
 }
 
 #[cfg(test)]

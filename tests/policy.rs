@@ -7,7 +7,7 @@ use serde_json::json;
 use serde_json::Value;
 use trailwatch::classify::{classify, outcome, Assessment};
 use trailwatch::coverage::{Coverage, Verdict};
-use trailwatch::enrich::Enrichment;
+use trailwatch::enrichment::Enrichment;
 use trailwatch::monitors::{self, Outcome};
 use trailwatch::resource::{ResourceState, TrailStatus};
 use trailwatch::severity::Severity::{self, *};
@@ -355,7 +355,7 @@ fn a_failed_update_on_a_stopped_trail_is_not_raised_by_the_state() {
 #[test]
 fn a_weakening_update_is_undone_first_with_the_exact_flags() {
     let call = call_from(&common::sample("update-trail-weakens"));
-    let alert = trailwatch::handler::alert_without_lookups(&call).unwrap();
+    let alert = trailwatch::assemble::alert_without_lookups(&call).unwrap();
     let first = &alert.next_steps[0];
     let command = first.command.as_deref().unwrap();
     assert!(first.action.starts_with("Undo"), "{first:?}");
@@ -369,7 +369,7 @@ fn a_weakening_update_is_undone_first_with_the_exact_flags() {
     let bucket = call_from(&edited("update-trail-benign", |d| {
         d["requestParameters"]["s3BucketName"] = json!("cloudtrail-logs-111122223333")
     }));
-    let alert = trailwatch::handler::alert_without_lookups(&bucket).unwrap();
+    let alert = trailwatch::assemble::alert_without_lookups(&bucket).unwrap();
     assert!(alert
         .reasons
         .iter()
@@ -384,7 +384,7 @@ fn a_weakening_update_is_undone_first_with_the_exact_flags() {
 #[test]
 fn a_stop_puts_the_restart_command_first() {
     let call = call_from(&common::sample("stop-logging"));
-    let alert = trailwatch::handler::alert_without_lookups(&call).unwrap();
+    let alert = trailwatch::assemble::alert_without_lookups(&call).unwrap();
     assert_eq!(
         alert.next_steps[0].command.as_deref(),
         Some("aws cloudtrail start-logging --name arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events --region us-east-1")

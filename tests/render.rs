@@ -3,7 +3,7 @@
 mod common;
 
 use serde_json::{json, Value};
-use trailwatch::handler::alert_without_lookups;
+use trailwatch::assemble::alert_without_lookups;
 use trailwatch::render::{render, RenderedAlert, SNS_MAX_PAYLOAD_BYTES};
 
 fn rendered(event: &Value) -> RenderedAlert {
@@ -386,4 +386,68 @@ fn one_thread_per_trail_per_day_however_it_is_named_and_critical_stands_alone() 
         .unwrap()
         .starts_with("trailwatch:111122223333:trail/management-events:2026-11-28:critical:"));
     assert_ne!(critical, thread(&common::sample("delete-trail")));
+}
+
+/// The message as serializing each part and then the envelope would write it.
+fn serialized_twice(alert: &trailwatch::alert::Alert) -> String {
+    use trailwatch::render::{chat, email, subject};
+    #[derive(serde::Serialize)]
+    struct PerProtocol<'a> {
+        default: &'a str,
+        email: &'a str,
+        https: &'a str,
+        sms: &'a str,
+    }
+    serde_json::to_string(&PerProtocol {
+        default: &serde_json::to_string(alert).unwrap(),
+        email: &email::email_text(alert),
+        https: &serde_json::to_string(&chat::chat_notification(alert)).unwrap(),
+        sms: &subject::subject(alert),
+    })
+    .unwrap()
+}
+
+fn sample_alerts() -> Vec<(String, trailwatch::alert::Alert)> {
+    use trailwatch::parse::{parse_event, Inbound};
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
+    let mut alerts = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let payload: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        if let Ok(Inbound::ApiCall(call)) = parse_event(&payload) {
+            if let Some(alert) = alert_without_lookups(&call) {
+                alerts.push((path.display().to_string(), alert));
+            }
+        }
+    }
+    assert!(alerts.len() > 40, "the samples are found");
+    alerts
+}
+
+#[test]
+fn the_one_pass_message_is_byte_for_byte_the_twice_serialized_one() {
+    use trailwatch::render::per_protocol_message;
+    for (name, mut alert) in sample_alerts() {
+        assert_eq!(
+            per_protocol_message(&alert).0,
+            serialized_twice(&alert),
+            "{name}"
+        );
+        // Every escape serde_json writes, in text that reaches the document and the card.
+        alert.title = "q\"b\\s/c\u{1}\u{1f}\u{7f}\n\r\t\u{8}\u{c}é😀\u{2028}".to_string();
+        alert.reasons.push(alert.title.clone());
+        let (message, _) = per_protocol_message(&alert);
+        assert_eq!(message, serialized_twice(&alert), "{name}, escapes");
+        let parsed: serde_json::Value = serde_json::from_str(&message).unwrap();
+        let document: serde_json::Value =
+            serde_json::from_str(parsed["default"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            document["title"],
+            serde_json::Value::from(alert.title.clone())
+        );
+    }
 }

@@ -4,7 +4,7 @@ mod common;
 
 use serde_json::{json, Value};
 use trailwatch::alert::Alert;
-use trailwatch::handler::alert_without_lookups;
+use trailwatch::assemble::alert_without_lookups;
 
 fn alert(event: &Value) -> Alert {
     alert_without_lookups(&common::call_from(event)).expect("monitored")

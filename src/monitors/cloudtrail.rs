@@ -5,14 +5,15 @@ use async_trait::async_trait;
 
 use crate::alert::{code, NextStep};
 use crate::arn::Arn;
-use crate::call::ApiCall;
-use crate::coverage::{assess, Candidate, Coverage, Verdict};
-use crate::enrich::{Enrichment, Lookups};
+use crate::call::{cap, ApiCall};
+use crate::coverage::{Candidate, Coverage, Verdict};
+use crate::enrichment::Enrichment;
+use crate::lookup::Lookups;
+use crate::monitors::coverage::assess;
 use crate::monitors::selectors::{advanced_from_request, basic_from_request, ManagementRecording};
 use crate::monitors::{
     confirm, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Weakening,
 };
-use crate::parse::cap;
 use crate::resource::{Resource, ResourceKind, ResourceState, TrailConfig};
 use crate::severity::Severity::*;
 

@@ -1,7 +1,8 @@
 //! The trail's delivery chain: which trails use a bucket, key or log group, decided from the
 //! trails' own configuration (DescribeTrails) rather than from resource names.
 
-use crate::enrich::{Enrichment, Lookups};
+use crate::enrichment::Enrichment;
+use crate::lookup::Lookups;
 use crate::resource::{ResourceState, TrailConfig, TrailUse};
 
 /// Lists the trails that apply in `region` and keeps those for which `uses_it` holds. When the

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
-use crate::enrich::{Enrichment, Lookups};
+use crate::enrichment::Enrichment;
+use crate::lookup::Lookups;
 use crate::monitors::delivery::{first_trail, trails_using};
 use crate::monitors::{
     confirm, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Watched,

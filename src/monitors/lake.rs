@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
-use crate::enrich::{Enrichment, Lookups};
+use crate::enrichment::Enrichment;
+use crate::lookup::Lookups;
 use crate::monitors::cloudtrail::SOURCE;
 use crate::monitors::selectors::{advanced_from_request, ManagementRecording};
 use crate::monitors::{

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
-use crate::enrich::Enrichment;
+use crate::enrichment::Enrichment;
 use crate::monitors::{
     confirm, redeploy, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Watched,
 };

@@ -24,6 +24,7 @@
 //! [`kms`] monitor's too: a call on it is self-protection, whatever a trail uses.
 
 pub mod cloudtrail;
+pub mod coverage;
 pub mod delivery;
 pub mod events;
 pub mod kms;
@@ -39,7 +40,8 @@ use serde_json::{json, Value};
 
 use crate::alert::{code, NextStep};
 use crate::call::ApiCall;
-use crate::enrich::{Enrichment, Lookups};
+use crate::enrichment::Enrichment;
+use crate::lookup::Lookups;
 use crate::resource::Resource;
 use crate::severity::Severity::{self, *};
 

@@ -7,7 +7,8 @@ use serde_json::Value;
 use crate::alert::{code, NextStep};
 use crate::arn::Arn;
 use crate::call::{number, ApiCall};
-use crate::enrich::{Enrichment, Lookups};
+use crate::enrichment::Enrichment;
+use crate::lookup::Lookups;
 use crate::monitors::delivery::{first_trail, trails_using};
 use crate::monitors::{
     confirm, shell_region, shell_safe, Monitor, Outcome, Rule, Service, StepFacts, Watched,

@@ -1,88 +1,16 @@
 //! The posture findings: what is wrong with the trails as they are now, each with a severity,
 //! a reason and the step that fixes it.
 
-use serde::Serialize;
-
+use crate::alert::posture::{Check, Finding};
 use crate::alert::NextStep;
 use crate::coverage::{verdict, Candidate, Verdict};
 use crate::monitors::cloudtrail::{
     create_trail, enable_validation, record_management_events, restart_logging,
 };
 use crate::monitors::{shell_region, shell_safe};
+use crate::posture::gather::Gaps;
 use crate::resource::TrailSnapshot;
-use crate::severity::Severity::{self, *};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Check {
-    NoMultiRegionTrail,
-    NotLogging,
-    DeliveryError,
-    CloudWatchLogsDeliveryError,
-    ManagementEventsNotRecorded,
-    LogFileValidationOff,
-    CouldNotCheck,
-}
-
-impl Check {
-    /// A headline for the finding.
-    pub fn title(self) -> &'static str {
-        match self {
-            Check::NoMultiRegionTrail => "No multi-region trail records management events",
-            Check::NotLogging => "A trail is not logging",
-            Check::DeliveryError => "A trail cannot deliver its log files",
-            Check::CloudWatchLogsDeliveryError => "A trail cannot deliver to CloudWatch Logs",
-            Check::ManagementEventsNotRecorded => "A trail does not record write management events",
-            Check::LogFileValidationOff => "A trail's log file validation is off",
-            Check::CouldNotCheck => "Part of the posture could not be checked",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Finding {
-    pub severity: Severity,
-    pub check: Check,
-    /// The trail's ARN (or name when there is no ARN); `None` for account-wide findings.
-    pub trail: Option<String>,
-    /// The trail's home region, or the region that could not be listed.
-    pub region: Option<String>,
-    pub detail: String,
-    /// When it began, where CloudTrail records it (a trail's StopLoggingTime).
-    pub since: Option<String>,
-    /// It began after the previous scheduled run (see `remind`).
-    pub new: bool,
-}
-
-impl Finding {
-    fn about(severity: Severity, check: Check, trail: &TrailSnapshot, detail: String) -> Finding {
-        Finding {
-            severity,
-            check,
-            trail: Some(
-                trail
-                    .config
-                    .arn
-                    .clone()
-                    .unwrap_or_else(|| trail.config.label().to_string()),
-            ),
-            region: trail.config.home_region.clone(),
-            detail,
-            since: None,
-            new: false,
-        }
-    }
-}
-
-/// What the lookups could not read, by region or trail, for the findings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Gaps {
-    /// (region, problem) for each region whose trails could not be listed.
-    pub unlisted_regions: Vec<(String, String)>,
-    /// (trail label, problem) for each trail lookup that failed.
-    pub unread: Vec<(String, String)>,
-}
+use crate::severity::Severity::*;
 
 /// Every finding, worst first.
 pub fn findings(trails: &[TrailSnapshot], gaps: &Gaps) -> Vec<Finding> {

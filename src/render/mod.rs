@@ -70,8 +70,8 @@ pub fn render(mut alert: Alert) -> RenderedAlert {
 /// `email` the plain text, `https` the chat card (AWS Chatbot subscribes over https; other https
 /// endpoints get the same card), `sms` the subject line alone. The document and the card are JSON
 /// inside a JSON string; they are written escaped in one pass ([`embedded_json`]) rather than
-/// serialized and then escaped again.
-fn per_protocol_message(alert: &Alert) -> (String, String) {
+/// serialized and then escaped again (tests/render.rs checks it is byte for byte the same).
+pub fn per_protocol_message(alert: &Alert) -> (String, String) {
     let email = email::email_text(alert);
     let card = chat::chat_notification(alert);
     let sms = subject::subject(alert);
@@ -335,73 +335,6 @@ fn shrink_text(alert: &mut Alert, limit: usize) {
         for finding in &mut posture.findings {
             cut(&mut finding.detail);
             cut_opt(&mut finding.trail);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::parse::{parse_event, Inbound};
-
-    /// The message as serializing each part and then the envelope would write it.
-    fn serialized_twice(alert: &Alert) -> String {
-        #[derive(Serialize)]
-        struct PerProtocol<'a> {
-            default: &'a str,
-            email: &'a str,
-            https: &'a str,
-            sms: &'a str,
-        }
-        serde_json::to_string(&PerProtocol {
-            default: &serde_json::to_string(alert).unwrap(),
-            email: &email::email_text(alert),
-            https: &serde_json::to_string(&chat::chat_notification(alert)).unwrap(),
-            sms: &subject::subject(alert),
-        })
-        .unwrap()
-    }
-
-    fn sample_alerts() -> Vec<(String, Alert)> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
-        let mut alerts = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.extension().is_none_or(|e| e != "json") {
-                continue;
-            }
-            let payload: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-            if let Ok(Inbound::ApiCall(call)) = parse_event(&payload) {
-                if let Some(alert) = crate::handler::alert_without_lookups(&call) {
-                    alerts.push((path.display().to_string(), alert));
-                }
-            }
-        }
-        assert!(alerts.len() > 40, "the samples are found");
-        alerts
-    }
-
-    #[test]
-    fn the_one_pass_message_is_byte_for_byte_the_twice_serialized_one() {
-        for (name, mut alert) in sample_alerts() {
-            assert_eq!(
-                per_protocol_message(&alert).0,
-                serialized_twice(&alert),
-                "{name}"
-            );
-            // Every escape serde_json writes, in text that reaches the document and the card.
-            alert.title = "q\"b\\s/c\u{1}\u{1f}\u{7f}\n\r\t\u{8}\u{c}é😀\u{2028}".to_string();
-            alert.reasons.push(alert.title.clone());
-            let (message, _) = per_protocol_message(&alert);
-            assert_eq!(message, serialized_twice(&alert), "{name}, escapes");
-            let parsed: serde_json::Value = serde_json::from_str(&message).unwrap();
-            let document: serde_json::Value =
-                serde_json::from_str(parsed["default"].as_str().unwrap()).unwrap();
-            assert_eq!(
-                document["title"],
-                serde_json::Value::from(alert.title.clone())
-            );
         }
     }
 }

@@ -1,8 +1,9 @@
-//! Enrich: deadlines and concurrency for the monitors' lookups.
+//! The lookups' plumbing: one deadline, bounded concurrency, and what a monitor's lookup may use.
 //!
 //! What to look up is each monitor's business (`monitors::*::look_up`); this module makes sure
-//! it happens within one deadline, concurrently but bounded, and that enrichment never fails the
-//! alert: whatever could not be learned is reported as a problem next to whatever could.
+//! it happens within one deadline, concurrently but bounded, and that a lookup never fails the
+//! alert: whatever could not be learned is written down as a problem next to whatever could
+//! ([`Deadline::note`]).
 
 use std::future::Future;
 use std::time::Duration;
@@ -10,43 +11,11 @@ use std::time::Duration;
 use futures_util::stream::{self, StreamExt};
 use tokio::time::Instant;
 
-use crate::call::ApiCall;
-use crate::coverage::{Coverage, CoverageScope};
+use crate::coverage::CoverageScope;
 use crate::inspector::{LookupError, TrailInspector};
-use crate::monitors::Monitor;
-use crate::resource::{Resource, ResourceState};
 
 /// Lookups in flight at once: enough for an account's trails, few enough not to be throttled.
 pub const MAX_CONCURRENT_LOOKUPS: usize = 8;
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Enrichment {
-    pub state: ResourceState,
-    /// Whether the account is still recorded, when the outcome asked for the verdict.
-    pub coverage: Option<Coverage>,
-    /// What could not be learned and why; empty when everything was.
-    pub problems: Vec<String>,
-}
-
-impl Enrichment {
-    pub fn skipped(why: impl Into<String>) -> Enrichment {
-        Enrichment {
-            problems: vec![why.into()],
-            ..Enrichment::default()
-        }
-    }
-
-    /// One sentence for the alert's `enrichmentError`, or `None` when nothing went wrong.
-    pub fn error_summary(&self) -> Option<String> {
-        (!self.problems.is_empty()).then(|| self.problems.join("; "))
-    }
-
-    /// The lookup succeeded and found no trail using the bucket, key or log group.
-    pub fn found_no_trail_using_it(&self) -> bool {
-        matches!(&self.state, ResourceState::DeliveryChain { trails } if trails.is_empty())
-            && self.problems.is_empty()
-    }
-}
 
 /// How long enrichment may take: the configured budget, but never so long that publishing
 /// would run out of Lambda time.
@@ -129,35 +98,6 @@ pub struct Lookups<'a> {
     /// The account whose trails the function's role sees (from ALERT_TOPIC_ARN); `None` when
     /// unknown, and then taken to be the event's.
     pub home_account: Option<&'a str>,
-}
-
-/// Looks the call's resource up through its monitor, within `budget`.
-pub async fn enrich(
-    monitor: &dyn Monitor,
-    call: &ApiCall,
-    resource: Option<&Resource>,
-    inspector: &dyn TrailInspector,
-    budget: Duration,
-    coverage: Option<CoverageScope>,
-    home_account: Option<&str>,
-) -> Enrichment {
-    let Some(resource) = resource else {
-        return Enrichment::skipped(
-            "the request names no resource (requestParameters missing or unreadable), so nothing was looked up",
-        );
-    };
-    if budget.is_zero() {
-        return Enrichment::skipped(
-            "no time left before the Lambda deadline to look the resource up",
-        );
-    }
-    let lookups = Lookups {
-        inspector,
-        deadline: Deadline::after(budget),
-        coverage,
-        home_account,
-    };
-    monitor.look_up(call, resource, &lookups).await
 }
 
 #[cfg(test)]

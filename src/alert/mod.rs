@@ -5,22 +5,22 @@
 //! which resource, how it looks now and what to do. An API call adds `event` and `actor`; the
 //! renderers and the publisher need neither, so a scheduled check can reuse them.
 
+pub mod posture;
+pub mod restart;
+
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::arn::Arn;
-use crate::call::ApiCall;
-use crate::classify::Assessment;
-use crate::client::{client_of, Client};
+use crate::client::Client;
 use crate::coverage::Coverage;
-use crate::enrich::Enrichment;
-use crate::links::{console_links, principal_page, Links};
-use crate::monitors::{Monitor, Outcome, Rule, StepFacts};
+use crate::links::Links;
 use crate::resource::{Resource, ResourceKind, ResourceState};
+use crate::severity::Severity;
+use posture::PostureInfo;
+use restart::AutoRestart;
 
 /// What headlines show for a name that breaks its kind's naming rules.
 pub const INVALID_NAME: &str = "(invalid name)";
-use crate::severity::Severity;
 
 /// Bumped on any change a consumer could notice; additions of optional fields keep the major.
 /// 2.0: `resource` and a tagged `resourceState` replace 1.0's `trail`, `trailStatus`,
@@ -69,10 +69,10 @@ pub struct Alert {
     pub truncated: Vec<String>,
     /// What self-healing did about a StopLogging (AUTO_RESTART_LOGGING).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub auto_restart: Option<crate::restart::AutoRestart>,
+    pub auto_restart: Option<AutoRestart>,
     /// The posture check's run and findings, for `kind: "posture"`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub posture: Option<crate::posture::PostureInfo>,
+    pub posture: Option<PostureInfo>,
 }
 
 /// One thing for the responder to do: prose (identifiers from the event in backticks, see
@@ -167,110 +167,6 @@ impl Alert {
         }
     }
 
-    /// The alert for one monitored call.
-    pub fn for_call(
-        call: &ApiCall,
-        monitor: &dyn Monitor,
-        rule: &Rule,
-        resource: Option<Resource>,
-        assessment: Assessment,
-        enrichment: Enrichment,
-    ) -> Alert {
-        let who = call.actor.display_name();
-        let mut next_steps = match assessment.outcome {
-            Outcome::Denied => vec![
-                NextStep::say(format!("Find out why {} tried to call {}: a denied attempt often comes before a successful one with other credentials.", code(&who), rule.event)),
-            ],
-            Outcome::Failed => vec![
-                NextStep::say("No change took effect; check the error if the call was expected to succeed."),
-            ],
-            Outcome::Succeeded | Outcome::Weakened => monitor.next_steps(&StepFacts {
-                call,
-                outcome: assessment.outcome,
-                resource: resource.as_ref(),
-                enrichment: &enrichment,
-                who: &who,
-            }),
-        };
-        if assessment.outcome != Outcome::Failed {
-            next_steps.extend(crate::actor::steps_for(call));
-        }
-        let partition = resource
-            .as_ref()
-            .and_then(|r| r.arn.as_deref())
-            .or(call.actor.arn.as_deref())
-            .and_then(Arn::parse)
-            .map(|arn| arn.partition);
-        let mut links = console_links(
-            partition.as_deref(),
-            resource.as_ref(),
-            call.region.as_deref(),
-            call.id.as_deref(),
-        );
-        let actor_partition = call.actor.arn.as_deref().and_then(Arn::parse);
-        let actor_partition = actor_partition.as_ref().map(|arn| arn.partition.as_str());
-        links.principal = match (call.actor.kind.as_deref(), call.actor.role_name()) {
-            (_, Some(role)) => principal_page(actor_partition, "role", role),
-            (Some("IAMUser"), None) => call
-                .actor
-                .user_name
-                .as_deref()
-                .and_then(|user| principal_page(actor_partition, "user", user)),
-            _ => None,
-        };
-        Alert {
-            schema_version: SCHEMA_VERSION,
-            product: "trailwatch",
-            kind: AlertKind::ApiCall,
-            severity: assessment.severity,
-            title: title(rule, assessment.outcome),
-            reasons: assessment.reasons,
-            resource,
-            resource_state: enrichment.state.clone(),
-            coverage: enrichment.coverage.clone(),
-            trusted_principal: assessment.trusted_by.is_some(),
-            own_resource: false,
-            account_name: None,
-            event: Some(EventInfo {
-                name: call.name.clone(),
-                source: call.source.clone(),
-                id: call.id.clone(),
-                time: call.time.clone(),
-                region: call.region.clone(),
-                account: call.account.clone(),
-                source_ip: call.source_ip.clone(),
-                user_agent: call.user_agent.clone(),
-                request_id: call.request_id.clone(),
-                error_code: call.error.as_ref().map(|e| e.code.clone()),
-                error_message: call.error.as_ref().and_then(|e| e.message.clone()),
-            }),
-            actor: Some(ActorInfo {
-                kind: call.actor.kind.clone(),
-                arn: call.actor.arn.clone(),
-                name: who,
-                account_id: call.actor.account_id.clone(),
-                principal_id: call.actor.principal_id.clone(),
-                invoked_by: call.actor.invoked_by.clone(),
-                mfa_authenticated: call.actor.mfa_authenticated,
-                session_issuer: call.actor.session_issuer_arn.clone(),
-                access_key_id: call.actor.access_key_id.clone(),
-                session_created: call.actor.session_created.clone(),
-                source_identity: call.actor.source_identity.clone(),
-                sso_user: call.actor.sso().map(|(user, _)| user.to_string()),
-                permission_set: call.actor.sso().map(|(_, set)| set.to_string()),
-                client: client_of(call.user_agent.as_deref(), call.actor.invoked_by.as_deref()),
-            }),
-            enrichment_error: enrichment.error_summary(),
-            input_problems: call.input_problems.clone(),
-            next_steps,
-            links,
-            request_parameters: call.request_parameters.clone(),
-            truncated: Vec::new(),
-            auto_restart: None,
-            posture: None,
-        }
-    }
-
     /// The resource's name for headlines (subject, titles): only a name that obeys the kind's
     /// naming rules, else a placeholder; the raw text is in the body, escaped.
     pub fn resource_label(&self) -> &str {
@@ -331,14 +227,5 @@ impl Alert {
                 .filter(|name| ResourceKind::Trail.is_valid_name(name)),
             _ => None,
         }
-    }
-}
-
-fn title(rule: &Rule, outcome: Outcome) -> String {
-    match outcome {
-        Outcome::Succeeded => rule.summary.to_string(),
-        Outcome::Weakened => rule.weakened_summary.to_string(),
-        Outcome::Denied => format!("Denied attempt: {}", rule.event),
-        Outcome::Failed => format!("Failed call: {}", rule.event),
     }
 }

@@ -1,0 +1,88 @@
+//! The posture report's part of the alert: the scheduled check's run and its findings.
+
+use serde::Serialize;
+
+use crate::resource::TrailSnapshot;
+use crate::severity::Severity;
+
+/// What the alert says about the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostureInfo {
+    pub account: Option<String>,
+    pub regions: Vec<String>,
+    pub trails_checked: usize,
+    pub checked_at: String,
+    pub findings: Vec<Finding>,
+    /// When open findings are next repeated; `None` when every run repeats them.
+    pub next_reminder: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    NoMultiRegionTrail,
+    NotLogging,
+    DeliveryError,
+    CloudWatchLogsDeliveryError,
+    ManagementEventsNotRecorded,
+    LogFileValidationOff,
+    CouldNotCheck,
+}
+
+impl Check {
+    /// A headline for the finding.
+    pub fn title(self) -> &'static str {
+        match self {
+            Check::NoMultiRegionTrail => "No multi-region trail records management events",
+            Check::NotLogging => "A trail is not logging",
+            Check::DeliveryError => "A trail cannot deliver its log files",
+            Check::CloudWatchLogsDeliveryError => "A trail cannot deliver to CloudWatch Logs",
+            Check::ManagementEventsNotRecorded => "A trail does not record write management events",
+            Check::LogFileValidationOff => "A trail's log file validation is off",
+            Check::CouldNotCheck => "Part of the posture could not be checked",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub severity: Severity,
+    pub check: Check,
+    /// The trail's ARN (or name when there is no ARN); `None` for account-wide findings.
+    pub trail: Option<String>,
+    /// The trail's home region, or the region that could not be listed.
+    pub region: Option<String>,
+    pub detail: String,
+    /// When it began, where CloudTrail records it (a trail's StopLoggingTime).
+    pub since: Option<String>,
+    /// It began after the previous scheduled run (see `remind`).
+    pub new: bool,
+}
+
+impl Finding {
+    /// A finding about one trail.
+    pub fn about(
+        severity: Severity,
+        check: Check,
+        trail: &TrailSnapshot,
+        detail: String,
+    ) -> Finding {
+        Finding {
+            severity,
+            check,
+            trail: Some(
+                trail
+                    .config
+                    .arn
+                    .clone()
+                    .unwrap_or_else(|| trail.config.label().to_string()),
+            ),
+            region: trail.config.home_region.clone(),
+            detail,
+            since: None,
+            new: false,
+        }
+    }
+}

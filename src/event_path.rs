@@ -1,0 +1,374 @@
+//! The event path: one CloudTrail-recorded call, from its monitor to a published alert.
+//!
+//! Read [`on_call`] top to bottom: find the monitor → judge → look up → judge with the state →
+//! assemble → publish. Each step either hands the next one what it needs or ends the path with
+//! an [`Ending`]; how every ending is logged and summarised is decided in one place,
+//! [`conclude`].
+
+use tracing::{debug, error, info, warn};
+
+use crate::alert::Alert;
+use crate::assemble;
+use crate::call::ApiCall;
+use crate::classify::{classify, coverage_scope, escalate_own, state_can_raise, Assessment};
+use crate::enrichment::Enrichment;
+use crate::invocation::{Dependencies, HandlerError, Invocation, Status, Summary, PUBLISH_RESERVE};
+use crate::lookup::{enrichment_budget, Deadline, Lookups};
+use crate::monitors::{self, Monitor, Outcome, Rule, Watched};
+use crate::publish::PublishError;
+use crate::render::escape::LogText;
+use crate::render::render;
+use crate::resource::Resource;
+use crate::restart::answer_stop;
+use crate::severity::Severity;
+
+/// Runs one call through the steps and returns what the function answers.
+pub async fn on_call(
+    call: &ApiCall,
+    invocation: &Invocation,
+    deps: &Dependencies<'_>,
+) -> Result<Summary, HandlerError> {
+    let Some(watch) = find_monitor(call, deps) else {
+        return conclude(call, None, Ending::NotMonitored, deps);
+    };
+    let ending = match judge_and_assemble(&watch, invocation, deps).await {
+        Ok(alert) => publish(&watch, alert, deps).await,
+        Err(ending) => ending,
+    };
+    conclude(call, Some(&watch), ending, deps)
+}
+
+/// The steps between finding the monitor and publishing.
+async fn judge_and_assemble(
+    watch: &Watch<'_>,
+    invocation: &Invocation,
+    deps: &Dependencies<'_>,
+) -> Result<Alert, Ending> {
+    let outcome = judge_before_lookup(watch, deps)?;
+    let enrichment = look_up(watch, outcome, invocation, deps).await?;
+    let assessment = judge_with_state(watch, &enrichment, deps)?;
+    Ok(assemble(watch, assessment, enrichment, deps).await)
+}
+
+/// A monitored call and what the steps learn about it before the lookups.
+struct Watch<'a> {
+    call: &'a ApiCall,
+    monitor: &'static dyn Monitor,
+    rule: &'static Rule,
+    /// What the request names, when it names something readable.
+    resource: Option<Resource>,
+    /// The resource is one of trailwatch's own key, rules, topics or function.
+    own: bool,
+    /// The TRUSTED_PRINCIPALS pattern the caller matched.
+    trusted_by: Option<&'a str>,
+}
+
+impl Watch<'_> {
+    fn own_resource(&self) -> Option<&Resource> {
+        self.resource.as_ref().filter(|_| self.own)
+    }
+
+    /// The resource's kind for reasons ("not trailwatch's own EventBridge rule").
+    fn kind(&self) -> &'static str {
+        self.resource.as_ref().map_or("resource", |r| r.kind.noun())
+    }
+
+    /// The policy, the modifiers, and self-protection for trailwatch's own resources.
+    fn assess(&self, enrichment: Option<&Enrichment>) -> Assessment {
+        let assessment = classify(
+            self.call,
+            self.monitor,
+            self.rule,
+            enrichment,
+            self.trusted_by,
+        );
+        match self.own_resource() {
+            Some(resource) => escalate_own(assessment, resource),
+            None => assessment,
+        }
+    }
+}
+
+/// How the event path ended.
+enum Ending {
+    /// No monitor watches the call.
+    NotMonitored,
+    /// A watched call on a resource the monitor does not care about, and why.
+    NotOurs(String),
+    /// Judged below MIN_SEVERITY.
+    BelowThreshold(Severity),
+    Published {
+        severity: Severity,
+        topic: &'static str,
+        message_id: String,
+    },
+    PublishFailed {
+        severity: Severity,
+        failure: PublishError,
+    },
+}
+
+/// Step 1: the monitor and rule that watch the call, what the call is about, and who made it.
+fn find_monitor<'a>(call: &'a ApiCall, deps: &Dependencies<'a>) -> Option<Watch<'a>> {
+    let (monitor, rule) = monitors::find(call)?;
+    let resource = monitor.resource(call);
+    let own = resource.as_ref().is_some_and(|r| deps.config.own.owns(r));
+    Some(Watch {
+        call,
+        monitor,
+        rule,
+        resource,
+        own,
+        trusted_by: deps.config.trusted.matching(&call.actor),
+    })
+}
+
+/// Step 2: judge without the lookups. The outcome (succeeded, weakened, ...) does not depend on
+/// them: it is decided once here, and the lookups only add modifiers. A call that cannot matter
+/// ends here, before anything is looked up.
+fn judge_before_lookup(watch: &Watch<'_>, deps: &Dependencies<'_>) -> Result<Outcome, Ending> {
+    if watch.monitor.watched() == Watched::WhenTrailwatchOwnsIt && !watch.own {
+        return Err(Ending::NotOurs(format!(
+            "not trailwatch's own {}",
+            watch.kind()
+        )));
+    }
+    let before_lookup = watch.assess(None);
+    if before_lookup.severity < deps.config.min_severity
+        && !state_can_raise(watch.call, watch.rule, before_lookup.outcome)
+    {
+        return Err(Ending::BelowThreshold(before_lookup.severity));
+    }
+    Ok(before_lookup.outcome)
+}
+
+/// Step 3: the resource's state, within the deadline. trailwatch's own resources are not a
+/// trail's: there is nothing to look up. A bucket, key or log group no trail uses ends here.
+async fn look_up(
+    watch: &Watch<'_>,
+    outcome: Outcome,
+    invocation: &Invocation,
+    deps: &Dependencies<'_>,
+) -> Result<Enrichment, Ending> {
+    if watch.own {
+        return Ok(Enrichment::default());
+    }
+    let enrichment = look_up_within_deadline(watch, outcome, invocation, deps).await;
+    if watch.monitor.watched() == Watched::WhenATrailUsesIt && enrichment.found_no_trail_using_it()
+    {
+        return Err(Ending::NotOurs(format!(
+            "no trail uses this {}",
+            watch.kind()
+        )));
+    }
+    if let Some(problem) = enrichment.error_summary() {
+        warn!(
+            event_id = %LogText(watch.call.id.as_deref()),
+            problem = %LogText(Some(&problem)),
+            "resource state only partly known; alerting anyway"
+        );
+    }
+    Ok(enrichment)
+}
+
+/// The monitor's lookup, bounded by ENRICH_TIMEOUT_MS and the Lambda deadline (less what
+/// publishing needs); whatever stops it is written into the enrichment, never an error.
+async fn look_up_within_deadline(
+    watch: &Watch<'_>,
+    outcome: Outcome,
+    invocation: &Invocation,
+    deps: &Dependencies<'_>,
+) -> Enrichment {
+    if deps.config.enrich_timeout.is_zero() {
+        return Enrichment::skipped("enrichment is turned off (ENRICH_TIMEOUT_MS=0)");
+    }
+    let Some(inspector) = deps.inspector else {
+        return Enrichment::skipped(
+            "the resource's state was not looked up (no AWS access in this mode)",
+        );
+    };
+    let Some(resource) = watch.resource.as_ref() else {
+        return Enrichment::skipped(
+            "the request names no resource (requestParameters missing or unreadable), so nothing was looked up",
+        );
+    };
+    let budget = enrichment_budget(
+        deps.config.enrich_timeout,
+        invocation.time_left,
+        PUBLISH_RESERVE,
+    );
+    if budget.is_zero() {
+        return Enrichment::skipped(
+            "no time left before the Lambda deadline to look the resource up",
+        );
+    }
+    let lookups = Lookups {
+        inspector,
+        deadline: Deadline::after(budget),
+        coverage: coverage_scope(watch.rule, outcome),
+        home_account: deps.config.home_account.as_deref(),
+    };
+    watch.monitor.look_up(watch.call, resource, &lookups).await
+}
+
+/// Step 4: judge again with the state, which can raise the severity (a trail left stopped, no
+/// trail left recording the account).
+fn judge_with_state(
+    watch: &Watch<'_>,
+    enrichment: &Enrichment,
+    deps: &Dependencies<'_>,
+) -> Result<Assessment, Ending> {
+    let assessment = watch.assess(Some(enrichment));
+    if assessment.severity < deps.config.min_severity {
+        return Err(Ending::BelowThreshold(assessment.severity));
+    }
+    Ok(assessment)
+}
+
+/// Step 5: the alert document, with self-healing's answer to a StopLogging and, for
+/// trailwatch's own resources, the headline that says so.
+async fn assemble(
+    watch: &Watch<'_>,
+    assessment: Assessment,
+    enrichment: Enrichment,
+    deps: &Dependencies<'_>,
+) -> Alert {
+    let restart = answer_stop(
+        deps.config.auto_restart,
+        watch.call,
+        watch.resource.as_ref(),
+        &enrichment,
+        watch.trusted_by,
+        deps.restarter,
+    )
+    .await;
+    let mut alert = assemble::for_call(
+        watch.call,
+        watch.monitor,
+        watch.rule,
+        watch.resource.clone(),
+        assessment,
+        enrichment,
+    )
+    .with_account_name(&deps.config.account_names);
+    if let Some(restart) = restart {
+        info!(
+            event_id = %LogText(watch.call.id.as_deref()),
+            auto_restart = ?restart.outcome,
+            detail = %LogText(Some(&restart.detail)),
+            "self-healing answered StopLogging"
+        );
+        assemble::with_restart(&mut alert, restart);
+    }
+    if let Some(resource) = watch.own_resource() {
+        assemble::own_resource(&mut alert, watch.rule, resource);
+    }
+    alert
+}
+
+/// Step 6: publish, to the health topic for trailwatch's own resources (it depends on none of
+/// them), else to the alert topic.
+async fn publish(watch: &Watch<'_>, alert: Alert, deps: &Dependencies<'_>) -> Ending {
+    let severity = alert.severity;
+    let (publisher, topic) = match watch.own {
+        true => (deps.health, "health"),
+        false => (deps.publisher, "alert"),
+    };
+    match publisher.publish(&render(alert)).await {
+        Ok(message_id) => Ending::Published {
+            severity,
+            topic,
+            message_id,
+        },
+        Err(failure) => Ending::PublishFailed { severity, failure },
+    }
+}
+
+/// Every ending's log line and answer: the one place the event path's outcome is decided.
+fn conclude(
+    call: &ApiCall,
+    watch: Option<&Watch<'_>>,
+    ending: Ending,
+    deps: &Dependencies<'_>,
+) -> Result<Summary, HandlerError> {
+    let event_id = LogText(call.id.as_deref());
+    let event_name = watch.map_or("", |w| w.rule.event);
+    let resource = LogText(watch.and_then(|w| w.resource.as_ref()).map(Resource::label));
+    match ending {
+        Ending::NotMonitored => {
+            warn!(
+                outcome = "ignored",
+                event_id = %event_id,
+                event_name = %LogText(Some(&call.name)),
+                event_source = %LogText(Some(&call.source)),
+                "event is not a monitored call; check the EventBridge rule's pattern"
+            );
+            Ok(Summary::ignored(call.id.clone(), "not a monitored call"))
+        }
+        // Routine (a rule, topic or bucket that is not trailwatch's or a trail's): debug.
+        Ending::NotOurs(why) => {
+            debug!(
+                outcome = "ignored",
+                event_id = %event_id,
+                event_name,
+                resource = %resource,
+                "{why}"
+            );
+            Ok(Summary::ignored(call.id.clone(), &why))
+        }
+        Ending::BelowThreshold(severity) => {
+            info!(
+                outcome = "below-threshold",
+                event_id = %event_id,
+                event_name,
+                severity = %severity,
+                min_severity = %deps.config.min_severity,
+                "below MIN_SEVERITY; not published"
+            );
+            Ok(Summary {
+                status: Status::BelowThreshold,
+                severity: Some(severity),
+                message_id: None,
+                event_id: call.id.clone(),
+                reason: Some(format!("below MIN_SEVERITY {}", deps.config.min_severity)),
+                findings: None,
+            })
+        }
+        Ending::Published {
+            severity,
+            topic,
+            message_id,
+        } => {
+            info!(
+                outcome = "published",
+                event_id = %event_id,
+                event_name,
+                severity = %severity,
+                topic,
+                resource = %resource,
+                message_id = %LogText(Some(&message_id)),
+                "alert published"
+            );
+            Ok(Summary {
+                status: Status::Published,
+                severity: Some(severity),
+                message_id: Some(message_id),
+                event_id: call.id.clone(),
+                reason: None,
+                findings: None,
+            })
+        }
+        Ending::PublishFailed { severity, failure } => {
+            error!(
+                outcome = "publish-failed",
+                event_id = %event_id,
+                event_name,
+                severity = %severity,
+                resource = %resource,
+                error = %LogText(Some(&failure.0)),
+                "alert NOT published; returning an error so Lambda retries"
+            );
+            Err(failure.into())
+        }
+    }
+}

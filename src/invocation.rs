@@ -1,0 +1,114 @@
+//! What every entry point shares: the dependencies an invocation runs with, what it knows about
+//! itself, and what it returns.
+//!
+//! The event path ([`crate::event_path`]) and the posture run ([`crate::posture`]) both answer
+//! an invocation with a [`Summary`] or a [`HandlerError`]; they meet here, below both, rather
+//! than importing each other.
+
+use std::time::Duration;
+
+use lambda_runtime::Diagnostic;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::inspector::TrailInspector;
+use crate::parse::InvalidEvent;
+use crate::publish::{AlertPublisher, PublishError};
+use crate::restart::LoggingRestarter;
+use crate::severity::Severity;
+
+/// Kept free for publishing when enrichment is bounded by the Lambda deadline: enough for the
+/// SNS client's bounded retries.
+pub const PUBLISH_RESERVE: Duration = Duration::from_secs(5);
+
+pub struct Dependencies<'a> {
+    pub config: &'a Config,
+    /// `None` where the trail cannot be looked up (preview without AWS access).
+    pub inspector: Option<&'a dyn TrailInspector>,
+    /// The alert topic.
+    pub publisher: &'a dyn AlertPublisher,
+    /// The health topic, for calls on trailwatch's own resources: it depends on none of them.
+    /// The alert topic's publisher when no health topic is configured.
+    pub health: &'a dyn AlertPublisher,
+    /// StartLogging for self-healing; [`crate::restart::NoRestart`] when it is off.
+    pub restarter: &'a dyn LoggingRestarter,
+}
+
+/// What the pipeline needs to know about the invocation itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Invocation {
+    /// Until the Lambda deadline; `None` when there is none (preview, tests).
+    pub time_left: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Published,
+    BelowThreshold,
+    Ignored,
+    /// A posture check that found nothing wrong.
+    Healthy,
+    /// A posture check whose findings were all reported before and are not due again yet.
+    AlreadyReported,
+}
+
+/// What the function returns for each event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub status: Status,
+    pub severity: Option<Severity>,
+    pub message_id: Option<String>,
+    pub event_id: Option<String>,
+    /// Why nothing was published, when nothing was.
+    pub reason: Option<String>,
+    /// A posture check's number of findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<usize>,
+}
+
+impl Summary {
+    /// Nothing published, and why.
+    pub fn nothing(status: Status, why: &str) -> Summary {
+        Summary {
+            status,
+            severity: None,
+            message_id: None,
+            event_id: None,
+            reason: Some(why.to_string()),
+            findings: None,
+        }
+    }
+
+    /// An event that was ignored, and why.
+    pub fn ignored(event_id: Option<String>, why: &str) -> Summary {
+        Summary {
+            event_id,
+            ..Summary::nothing(Status::Ignored, why)
+        }
+    }
+}
+
+/// The only two ways an invocation ends in an error, mapped to Lambda error types so Lambda's
+/// retries and on-failure destination keep the event.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("invalid event: {0}")]
+    InvalidEvent(#[from] InvalidEvent),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(error: HandlerError) -> Diagnostic {
+        let error_type = match error {
+            HandlerError::InvalidEvent(_) => "InvalidEvent",
+            HandlerError::Publish(_) => "PublishFailed",
+        };
+        Diagnostic {
+            error_type: error_type.to_string(),
+            error_message: error.to_string(),
+        }
+    }
+}
