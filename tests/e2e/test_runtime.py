@@ -79,7 +79,7 @@ WEAKENING = {
 }
 # Successful calls that end a trail's recording: the trail itself never counts as covering.
 ENDS_A_TRAIL = {"stop-logging", "service-stop-logging", "delete-trail"}
-# Successful UpdateTrail calls on management-events (README: found not logging → at least HIGH).
+# Successful UpdateTrail calls on management-events (docs/alerts.md: found not logging → at least HIGH).
 UPDATES_OF_THE_SEEDED_TRAIL = {"update-trail-benign", "root-update-trail"}
 
 RESOURCE_KINDS = {"s3.amazonaws.com": "bucket", "kms.amazonaws.com": "key", "logs.amazonaws.com": "log-group"}
