@@ -5,7 +5,7 @@
 
 use crate::alert::{code, NextStep};
 use crate::call::ApiCall;
-use crate::monitors::{shell_region, shell_safe};
+use crate::monitors::steps::{shell_region, shell_safe};
 
 /// The actor-specific steps for a call (after the monitor's own).
 pub fn steps_for(call: &ApiCall) -> Vec<NextStep> {

@@ -14,7 +14,8 @@ use crate::classify::{classify, Assessment};
 use crate::client::client_of;
 use crate::enrichment::Enrichment;
 use crate::links::{console_links, principal_page};
-use crate::monitors::{self, Monitor, Outcome, Rule, StepFacts};
+use crate::monitors;
+use crate::monitors::monitor::{Monitor, Outcome, Rule, StepFacts};
 use crate::resource::{Resource, ResourceState};
 use crate::severity::Severity;
 

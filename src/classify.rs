@@ -10,7 +10,7 @@
 use crate::call::ApiCall;
 use crate::coverage::{CoverageScope, Verdict};
 use crate::enrichment::Enrichment;
-use crate::monitors::{Monitor, Outcome, Rule, Weakening};
+use crate::monitors::monitor::{Monitor, Outcome, Rule, Weakening};
 use crate::own;
 use crate::resource::Resource;
 use crate::severity::Severity::{self, *};

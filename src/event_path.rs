@@ -14,7 +14,8 @@ use crate::classify::{classify, coverage_scope, escalate_own, state_can_raise, A
 use crate::enrichment::Enrichment;
 use crate::invocation::{Dependencies, HandlerError, Invocation, Status, Summary, PUBLISH_RESERVE};
 use crate::lookup::{enrichment_budget, Deadline, Lookups};
-use crate::monitors::{self, Monitor, Outcome, Rule, Watched};
+use crate::monitors;
+use crate::monitors::monitor::{Monitor, Outcome, Rule, Watched};
 use crate::publish::PublishError;
 use crate::render::escape::LogText;
 use crate::render::render;

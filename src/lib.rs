@@ -2,22 +2,39 @@
 //!
 //! # Layout
 //!
-//! The pipeline, one module a step: [`input`] (the raw payload, made parseable) → [`parse`] → [`classify`] → [`enrich`] → [`render`] →
-//! [`publish`], joined by [`handler`]. What a monitored call *means* lives in [`monitors`]: one
-//! module per watched service (trails, CloudTrail Lake, and a trail's bucket, key and log
-//! group), each with its policy rows, resource lookup, weakening checks and next steps, behind
-//! one registry that the pipeline, the EventBridge pattern and the README table all iterate.
+//! An invocation enters at [`handler`], which routes a CloudTrail-recorded call to the event
+//! path ([`event_path`]) and the posture schedule to the posture run ([`posture`]). The event
+//! path reads as its steps: find the monitor → judge → look up → judge with the state →
+//! assemble → publish. What a monitored call *means* lives in [`monitors`]: one module per
+//! watched service (trails, CloudTrail Lake, a trail's bucket, key and log group, and
+//! trailwatch's own rules, topics and function), each with its policy rows, resource lookup,
+//! weakening checks and next steps, behind one registry that the pipeline, the EventBridge
+//! pattern and the policy table in docs/alerts.md all iterate.
 //!
-//! Domain types: [`call`] (what happened), [`resource`] (what it was about, and its state now),
-//! [`arn`], [`alert`] (the versioned document subscribers get), [`severity`], [`coverage`] (is
-//! the account still recorded?), [`trust`] (trusted principals) and [`links`]. [`inspector`] is
-//! the narrow trait the lookups go through; [`aws`] holds the only code that talks to AWS.
+//! # Layers
+//!
+//! The modules are stacked in layers, and imports run one way: a module uses modules of its own
+//! layer or of a layer below it, never above, and no module reaches a module that reaches it
+//! back. Read the crate from the bottom up and every module is explained by what is under it.
+//! `tests/layers.rs` reads the table below and fails on any `use` or inline path that breaks
+//! it, and on any circle; a module that is not in the table (a submodule takes its parent's
+//! row unless it has its own) fails it too.
+//!
+//! | layer | what lives there | modules |
+//! |---|---|---|
+//! | 1 data | what things are: the call, the resource and its state, the coverage verdict, the alert document and its parts, the settings | [`arn`], [`severity`], [`call`], [`client`], [`resource`], [`coverage`], [`enrichment`], [`links`], [`own`], [`trust`], [`config`], [`alert`] |
+//! | 2 wire | the edges: the payload read into a call, the alert written for SNS, and the narrow traits to AWS with the lookups' plumbing (one deadline, bounded concurrency) | [`input`], [`parse`], [`render`], [`publish`], [`inspector`], [`lookup`] |
+//! | 3 judgement | what a call or a trail's state means: the monitors, the policy and its modifiers, self-healing's decision, the posture findings | [`monitors`], [`classify`], [`actor`], [`restart`], [`posture::gather`], [`posture::judge`], [`posture::remind`] |
+//! | 4 assembly | one alert document from a judged call or a posture run | [`assemble`], [`posture::report`] |
+//! | 5 invocation | what the entry points share: their dependencies, the invocation, the answer | [`invocation`] |
+//! | 6 paths | the event path and the posture run | [`event_path`], [`posture`] |
+//! | 7 entry | the handler, preview, and the adapters that talk to AWS (`main.rs` wires them) | [`handler`], [`preview`], [`aws`] |
 //!
 //! # Errors
 //!
 //! Only two things end an invocation with an error: input that is not an EventBridge event
 //! ([`parse::InvalidEvent`]) and a publish that failed ([`publish::PublishError`]); both map to
-//! Lambda error types in [`handler::HandlerError`] so Lambda's retries and on-failure
+//! Lambda error types in [`invocation::HandlerError`] so Lambda's retries and on-failure
 //! destination keep the event. Everything else (a lookup that failed, a field that could not be
 //! read) is written into the alert, because an alert that says what it could not learn beats
 //! no alert.

@@ -6,7 +6,7 @@
 //! them, it says so at CRITICAL. Whether it restarted, and why not, goes into the alert
 //! ([`crate::assemble::with_restart`]).
 //!
-//! The risk, also in the README: a change window that stops a trail on purpose is undone unless
+//! The risk, also in docs/safety-net.md: a change window that stops a trail on purpose is undone unless
 //! its principal is in TRUSTED_PRINCIPALS, and the function's role can start any trail.
 
 use crate::alert::restart::{AutoRestart, RestartOutcome};

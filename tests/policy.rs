@@ -8,7 +8,7 @@ use serde_json::Value;
 use trailwatch::classify::{classify, outcome, Assessment};
 use trailwatch::coverage::{Coverage, Verdict};
 use trailwatch::enrichment::Enrichment;
-use trailwatch::monitors::{self, Outcome};
+use trailwatch::monitors::{self, monitor::Outcome};
 use trailwatch::resource::{ResourceState, TrailStatus};
 use trailwatch::severity::Severity::{self, *};
 

@@ -10,10 +10,9 @@ use crate::coverage::{Candidate, Coverage, Verdict};
 use crate::enrichment::Enrichment;
 use crate::lookup::Lookups;
 use crate::monitors::coverage::assess;
+use crate::monitors::monitor::{Monitor, Outcome, Rule, Service, StepFacts, Weakening};
 use crate::monitors::selectors::{advanced_from_request, basic_from_request, ManagementRecording};
-use crate::monitors::{
-    confirm, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Weakening,
-};
+use crate::monitors::steps::{confirm, shell_region, shell_safe};
 use crate::resource::{Resource, ResourceKind, ResourceState, TrailConfig};
 use crate::severity::Severity::*;
 
@@ -241,7 +240,7 @@ impl Monitor for CloudTrail {
         let trail = shell_safe(facts.resource.map(Resource::lookup_id)).unwrap_or("TRAIL");
         let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
         let who = facts.who;
-        let weakened = facts.outcome == crate::monitors::Outcome::Weakened;
+        let weakened = facts.outcome == Outcome::Weakened;
         // The one safe, reversible action comes first; confirming with the owner second.
         let mut steps: Vec<NextStep> = match facts.call.name.as_str() {
             "StopLogging" => vec![

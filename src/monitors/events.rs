@@ -8,9 +8,8 @@ use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
 
-use crate::monitors::{
-    confirm, redeploy, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Watched,
-};
+use crate::monitors::monitor::{Monitor, Rule, Service, StepFacts, Watched};
+use crate::monitors::steps::{confirm, redeploy, shell_region, shell_safe};
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
 

@@ -9,9 +9,8 @@ use crate::call::ApiCall;
 use crate::enrichment::Enrichment;
 use crate::lookup::Lookups;
 use crate::monitors::delivery::{first_trail, trails_using};
-use crate::monitors::{
-    confirm, shell_region, shell_safe, Monitor, Rule, Service, StepFacts, Watched,
-};
+use crate::monitors::monitor::{Monitor, Rule, Service, StepFacts, Watched};
+use crate::monitors::steps::{confirm, shell_region, shell_safe};
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
 

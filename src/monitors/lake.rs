@@ -9,11 +9,9 @@ use crate::call::ApiCall;
 use crate::enrichment::Enrichment;
 use crate::lookup::Lookups;
 use crate::monitors::cloudtrail::SOURCE;
+use crate::monitors::monitor::{Monitor, Outcome, Rule, Service, StepFacts, Weakening};
 use crate::monitors::selectors::{advanced_from_request, ManagementRecording};
-use crate::monitors::{
-    confirm, shell_region, shell_safe, Monitor, Outcome, Rule, Service, StepFacts, Weakening,
-    MIN_RETENTION_DAYS,
-};
+use crate::monitors::steps::{confirm, shell_region, shell_safe, MIN_RETENTION_DAYS};
 use crate::resource::{Resource, ResourceKind, ResourceState};
 use crate::severity::Severity::*;
 

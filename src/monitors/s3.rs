@@ -10,9 +10,9 @@ use crate::call::{number, ApiCall};
 use crate::enrichment::Enrichment;
 use crate::lookup::Lookups;
 use crate::monitors::delivery::{first_trail, trails_using};
-use crate::monitors::{
-    confirm, shell_region, shell_safe, Monitor, Outcome, Rule, Service, StepFacts, Watched,
-    Weakening, CRITICAL_RETENTION_DAYS, MIN_RETENTION_DAYS,
+use crate::monitors::monitor::{Monitor, Outcome, Rule, Service, StepFacts, Watched, Weakening};
+use crate::monitors::steps::{
+    confirm, shell_region, shell_safe, CRITICAL_RETENTION_DAYS, MIN_RETENTION_DAYS,
 };
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;

@@ -7,7 +7,7 @@ use crate::coverage::{verdict, Candidate, Verdict};
 use crate::monitors::cloudtrail::{
     create_trail, enable_validation, record_management_events, restart_logging,
 };
-use crate::monitors::{shell_region, shell_safe};
+use crate::monitors::steps::{shell_region, shell_safe};
 use crate::posture::gather::Gaps;
 use crate::resource::TrailSnapshot;
 use crate::severity::Severity::*;

@@ -1,0 +1,176 @@
+//! What a monitor is: the trait every watched service implements, the policy rows it owns,
+//! and what its checks report. The registry ([`crate::monitors`]) iterates monitors through
+//! this trait; each monitor module imports it, never the registry.
+
+use async_trait::async_trait;
+
+use crate::alert::NextStep;
+use crate::call::ApiCall;
+use crate::enrichment::Enrichment;
+use crate::lookup::Lookups;
+use crate::resource::Resource;
+use crate::severity::Severity::{self, *};
+
+/// One monitored call and the severity of each way it can turn out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// `eventName`, e.g. `StopLogging`.
+    pub event: &'static str,
+    /// The call succeeded and, for calls with a weakening check, weakened nothing.
+    pub succeeded: Severity,
+    /// The call succeeded and its monitor's weakening check found a reduction; `None` for calls
+    /// without a check.
+    pub weakened: Option<Severity>,
+    /// The call failed with an access denial: someone tried.
+    pub denied: Severity,
+    /// The call failed for any other reason.
+    pub failed: Severity,
+    /// Title of a successful call's alert.
+    pub summary: &'static str,
+    /// Title when the call weakened something.
+    pub weakened_summary: &'static str,
+    /// What a successful call means, for the reasons.
+    pub effect: &'static str,
+    /// When the weakening check fires, in a few words, for the policy table (docs/alerts.md).
+    pub weakens_when: &'static str,
+    /// Whether every success reduces what is recorded or kept (a stop, a delete): such calls
+    /// are never downgraded for a trusted principal.
+    pub reduces: bool,
+    /// Whether a reducing outcome is followed by the coverage verdict: is any multi-region
+    /// trail still recording the account?
+    pub checks_coverage: bool,
+}
+
+impl Rule {
+    /// The defaults rows start from: a change that needs a look but reduces nothing.
+    pub const BASE: Rule = Rule {
+        event: "",
+        succeeded: Low,
+        weakened: None,
+        denied: High,
+        failed: Low,
+        summary: "",
+        weakened_summary: "",
+        effect: "",
+        weakens_when: "",
+        reduces: false,
+        checks_coverage: false,
+    };
+}
+
+/// One thing a weakening check found, with a severity when the finding is worse than the
+/// rule's `weakened` column (a one-day lifecycle rule is worse than a 90-day one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Weakening {
+    pub reason: String,
+    pub severity: Option<Severity>,
+    /// The command-line flags that undo it (placeholders in capitals where the previous value
+    /// is not recorded), when the monitor knows them.
+    pub undo: Option<&'static str>,
+}
+
+impl Weakening {
+    pub fn new(reason: impl Into<String>) -> Weakening {
+        Weakening {
+            reason: reason.into(),
+            severity: None,
+            undo: None,
+        }
+    }
+
+    pub fn at(severity: Severity, reason: impl Into<String>) -> Weakening {
+        Weakening {
+            severity: Some(severity),
+            ..Weakening::new(reason)
+        }
+    }
+
+    pub fn undone_by(self, flags: &'static str) -> Weakening {
+        Weakening {
+            undo: Some(flags),
+            ..self
+        }
+    }
+}
+
+/// Which column of the table applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    Weakened,
+    Denied,
+    Failed,
+}
+
+/// What a monitor's next steps are built from.
+pub struct StepFacts<'a> {
+    pub call: &'a ApiCall,
+    pub outcome: Outcome,
+    pub resource: Option<&'a Resource>,
+    pub enrichment: &'a Enrichment,
+    /// Who made the call, as the alert names them.
+    pub who: &'a str,
+}
+
+/// Where a monitor's calls come from, and its rows of the policy.
+#[derive(Debug)]
+pub struct Service {
+    /// The CloudTrail `eventSource` of the calls, e.g. `s3.amazonaws.com`.
+    pub event_source: &'static str,
+    /// The EventBridge `source` those events arrive with, e.g. `aws.s3`.
+    pub bus_source: &'static str,
+    /// The service as the policy table (docs/alerts.md) names it.
+    pub name: &'static str,
+    pub rules: &'static [Rule],
+}
+
+#[async_trait]
+pub trait Monitor: Sync {
+    fn service(&self) -> &'static Service;
+    /// The resource the request names, when it names one.
+    fn resource(&self, call: &ApiCall) -> Option<Resource>;
+    /// What a successful call reduced; empty when it reduced nothing. Only rules with a
+    /// `weakened` column are asked; monitors without such rules keep the default.
+    fn weakenings(&self, _call: &ApiCall) -> Vec<Weakening> {
+        Vec::new()
+    }
+    /// A failure that says nothing about intent (creating a trail that already exists), with
+    /// why: such a call is INFORMATIONAL.
+    fn harmless_failure(&self, _call: &ApiCall) -> Option<&'static str> {
+        None
+    }
+    /// What the resource's live state adds to the reasons (how long logging was off, whether a
+    /// bucket that was set is the one the trail uses).
+    fn state_notes(&self, _call: &ApiCall, _enrichment: &Enrichment) -> Vec<String> {
+        Vec::new()
+    }
+    /// Which of the calls on this service's resources matter.
+    fn watched(&self) -> Watched {
+        Watched::Always
+    }
+    /// The resource's live state, within the lookups' deadline. The default looks nothing up:
+    /// trailwatch's own rules, topics and function are never a trail's.
+    async fn look_up(
+        &self,
+        _call: &ApiCall,
+        _resource: &Resource,
+        _lookups: &Lookups<'_>,
+    ) -> Enrichment {
+        Enrichment::default()
+    }
+    /// What the responder does next, first action first, for a successful or weakening call
+    /// (denied and failed calls get the same steps everywhere).
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep>;
+}
+
+/// Which calls on a monitor's resources matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watched {
+    /// Every call (trails, event data stores).
+    Always,
+    /// Calls on a resource a trail delivers through (a bucket, key or log group), or on one of
+    /// trailwatch's own; the rest are ignored once the lookup finds no trail using it.
+    WhenATrailUsesIt,
+    /// Calls on trailwatch's own resources only (its rules, topics and function).
+    WhenTrailwatchOwnsIt,
+}
