@@ -13,7 +13,7 @@ use crate::call::ApiCall;
 use crate::classify::{classify, Assessment};
 use crate::client::client_of;
 use crate::enrichment::Enrichment;
-use crate::links::{console_links, principal_page};
+use crate::links::{console_links, principal_page, Links};
 use crate::monitors;
 use crate::monitors::monitor::{Monitor, Outcome, Rule, StepFacts};
 use crate::resource::{Resource, ResourceState};
@@ -29,33 +29,85 @@ pub fn for_call(
     enrichment: Enrichment,
 ) -> Alert {
     let who = call.actor.display_name();
-    let mut next_steps = match assessment.outcome {
+    let next_steps = next_steps(
+        call,
+        monitor,
+        rule,
+        assessment.outcome,
+        resource.as_ref(),
+        &enrichment,
+        &who,
+    );
+    let links = links(call, resource.as_ref());
+    Alert {
+        schema_version: SCHEMA_VERSION,
+        product: "trailwatch",
+        kind: AlertKind::ApiCall,
+        severity: assessment.severity,
+        title: title(rule, assessment.outcome),
+        reasons: assessment.reasons,
+        resource,
+        resource_state: enrichment.state.clone(),
+        coverage: enrichment.coverage.clone(),
+        trusted_principal: assessment.trusted_by.is_some(),
+        own_resource: false,
+        account_name: None,
+        event: Some(event_info(call)),
+        actor: Some(actor_info(call, who)),
+        enrichment_error: enrichment.error_summary(),
+        input_problems: call.input_problems.clone(),
+        next_steps,
+        links,
+        request_parameters: call.request_parameters.clone(),
+        truncated: Vec::new(),
+        auto_restart: None,
+        posture: None,
+    }
+}
+
+/// The monitor's steps for a call that took effect, the same steps everywhere for a denied or
+/// failed one, then the steps for who made it (unless nothing happened).
+fn next_steps(
+    call: &ApiCall,
+    monitor: &dyn Monitor,
+    rule: &Rule,
+    outcome: Outcome,
+    resource: Option<&Resource>,
+    enrichment: &Enrichment,
+    who: &str,
+) -> Vec<NextStep> {
+    let mut steps = match outcome {
         Outcome::Denied => vec![
-            NextStep::say(format!("Find out why {} tried to call {}: a denied attempt often comes before a successful one with other credentials.", code(&who), rule.event)),
+            NextStep::say(format!("Find out why {} tried to call {}: a denied attempt often comes before a successful one with other credentials.", code(who), rule.event)),
         ],
         Outcome::Failed => vec![
             NextStep::say("No change took effect; check the error if the call was expected to succeed."),
         ],
         Outcome::Succeeded | Outcome::Weakened => monitor.next_steps(&StepFacts {
             call,
-            outcome: assessment.outcome,
-            resource: resource.as_ref(),
-            enrichment: &enrichment,
-            who: &who,
+            outcome,
+            resource,
+            enrichment,
+            who,
         }),
     };
-    if assessment.outcome != Outcome::Failed {
-        next_steps.extend(actor::steps_for(call));
+    if outcome != Outcome::Failed {
+        steps.extend(actor::steps_for(call));
     }
+    steps
+}
+
+/// The console pages of the resource, the event and the principal, in the partition the ARNs
+/// name.
+fn links(call: &ApiCall, resource: Option<&Resource>) -> Links {
     let partition = resource
-        .as_ref()
         .and_then(|r| r.arn.as_deref())
         .or(call.actor.arn.as_deref())
         .and_then(Arn::parse)
         .map(|arn| arn.partition);
     let mut links = console_links(
         partition.as_deref(),
-        resource.as_ref(),
+        resource,
         call.region.as_deref(),
         call.id.as_deref(),
     );
@@ -70,56 +122,42 @@ pub fn for_call(
             .and_then(|user| principal_page(actor_partition, "user", user)),
         _ => None,
     };
-    Alert {
-        schema_version: SCHEMA_VERSION,
-        product: "trailwatch",
-        kind: AlertKind::ApiCall,
-        severity: assessment.severity,
-        title: title(rule, assessment.outcome),
-        reasons: assessment.reasons,
-        resource,
-        resource_state: enrichment.state.clone(),
-        coverage: enrichment.coverage.clone(),
-        trusted_principal: assessment.trusted_by.is_some(),
-        own_resource: false,
-        account_name: None,
-        event: Some(EventInfo {
-            name: call.name.clone(),
-            source: call.source.clone(),
-            id: call.id.clone(),
-            time: call.time.clone(),
-            region: call.region.clone(),
-            account: call.account.clone(),
-            source_ip: call.source_ip.clone(),
-            user_agent: call.user_agent.clone(),
-            request_id: call.request_id.clone(),
-            error_code: call.error.as_ref().map(|e| e.code.clone()),
-            error_message: call.error.as_ref().and_then(|e| e.message.clone()),
-        }),
-        actor: Some(ActorInfo {
-            kind: call.actor.kind.clone(),
-            arn: call.actor.arn.clone(),
-            name: who,
-            account_id: call.actor.account_id.clone(),
-            principal_id: call.actor.principal_id.clone(),
-            invoked_by: call.actor.invoked_by.clone(),
-            mfa_authenticated: call.actor.mfa_authenticated,
-            session_issuer: call.actor.session_issuer_arn.clone(),
-            access_key_id: call.actor.access_key_id.clone(),
-            session_created: call.actor.session_created.clone(),
-            source_identity: call.actor.source_identity.clone(),
-            sso_user: call.actor.sso().map(|(user, _)| user.to_string()),
-            permission_set: call.actor.sso().map(|(_, set)| set.to_string()),
-            client: client_of(call.user_agent.as_deref(), call.actor.invoked_by.as_deref()),
-        }),
-        enrichment_error: enrichment.error_summary(),
-        input_problems: call.input_problems.clone(),
-        next_steps,
-        links,
-        request_parameters: call.request_parameters.clone(),
-        truncated: Vec::new(),
-        auto_restart: None,
-        posture: None,
+    links
+}
+
+fn event_info(call: &ApiCall) -> EventInfo {
+    EventInfo {
+        name: call.name.clone(),
+        source: call.source.clone(),
+        id: call.id.clone(),
+        time: call.time.clone(),
+        region: call.region.clone(),
+        account: call.account.clone(),
+        source_ip: call.source_ip.clone(),
+        user_agent: call.user_agent.clone(),
+        request_id: call.request_id.clone(),
+        error_code: call.error.as_ref().map(|e| e.code.clone()),
+        error_message: call.error.as_ref().and_then(|e| e.message.clone()),
+    }
+}
+
+fn actor_info(call: &ApiCall, name: String) -> ActorInfo {
+    let actor = &call.actor;
+    ActorInfo {
+        kind: actor.kind.clone(),
+        arn: actor.arn.clone(),
+        name,
+        account_id: actor.account_id.clone(),
+        principal_id: actor.principal_id.clone(),
+        invoked_by: actor.invoked_by.clone(),
+        mfa_authenticated: actor.mfa_authenticated,
+        session_issuer: actor.session_issuer_arn.clone(),
+        access_key_id: actor.access_key_id.clone(),
+        session_created: actor.session_created.clone(),
+        source_identity: actor.source_identity.clone(),
+        sso_user: actor.sso().map(|(user, _)| user.to_string()),
+        permission_set: actor.sso().map(|(_, set)| set.to_string()),
+        client: client_of(call.user_agent.as_deref(), actor.invoked_by.as_deref()),
     }
 }
 

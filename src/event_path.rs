@@ -12,7 +12,7 @@ use crate::assemble;
 use crate::call::ApiCall;
 use crate::classify::{classify, coverage_scope, escalate_own, state_can_raise, Assessment};
 use crate::enrichment::Enrichment;
-use crate::invocation::{Dependencies, HandlerError, Invocation, Status, Summary, PUBLISH_RESERVE};
+use crate::invocation::{Dependencies, HandlerError, Invocation, Summary, PUBLISH_RESERVE};
 use crate::lookup::{enrichment_budget, Deadline, Lookups};
 use crate::monitors;
 use crate::monitors::monitor::{Monitor, Outcome, Rule, Watched};
@@ -326,14 +326,11 @@ fn conclude(
                 min_severity = %deps.config.min_severity,
                 "below MIN_SEVERITY; not published"
             );
-            Ok(Summary {
-                status: Status::BelowThreshold,
-                severity: Some(severity),
-                message_id: None,
-                event_id: call.id.clone(),
-                reason: Some(format!("below MIN_SEVERITY {}", deps.config.min_severity)),
-                findings: None,
-            })
+            Ok(Summary::below_threshold(
+                call.id.clone(),
+                severity,
+                deps.config.min_severity,
+            ))
         }
         Ending::Published {
             severity,
@@ -350,14 +347,12 @@ fn conclude(
                 message_id = %LogText(Some(&message_id)),
                 "alert published"
             );
-            Ok(Summary {
-                status: Status::Published,
-                severity: Some(severity),
-                message_id: Some(message_id),
-                event_id: call.id.clone(),
-                reason: None,
-                findings: None,
-            })
+            Ok(Summary::published(
+                call.id.clone(),
+                severity,
+                message_id,
+                None,
+            ))
         }
         Ending::PublishFailed { severity, failure } => {
             error!(

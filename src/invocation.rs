@@ -88,6 +88,39 @@ impl Summary {
             ..Summary::nothing(Status::Ignored, why)
         }
     }
+
+    /// An event judged below MIN_SEVERITY.
+    pub fn below_threshold(
+        event_id: Option<String>,
+        severity: Severity,
+        min_severity: Severity,
+    ) -> Summary {
+        Summary {
+            severity: Some(severity),
+            event_id,
+            ..Summary::nothing(
+                Status::BelowThreshold,
+                &format!("below MIN_SEVERITY {min_severity}"),
+            )
+        }
+    }
+
+    /// An alert published; `findings` for a posture report.
+    pub fn published(
+        event_id: Option<String>,
+        severity: Severity,
+        message_id: String,
+        findings: Option<usize>,
+    ) -> Summary {
+        Summary {
+            status: Status::Published,
+            severity: Some(severity),
+            message_id: Some(message_id),
+            event_id,
+            reason: None,
+            findings,
+        }
+    }
 }
 
 /// The only two ways an invocation ends in an error, mapped to Lambda error types so Lambda's

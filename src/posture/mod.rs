@@ -17,30 +17,34 @@ pub mod judge;
 pub mod remind;
 pub mod report;
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use tracing::{error, info};
 
+use crate::alert::posture::Finding;
+use crate::alert::Alert;
+use crate::config::Config;
 use crate::invocation::{Dependencies, HandlerError, Invocation, Status, Summary, PUBLISH_RESERVE};
 use crate::lookup::Deadline;
 use crate::parse::Schedule;
 use crate::render::escape::LogText;
 use crate::render::render;
 use crate::severity::Severity;
-use gather::gather;
+use gather::{gather, Gathered};
 use remind::Window;
 
 /// The posture check's share of the invocation: all its lookups together, whatever the count.
 pub const POSTURE_BUDGET: Duration = Duration::from_secs(30);
 
-/// The scheduled run: check, decide what is due, publish at most one alert.
+/// The scheduled run: gather → judge → decide what is due → report → publish, at most one
+/// alert a run.
 pub async fn run(
     schedule: &Schedule,
     invocation: &Invocation,
     deps: &Dependencies<'_>,
 ) -> Result<Summary, HandlerError> {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let config = deps.config;
     let Some(inspector) = deps.inspector else {
         return Ok(Summary::nothing(
@@ -57,15 +61,41 @@ pub async fn run(
         );
         return Ok(Summary::nothing(Status::Ignored, "no region to check"));
     }
-    let budget = match invocation.time_left {
+    let gathered = gather(inspector, regions, Deadline::after(budget(invocation))).await;
+    let window = window(schedule, config);
+    let findings = judged(&gathered, &window, config);
+    let log = RunLog {
+        started,
+        regions: regions.len(),
+        trails: gathered.trails.len(),
+        findings: findings.len(),
+        new_findings: findings.iter().filter(|f| f.new).count(),
+        worst: findings.iter().map(|f| f.severity).max(),
+    };
+    if findings.is_empty() {
+        log.finished("healthy", None);
+        return Ok(Summary::nothing(Status::Healthy, "no findings"));
+    }
+    if !(window.is_digest_run() || schedule.report_all || findings.iter().any(|f| f.new)) {
+        log.finished("already-reported", None);
+        return Ok(already_reported(&window, &log));
+    }
+    let alert = report::alert(findings, gathered.trails, &window, config);
+    publish(alert, &log, deps).await
+}
+
+/// The check's share of the invocation: [`POSTURE_BUDGET`], less what publishing needs.
+fn budget(invocation: &Invocation) -> Duration {
+    match invocation.time_left {
         Some(left) => POSTURE_BUDGET.min(left.saturating_sub(PUBLISH_RESERVE)),
         None => POSTURE_BUDGET,
-    };
-    let gathered = gather(inspector, regions, Deadline::after(budget)).await;
-    let mut findings = judge::findings(&gathered.trails, &gathered.gaps);
-    findings.retain(|f| f.severity >= config.min_severity);
+    }
+}
 
-    let window = Window {
+/// The reminder window this run falls in; "now" is when the schedule fired, so a run is
+/// deterministic to test.
+fn window(schedule: &Schedule, config: &Config) -> Window {
+    Window {
         now: schedule
             .time
             .as_deref()
@@ -76,71 +106,80 @@ pub async fn run(
             ),
         interval: config.posture.interval,
         remind_after: config.posture.remind_after,
-    };
+    }
+}
+
+/// The findings at or above MIN_SEVERITY, each marked new when it began after the last run.
+fn judged(gathered: &Gathered, window: &Window, config: &Config) -> Vec<Finding> {
+    let mut findings = judge::findings(&gathered.trails, &gathered.gaps);
+    findings.retain(|f| f.severity >= config.min_severity);
     for finding in &mut findings {
         finding.new = window.is_new(finding.since.as_deref());
     }
-    let digest = window.is_digest_run() || schedule.report_all;
-    let due = digest || findings.iter().any(|f| f.new);
-    let worst = findings.iter().map(|f| f.severity).max();
-    let (trail_count, finding_count) = (gathered.trails.len(), findings.len());
-    let new_count = findings.iter().filter(|f| f.new).count();
-    // The dead man's switch counts this line: every run that got this far logs it once.
-    let finished = |status: &str, message_id: Option<&str>| {
+    findings
+}
+
+/// What the run found, for its one "finished" line.
+struct RunLog {
+    started: Instant,
+    regions: usize,
+    trails: usize,
+    findings: usize,
+    new_findings: usize,
+    worst: Option<Severity>,
+}
+
+impl RunLog {
+    /// The dead man's switch counts this line: every run that got this far logs it once.
+    fn finished(&self, status: &str, message_id: Option<&str>) {
         info!(
             check = "posture",
             outcome = "finished",
             status,
-            regions = regions.len(),
-            trails = trail_count,
-            findings = finding_count,
-            new_findings = new_count,
-            worst = %worst.map_or("none", Severity::label),
+            regions = self.regions,
+            trails = self.trails,
+            findings = self.findings,
+            new_findings = self.new_findings,
+            worst = %self.worst.map_or("none", Severity::label),
             message_id = %LogText(message_id),
-            duration_ms = started.elapsed().as_millis() as u64,
+            duration_ms = self.started.elapsed().as_millis() as u64,
             "posture check finished"
         );
-    };
-
-    if findings.is_empty() {
-        finished("healthy", None);
-        return Ok(Summary::nothing(Status::Healthy, "no findings"));
     }
-    if !due {
-        finished("already-reported", None);
-        let next = window.next_digest().map_or_else(String::new, |t| {
-            format!(
-                "; next reminder at {}",
-                t.to_rfc3339_opts(SecondsFormat::Secs, true)
-            )
-        });
-        return Ok(Summary {
-            severity: worst,
-            findings: Some(findings.len()),
-            ..Summary::nothing(
-                Status::AlreadyReported,
-                &format!("every finding was already reported{next}"),
-            )
-        });
-    }
+}
 
-    let alert = report::alert(findings, gathered.trails, &window, config);
+/// Every finding was reported before and the next reminder is not due yet.
+fn already_reported(window: &Window, log: &RunLog) -> Summary {
+    let next = window.next_digest().map_or_else(String::new, |t| {
+        format!(
+            "; next reminder at {}",
+            t.to_rfc3339_opts(SecondsFormat::Secs, true)
+        )
+    });
+    Summary {
+        severity: log.worst,
+        findings: Some(log.findings),
+        ..Summary::nothing(
+            Status::AlreadyReported,
+            &format!("every finding was already reported{next}"),
+        )
+    }
+}
+
+async fn publish(
+    alert: Alert,
+    log: &RunLog,
+    deps: &Dependencies<'_>,
+) -> Result<Summary, HandlerError> {
     let severity = alert.severity;
     let count = alert.posture.as_ref().map(|p| p.findings.len());
     match deps.publisher.publish(&render(alert)).await {
         Ok(message_id) => {
-            finished("published", Some(&message_id));
-            Ok(Summary {
-                status: Status::Published,
-                severity: Some(severity),
-                message_id: Some(message_id),
-                event_id: None,
-                reason: None,
-                findings: count,
-            })
+            log.finished("published", Some(&message_id));
+            Ok(Summary::published(None, severity, message_id, count))
         }
         Err(failure) => {
-            finished("publish-failed", None);
+            log.finished("publish-failed", None);
             error!(
                 check = "posture",
                 outcome = "publish-failed",
