@@ -5,6 +5,7 @@
   (the binary the aws-sam-cli wheel ships), with AWS_ENDPOINT_URL pointing at moto.
 - seed, replay: what a scenario needs in moto: the trails named in events/, the topic, and an SQS
   queue subscribed to the topic to read what was published.
+- ChatSubscriber: an `https` subscription (AWS Chatbot's protocol) that receives the chat cards.
 
 Every process is started in its own process group, asked to die with its parent, and stopped
 when its context ends, also on failure.
@@ -492,6 +493,52 @@ def delivered(moto: MotoServer, queue_url: str) -> list[Delivered]:
             attributes = {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()}
             found.append(Delivered(envelope.get("Subject"), attributes, json.loads(envelope["Message"])))
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+class ChatSubscriber(_Service):
+    """An `https` subscription to a topic, as AWS Chatbot's is: moto POSTs each notification to
+    a loopback listener here (moto delivers plain HTTP whatever the protocol), picking the
+    message's `https` variant, the chat card. Publishing is synchronous in moto, so a card has
+    arrived by the time the function has answered."""
+
+    def __init__(self, moto: MotoServer, topic_arn: str = TOPIC_ARN) -> None:
+        import http.server
+
+        self._bodies: list[bytes] = []
+        self._lock = threading.Lock()
+        subscriber = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with subscriber._lock:
+                    subscriber._bodies.append(body)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        endpoint = f"http://127.0.0.1:{self._server.server_address[1]}/chatbot"
+        moto.client("sns").subscribe(TopicArn=topic_arn, Protocol="https", Endpoint=endpoint)
+
+    def cards(self) -> list[dict]:
+        """Every chat card received so far, oldest first."""
+        with self._lock:
+            bodies = list(self._bodies)
+        return [json.loads(json.loads(body)["Message"]) for body in bodies]
+
+    def output(self) -> str:
+        return f"{len(self._bodies)} notifications"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
 
 
 def preview(binary: Path, event: Path, endpoint: str) -> dict:

@@ -1,6 +1,7 @@
 """The red-team techniques that blind CloudTrail, one test each, on the real runtime + moto:
 StopLogging, DeleteTrail, PutEventSelectors that drop management events, a 1-day lifecycle on
-the trail's bucket, and the trail's key and log group; then trusted principals.
+the trail's bucket, and the trail's key and log group; the chat thread a delivery-chain alert
+joins; then trusted principals.
 
 Where the technique's own call matters to what the function finds (a stopped or deleted trail,
 new selectors), the test makes the call on moto first (harness.replay), as real CloudTrail
@@ -9,6 +10,7 @@ would have done before the event arrives."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -227,6 +229,79 @@ def test_the_same_call_on_a_resource_no_trail_uses_is_ignored(function, moto, wo
     assert summary["eventId"] == event["detail"]["eventID"]
     assert summary["reason"], summary
     assert harness.delivered(moto, inbox) == []
+
+
+# ---------------------------------------------------------------- chat threads
+
+
+@pytest.fixture
+def chat(moto):
+    """Call after world(): the chat cards delivered to an https subscriber of the alert topic."""
+    subscribers = []
+
+    def subscribe() -> harness.ChatSubscriber:
+        subscribers.append(harness.ChatSubscriber(moto))
+        return subscribers[-1]
+
+    yield subscribe
+    for subscriber in subscribers:
+        subscriber.stop()
+
+
+def thread_of(function, moto, inbox: str, chat: harness.ChatSubscriber, event: dict) -> str:
+    """The threadId of the one chat card the event gives."""
+    before = len(chat.cards())
+    run(function, moto, inbox, event)
+    cards = chat.cards()[before:]
+    assert len(cards) == 1, cards
+    return cards[0]["metadata"]["threadId"]
+
+
+@pytest.mark.parametrize(
+    "sample, kind",
+    [("put-bucket-policy", "bucket"), ("put-key-policy", "key"), ("delete-log-group", "log-group")],
+)
+def test_a_bucket_key_or_log_group_alert_joins_its_trails_chat_thread(function, moto, world, chat, sample, kind):
+    """docs/deploy.md, Threads: alerts about one trail on one day share a threadId, and a bucket,
+    key or log group joins the thread of the trail that uses it. (Both alerts here are HIGH: a
+    CRITICAL one starts a thread of its own.)"""
+    inbox = world()
+    subscriber = chat()
+    trail_event, chain_event = load("update-trail-weakens"), load(sample)
+    assert trail_event["time"][:10] == chain_event["time"][:10], "the same day"
+    trail_thread = thread_of(function, moto, inbox, subscriber, trail_event)
+    chain_thread = thread_of(function, moto, inbox, subscriber, chain_event)
+    assert chain_thread == trail_thread, f"the {kind} of {harness.TRAIL} has a thread of its own"
+
+
+def test_a_bucket_joins_the_thread_of_the_trail_that_uses_it_not_another(function, moto, world, chat):
+    """The control for the test above: with two trails, each bucket's alert joins its own trail's
+    thread, so the threads are the trails' and not one for every alert."""
+    inbox = world(second_trail=True)
+    subscriber = chat()
+    second_bucket = copy.deepcopy(load("put-bucket-policy"))
+    second_bucket["detail"]["requestParameters"]["bucketName"] = harness.SECOND_BUCKET
+    # The same UpdateTrail on backup-trail (its request and response name the trail).
+    second_trail = json.loads(json.dumps(load("update-trail-weakens")).replace(harness.TRAIL, harness.SECOND_TRAIL))
+    threads = {
+        name: thread_of(function, moto, inbox, subscriber, event)
+        for name, event in [
+            ("management-events", load("update-trail-weakens")),
+            ("its bucket", load("put-bucket-policy")),
+            ("backup-trail", second_trail),
+            ("its bucket too", second_bucket),
+        ]
+    }
+    assert threads["its bucket"] == threads["management-events"] != threads["backup-trail"] == threads["its bucket too"], threads
+
+
+def test_a_critical_alert_starts_a_thread_of_its_own(function, moto, world, chat):
+    """docs/deploy.md: never a reply hidden under an older, lower alert."""
+    inbox = world()
+    subscriber = chat()
+    trail_thread = thread_of(function, moto, inbox, subscriber, load("update-trail-weakens"))
+    critical = {sample: thread_of(function, moto, inbox, subscriber, load(sample)) for sample in ["stop-logging", "delete-bucket"]}
+    assert len({trail_thread, *critical.values()}) == 3, {"update-trail-weakens": trail_thread, **critical}
 
 
 # ---------------------------------------------------------------- trusted principals

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import faults
 import harness
 
 
@@ -43,9 +44,14 @@ def test_hostile_text_cannot_forge_log_lines(moto, world):
     event = harness.load_event(harness.EVENTS / "stop-logging.json")
     event["detail"]["requestParameters"]["name"] = "x\nERROR forged log line"
     with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint) as function:
-        function.invoke(event)
+        assert function.invoke(event).json()["status"] == "published"
+        # Log lines travel through a pipe and may arrive after the answer: wait for this event's
+        # outcome line (which names the resource, the hostile text) before looking for a forgery.
+        function.wait_for_output('outcome="published"')
         output = function.output()
-    assert not any(line.startswith("ERROR forged") for line in output.splitlines()), output
+    lines = output.splitlines()
+    assert any('outcome="published"' in line and "forged log line" in line for line in lines), output
+    assert not any(line.startswith("ERROR forged") for line in lines), output
 
 
 def test_a_missing_topic_stops_the_function_with_an_error_naming_the_variable(moto, world):
@@ -94,3 +100,26 @@ def test_invalid_account_names_stop_the_function_naming_the_variable(moto, world
     # The runtime exits during init; the emulator answers 502 (Lambda: Runtime.ExitError).
     assert result.status >= 500 or "errorType" in result.body, result
     assert "ACCOUNT_NAMES" in output and "not a JSON object" in output, output
+
+
+def test_enrich_timeout_zero_makes_no_lookups_and_alerts_every_delivery_chain_call(moto, world):
+    """ENRICH_TIMEOUT_MS=0 turns the lookups off (docs/configuration.md): no CloudTrail request
+    at all, so trailwatch cannot learn that no trail uses a bucket, and a delivery-chain call on
+    one (ignored when the lookups run: test_monitors.py) is alerted. A trail's call is alerted
+    too, saying its state was not looked up."""
+    inbox = world()
+    with faults.FaultProxy(moto.endpoint) as proxy:
+        env = {"ENRICH_TIMEOUT_MS": "0", "AWS_ENDPOINT_URL_CLOUDTRAIL": proxy.endpoint}
+        with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, env) as function:
+            answers = {sample: function.invoke(harness.load_event(harness.EVENTS / f"{sample}.json")).json() for sample in ["put-bucket-lifecycle-unrelated-bucket", "stop-logging"]}
+        cloudtrail = {operation: n for (service, operation), n in proxy.counts().items() if service == "cloudtrail"}
+    assert cloudtrail == {}, f"lookups were made: {cloudtrail}"
+    assert [answer["status"] for answer in answers.values()] == ["published", "published"], answers
+    messages = {m.alert["event"]["name"]: m.alert for m in harness.delivered(moto, inbox)}
+    assert set(messages) == {"PutBucketLifecycle", "StopLogging"}, messages.keys()
+    bucket = messages["PutBucketLifecycle"]
+    assert bucket["resource"]["kind"] == "bucket" and bucket["resource"]["name"] == harness.UNRELATED_BUCKET, bucket["resource"]
+    assert bucket["severity"] == answers["put-bucket-lifecycle-unrelated-bucket"]["severity"] == "CRITICAL", "a 1-day expiration"
+    for alert in messages.values():
+        assert alert["resourceState"]["type"] == "notLookedUp", alert["resourceState"]
+        assert alert["enrichmentError"], "the alert says the state was not looked up"

@@ -75,7 +75,7 @@ def test_a_stopped_trail_is_reported_with_what_to_run(posture_function, moto, wo
     assert message.attributes["severity"] == alert["severity"] == "CRITICAL"
     assert alert["posture"]["trailsChecked"] == 2
     assert alert["nextSteps"][0]["command"] == f"aws cloudtrail start-logging --name {harness.TRAIL_ARN} --region {harness.HOME_REGION}"
-    assert message.subject.startswith("[CRITICAL] Posture: No multi-region trail records management events")
+    assert message.subject.startswith("[CRITICAL] ") and harness.ACCOUNT in message.subject, message.subject
     assert alert["resourceState"]["type"] == "trails"
 
 
@@ -220,6 +220,69 @@ def test_delete_trail_is_never_undone(healing_function, moto, world):
     [message] = harness.delivered(moto, inbox)
     assert "autoRestart" not in message.alert
     assert "create-trail" in message.alert["nextSteps"][0]["command"]
+
+
+# ---------------------------------------------------------------- self-protection
+
+
+# The caller of the self-protection samples in events/ (alice).
+SAMPLE_CALLER = "arn:aws:iam::111122223333:user/alice"
+
+
+@pytest.fixture(scope="module")
+def deploying_function(moto):
+    """The function with the samples' caller trusted, as a deployment role would be. Its own
+    resources are the harness's (AWS_LAMBDA_FUNCTION_NAME=trailwatch, the two topics, OWN_*), the
+    ones the self-protection samples touch."""
+    emulator = harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, {"TRUSTED_PRINCIPALS": SAMPLE_CALLER})
+    yield emulator
+    emulator.stop()
+
+
+@pytest.mark.parametrize(
+    "sample, severity",
+    [
+        # A deployment: a change that reduces nothing, by a trusted principal.
+        ("update-function-configuration", "INFORMATIONAL"),
+        ("set-topic-attributes", "INFORMATIONAL"),
+        # Trust never lowers a call that takes trailwatch away (docs/alerts.md: every delete).
+        ("delete-function", "CRITICAL"),
+        ("unsubscribe", "CRITICAL"),
+    ],
+)
+def test_a_trusted_principals_harmless_change_to_trailwatchs_own_resources_stays_informational(deploying_function, moto, world, sample, severity):
+    inbox = world()
+    health = harness.health_inbox(moto)
+    event = harness.load_event(harness.EVENTS / f"{sample}.json")
+    assert event["detail"]["userIdentity"]["arn"] == SAMPLE_CALLER
+    result = deploying_function.invoke(event)
+    assert result.function_error is None, result.body
+    answer = result.json()
+    assert answer["status"] == "published" and answer["severity"] == severity, answer
+    assert harness.delivered(moto, inbox) == []
+    [message] = harness.delivered(moto, health)
+    alert = message.alert
+    assert message.attributes["severity"] == alert["severity"] == severity
+    assert alert["ownResource"] is True, "it is trailwatch's own resource"
+    assert alert["trustedPrincipal"] is True
+    assert alert["event"]["id"] == event["detail"]["eventID"]
+
+
+def test_without_a_health_topic_calls_on_trailwatchs_own_resources_go_to_the_alert_topic(moto, world):
+    """HEALTH_TOPIC_ARN unset (docs/configuration.md: it defaults to the alert topic)."""
+    inbox = world()
+    health = harness.health_inbox(moto)
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, {"HEALTH_TOPIC_ARN": ""}) as function:
+        for sample in ["disable-rule", "delete-function"]:
+            result = function.invoke(harness.load_event(harness.EVENTS / f"{sample}.json"))
+            assert result.function_error is None, result.body
+            assert result.json()["status"] == "published", result.body
+    assert harness.delivered(moto, health) == [], "no health topic is configured"
+    messages = harness.delivered(moto, inbox)
+    assert [m.alert["event"]["name"] for m in messages] == ["DisableRule", "DeleteFunction20150331"], messages
+    for message in messages:
+        assert message.attributes["severity"] == message.alert["severity"] == "CRITICAL"
+        assert message.alert["ownResource"] is True
 
 
 # ---------------------------------------------------------------- the dead man's switch

@@ -96,6 +96,8 @@ def test_by_default_a_certificate_from_another_ca_is_refused_and_nothing_is_publ
     env = {"SSL_CERT_FILE": str(company_ca[0]), "SSL_CERT_DIR": str(company_ca[0].parent)}
     with harness.RuntimeEmulator(harness.RELEASE_BINARY, tls_proxy.endpoint, env) as function:
         result = function.invoke(harness.load_event(harness.EVENTS / f"{SAMPLE}.json"))
+        # The log may arrive after the answer.
+        function.wait_for_output("UnknownIssuer")
         output = function.output()
     body = result.json()
     assert body.get("errorType") == "PublishFailed", body
