@@ -60,6 +60,20 @@ impl ApiCall {
     }
 
     /// A request parameter as a boolean, accepting CloudTrail's occasional `"false"` strings.
+    /// CloudTrail left the parameters out: none were recorded, or they were omitted as too large
+    /// (`{"reason": "requestParameters too large", "omitted": true}`, with `omitted` sometimes
+    /// a string). A weakening check cannot see what such a call changed.
+    pub fn parameters_omitted(&self) -> bool {
+        let Some(parameters) = self.request_parameters.as_ref() else {
+            return true;
+        };
+        match parameters.get("omitted") {
+            Some(Value::Bool(omitted)) => *omitted,
+            Some(Value::String(omitted)) => omitted.eq_ignore_ascii_case("true"),
+            _ => false,
+        }
+    }
+
     pub fn bool_parameter(&self, key: &str) -> Option<bool> {
         match self.request_parameters.as_ref()?.get(key)? {
             Value::Bool(b) => Some(*b),

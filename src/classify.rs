@@ -12,6 +12,7 @@ use crate::coverage::{CoverageScope, Verdict};
 use crate::enrichment::Enrichment;
 use crate::monitors::monitor::{Monitor, Outcome, Rule, Weakening};
 use crate::own;
+use crate::prose::code;
 use crate::resource::Resource;
 use crate::severity::Severity::{self, *};
 
@@ -36,7 +37,7 @@ pub fn outcome(call: &ApiCall, monitor: &dyn Monitor, rule: &Rule) -> (Outcome, 
     if rule.weakened.is_none() {
         return (Outcome::Succeeded, Vec::new());
     }
-    let weakenings = if call.request_parameters.is_none() {
+    let weakenings = if call.parameters_omitted() {
         // CloudTrail omits requestParameters that are too large: decide from what is there,
         // which is nothing, and assume the worst.
         vec![Weakening::new(
@@ -92,14 +93,16 @@ pub fn classify(
         (Some(error), Outcome::Denied) => {
             reasons.push(format!(
                 "{} was denied ({}): an attempt, which did not take effect",
-                rule.event, error.code
+                rule.event,
+                code(&error.code)
             ));
             rule.denied
         }
         (Some(error), _) => {
             reasons.push(format!(
                 "{} failed ({}) and did not take effect",
-                rule.event, error.code
+                rule.event,
+                code(&error.code)
             ));
             match monitor.harmless_failure(call) {
                 Some(why) => {
@@ -129,7 +132,7 @@ pub fn classify(
     if !call.input_problems.is_empty() {
         reasons.push(format!(
             "part of the event could not be read ({}); judged on the rest",
-            call.input_problems.join("; ")
+            code(&call.input_problems.join("; "))
         ));
     }
 
@@ -145,8 +148,7 @@ pub fn classify(
         severity = raised;
     }
 
-    let mut reduced =
-        outcome == Outcome::Weakened || (outcome == Outcome::Succeeded && rule.reduces);
+    let mut reduced = rule.reduced(outcome);
 
     let left_not_logging = leaves_state_to_judge(call, outcome)
         && enrichment.and_then(|e| e.state.trail_is_logging()) == Some(false);
@@ -175,7 +177,7 @@ pub fn classify(
         }
     }
 
-    if let Some(pattern) = trusted_by {
+    if let Some(pattern) = trusted_by.map(code) {
         if outcome == Outcome::Succeeded && !reduced {
             if severity > Informational {
                 reasons.push(format!(
@@ -204,27 +206,37 @@ pub fn classify(
 
 /// The modifier for a call on one of trailwatch's own resources: a change that took effect is
 /// CRITICAL (the next change could go unseen), unless a trusted principal made a change that
-/// reduces nothing (a deployment); attempts keep their severity and say what was aimed at.
+/// reduces nothing (a deployment); attempts keep their severity and say what was aimed at. The
+/// call's effect is told as what the resource does for trailwatch: the monitor's own words are
+/// about a trail's key, bucket or log group.
 pub fn escalate_own(mut assessment: Assessment, resource: &Resource) -> Assessment {
     let what = format!("trailwatch's own {}", resource.kind.noun());
+    let role = own::role(resource.kind);
     let deployed_by_trusted =
         assessment.trusted_by.is_some() && assessment.severity == Severity::Informational;
     match assessment.outcome {
         Outcome::Succeeded | Outcome::Weakened if !deployed_by_trusted => {
             let from = assessment.severity;
-            assessment.reasons.push(if from < Severity::Critical {
-                format!(
-                    "this is {what}: {}; raised from {from} to CRITICAL",
-                    own::role(resource.kind)
-                )
-            } else {
-                format!("this is {what}: {}", own::role(resource.kind))
-            });
+            let effect = assessment
+                .reasons
+                .first_mut()
+                .filter(|first| first.contains(" succeeded: "));
+            let told = format!("on {what}, which trailwatch needs: {role}");
+            match effect {
+                Some(first) => {
+                    let event = first.split(" succeeded: ").next().unwrap_or_default();
+                    *first = format!("{event} succeeded {told}");
+                }
+                None => assessment.reasons.insert(0, told),
+            }
+            if from < Severity::Critical {
+                assessment.reasons.push(format!(
+                    "raised from {from} to CRITICAL: with {what} changed, the next change to your trails could go unseen"
+                ));
+            }
             assessment.severity = Severity::Critical;
         }
-        _ => assessment
-            .reasons
-            .push(format!("aimed at {what}: {}", own::role(resource.kind))),
+        _ => assessment.reasons.push(format!("aimed at {what}: {role}")),
     }
     assessment
 }

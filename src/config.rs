@@ -209,7 +209,7 @@ impl Config {
             .map(str::trim)
             .filter(|r| !r.is_empty())
         {
-            if !crate::links::is_region(region) {
+            if !crate::shape::is_region(region) {
                 return Err(ConfigError {
                     variable: "POSTURE_REGIONS",
                     problem: format!("{region:?} is not a region (a comma-separated list like us-east-1,eu-west-1)"),
@@ -223,7 +223,7 @@ impl Config {
             regions.extend(
                 non_empty("AWS_REGION")
                     .or_else(|| non_empty("AWS_DEFAULT_REGION"))
-                    .filter(|r| crate::links::is_region(r)),
+                    .filter(|r| crate::shape::is_region(r)),
             );
         }
         let posture = PostureSettings {

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::prose::code;
 use crate::resource::{SelectorSummary, TrailConfig, TrailStatus};
 
 /// The verdict is wanted; for a stop or a delete the call's own trail no longer counts,
@@ -84,7 +85,7 @@ pub fn verdict(candidates: &[Candidate]) -> Coverage {
             } else {
                 "multi-region trails"
             },
-            covering.join(", ")
+            labels(&covering)
         );
         return Coverage {
             verdict: Verdict::Covered,
@@ -103,7 +104,7 @@ pub fn verdict(candidates: &[Candidate]) -> Coverage {
         } else {
             format!(
                 "{NONE_LEFT}: the other multi-region trails ({}) are not logging or do not record write management events",
-                candidates.iter().map(|c| c.label.as_str()).collect::<Vec<_>>().join(", ")
+                labels(candidates.iter().map(|c| &c.label))
             )
         };
         return Coverage {
@@ -117,9 +118,18 @@ pub fn verdict(candidates: &[Candidate]) -> Coverage {
         covering_trails: Vec::new(),
         detail: format!(
             "could not tell whether {} still record the account's write management events",
-            unsure.join(", ")
+            labels(unsure)
         ),
     }
+}
+
+/// Trail labels (ARNs or names) for a detail, each marked as text from AWS's answers.
+fn labels<S: AsRef<str>>(labels: impl IntoIterator<Item = S>) -> String {
+    labels
+        .into_iter()
+        .map(|label| code(label.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

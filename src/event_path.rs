@@ -226,8 +226,7 @@ fn judge_with_state(
     Ok(assessment)
 }
 
-/// Step 5: the alert document, with self-healing's answer to a StopLogging and, for
-/// trailwatch's own resources, the headline that says so.
+/// Step 5: the alert document, with self-healing's answer to a StopLogging.
 async fn assemble(
     watch: &Watch<'_>,
     assessment: Assessment,
@@ -243,15 +242,14 @@ async fn assemble(
         deps.restarter,
     )
     .await;
-    let mut alert = assemble::for_call(
-        watch.call,
-        watch.monitor,
-        watch.rule,
-        watch.resource.clone(),
-        assessment,
-        enrichment,
-    )
-    .with_account_name(&deps.config.account_names);
+    let subject = assemble::Subject {
+        monitor: watch.monitor,
+        rule: watch.rule,
+        resource: watch.resource.clone(),
+        own: watch.own,
+    };
+    let mut alert = assemble::for_call(watch.call, subject, assessment, enrichment)
+        .with_account_name(&deps.config.account_names);
     if let Some(restart) = restart {
         info!(
             event_id = %LogText(watch.call.id.as_deref()),
@@ -260,9 +258,6 @@ async fn assemble(
             "self-healing answered StopLogging"
         );
         assemble::with_restart(&mut alert, restart);
-    }
-    if let Some(resource) = watch.own_resource() {
-        assemble::own_resource(&mut alert, watch.rule, resource);
     }
     alert
 }
@@ -296,6 +291,19 @@ fn conclude(
     let event_name = watch.map_or("", |w| w.rule.event);
     let resource = LogText(watch.and_then(|w| w.resource.as_ref()).map(Resource::label));
     match ending {
+        // A record without an eventSource is a valid event no monitor can watch.
+        Ending::NotMonitored if call.source.is_empty() => {
+            warn!(
+                outcome = "ignored",
+                event_id = %event_id,
+                event_name = %LogText(Some(&call.name)),
+                "the CloudTrail record has no eventSource; no monitor can watch it"
+            );
+            Ok(Summary::ignored(
+                call.id.clone(),
+                "the CloudTrail record has no eventSource, so no monitor can watch it",
+            ))
+        }
         Ending::NotMonitored => {
             warn!(
                 outcome = "ignored",

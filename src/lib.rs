@@ -22,7 +22,7 @@
 //!
 //! | layer | what lives there | modules |
 //! |---|---|---|
-//! | 1 data | what things are: the call, the resource and its state, the coverage verdict, the alert document and its parts, the settings | [`arn`], [`severity`], [`call`], [`client`], [`resource`], [`coverage`], [`enrichment`], [`links`], [`own`], [`trust`], [`config`], [`alert`] |
+//! | 1 data | what things are: the call, the resource and its state, the coverage verdict, the alert document and its parts, what may go into a command, the settings | [`arn`], [`shape`], [`prose`], [`severity`], [`call`], [`client`], [`resource`], [`coverage`], [`enrichment`], [`links`], [`own`], [`trust`], [`config`], [`alert`], [`command`] |
 //! | 2 wire | the edges: the payload read into a call, the alert written for SNS, and the narrow traits to AWS with the lookups' plumbing (one deadline, bounded concurrency) | [`input`], [`parse`], [`render`], [`publish`], [`inspector`], [`lookup`] |
 //! | 3 judgement | what a call or a trail's state means: the monitors, the policy and its modifiers, self-healing's decision, the posture findings | [`monitors`], [`classify`], [`actor`], [`restart`], [`posture::gather`], [`posture::judge`], [`posture::remind`] |
 //! | 4 assembly | one alert document from a judged call or a posture run | [`assemble`], [`posture::report`] |
@@ -47,6 +47,7 @@ pub mod aws;
 pub mod call;
 pub mod classify;
 pub mod client;
+pub mod command;
 pub mod config;
 pub mod coverage;
 pub mod enrichment;
@@ -62,9 +63,11 @@ pub mod own;
 pub mod parse;
 pub mod posture;
 pub mod preview;
+pub mod prose;
 pub mod publish;
 pub mod render;
 pub mod resource;
 pub mod restart;
 pub mod severity;
+pub mod shape;
 pub mod trust;

@@ -8,6 +8,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Serialize;
 
 use crate::resource::{Resource, ResourceKind};
+use crate::shape::{is_region, region_in_partition};
 
 /// Encode all but the unreserved characters of RFC 3986.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -104,17 +105,6 @@ fn resource_page(host: &str, resource: &Resource) -> Option<String> {
     }
 }
 
-/// Regions belong to one partition: a link never sends a China or GovCloud ARN to the commercial
-/// console, or the other way round.
-fn region_in_partition(region: &str, partition: &str) -> bool {
-    match partition {
-        "aws-cn" => region.starts_with("cn-"),
-        "aws-us-gov" => region.starts_with("us-gov-"),
-        "aws" => !region.starts_with("cn-") && !region.starts_with("us-gov-"),
-        _ => false,
-    }
-}
-
 /// The IAM console page of a user or role; `None` for names that break IAM's rules.
 pub fn principal_page(partition: Option<&str>, kind: &str, name: &str) -> Option<String> {
     let valid = (1..=64).contains(&name.len())
@@ -141,21 +131,6 @@ fn console_host(partition: &str) -> &'static str {
         "aws-cn" => "console.amazonaws.cn",
         _ => "console.aws.amazon.com",
     }
-}
-
-/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`: lowercase words and a number.
-pub fn is_region(region: &str) -> bool {
-    let mut parts = region.split('-');
-    let ok_word = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase());
-    let count = region.split('-').count();
-    (3..=4).contains(&count)
-        && region.len() <= 32
-        && parts.next().is_some_and(ok_word)
-        && region
-            .rsplit('-')
-            .next()
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        && region.split('-').skip(1).take(count - 2).all(ok_word)
 }
 
 fn encode(text: &str) -> String {

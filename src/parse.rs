@@ -11,6 +11,8 @@ use serde_json::Value;
 
 use crate::call::{cap, Actor, ApiCall, CallError};
 use crate::input::{NOTES_KEY, UNREADABLE_KEY};
+use crate::prose::code;
+use crate::shape::{is_account, is_region};
 
 /// The `detail-type` EventBridge gives CloudTrail management events.
 pub const CLOUDTRAIL_API_CALL: &str = "AWS API Call via CloudTrail";
@@ -114,6 +116,8 @@ pub fn parse_event(event: &Value) -> Result<Inbound, InvalidEvent> {
     let record = CloudTrailRecord::deserialize(detail)
         .map_err(|e| InvalidEvent::Detail(cap(&e.to_string())))?;
     let mut call = record.into_call(envelope.account.as_deref(), envelope.region.as_deref());
+    // The envelope's problems first, then the record's own.
+    problems.append(&mut call.input_problems);
     call.input_problems = problems;
     Ok(Inbound::ApiCall(Box::new(call)))
 }
@@ -160,8 +164,9 @@ fn json_kind(value: &Value) -> &'static str {
 struct CloudTrailRecord {
     #[serde(deserialize_with = "required_text")]
     event_name: String,
-    #[serde(deserialize_with = "required_text")]
-    event_source: String,
+    /// Absent in some records: such a call matches no monitor and is ignored, with the reason.
+    #[serde(default, deserialize_with = "lenient_text")]
+    event_source: Option<String>,
     #[serde(rename = "eventID", default, deserialize_with = "lenient_text")]
     event_id: Option<String>,
     #[serde(default, deserialize_with = "lenient_text")]
@@ -276,19 +281,46 @@ impl CloudTrailRecord {
             session_created: attributes.creation_date,
             source_identity: session.source_identity,
         };
-        let error = self.error_code.map(|code| CallError {
-            code,
-            message: self.error_message,
-        });
+        let mut problems = Vec::new();
+        // An empty errorCode names no error (some pipelines write one into every record): the
+        // call is judged as one that took effect, the safe direction.
+        let error = match self.error_code.filter(|code| !code.trim().is_empty()) {
+            Some(code) => Some(CallError {
+                code,
+                message: self.error_message,
+            }),
+            None => {
+                if self
+                    .error_message
+                    .as_deref()
+                    .is_some_and(|m| !m.trim().is_empty())
+                {
+                    problems.push("the record has an errorMessage but no errorCode, so the call is judged as one that took effect".to_string());
+                }
+                None
+            }
+        };
+        let region = in_shape(
+            "awsRegion",
+            self.aws_region,
+            envelope_region,
+            is_region,
+            &mut problems,
+        );
+        let account = in_shape(
+            "recipientAccountId",
+            self.recipient_account_id,
+            envelope_account,
+            is_account,
+            &mut problems,
+        );
         ApiCall {
-            source: self.event_source,
+            source: self.event_source.unwrap_or_default(),
             name: self.event_name,
             id: self.event_id,
             time: self.event_time,
-            region: self.aws_region.or_else(|| envelope_region.map(cap)),
-            account: self
-                .recipient_account_id
-                .or_else(|| envelope_account.map(cap)),
+            region,
+            account,
             source_ip: self.source_ip_address,
             user_agent: self.user_agent,
             request_id: self.request_id,
@@ -296,8 +328,32 @@ impl CloudTrailRecord {
             actor,
             request_parameters: self.request_parameters.filter(|p| !p.is_null()),
             response_elements: self.response_elements.filter(|r| !r.is_null()),
-            input_problems: Vec::new(),
+            input_problems: problems,
         }
+    }
+}
+
+/// The record's value when it has AWS's shape; else the envelope's when that has it (a
+/// placeholder in the record must not hide a real region or account), with a note saying so;
+/// else whatever there is.
+fn in_shape(
+    field: &str,
+    recorded: Option<String>,
+    envelope: Option<&str>,
+    valid: fn(&str) -> bool,
+    problems: &mut Vec<String>,
+) -> Option<String> {
+    match (recorded, envelope) {
+        (Some(recorded), _) if valid(&recorded) => Some(recorded),
+        (Some(recorded), Some(envelope)) if valid(envelope) => {
+            problems.push(format!(
+                "the record's {field} {} is not in AWS's shape; the EventBridge envelope's {envelope} is used",
+                code(&recorded)
+            ));
+            Some(envelope.to_string())
+        }
+        (Some(recorded), _) => Some(recorded),
+        (None, envelope) => envelope.map(cap),
     }
 }
 

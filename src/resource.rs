@@ -7,6 +7,9 @@
 
 use serde::Serialize;
 
+use crate::arn::Arn;
+use crate::shape::{is_account, is_region, is_region_of};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ResourceKind {
@@ -77,6 +80,8 @@ impl ResourceKind {
                     })
                     && edges_alphanumeric
             }
+            // A key id (a UUID, or `mrk-` and 32 hex digits for a multi-Region key) or an
+            // alias (`alias/` and letters, digits, `/`, `_`, `-`).
             ResourceKind::Key => match name.strip_prefix("alias/") {
                 Some(alias) => {
                     (1..=250).contains(&alias.len())
@@ -84,9 +89,10 @@ impl ResourceKind {
                             .chars()
                             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-'))
                 }
-                None => {
-                    (1..=64).contains(&name.len()) && all(|c| c.is_ascii_alphanumeric() || c == '-')
-                }
+                None => match name.strip_prefix("mrk-") {
+                    Some(hex) => hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+                    None => is_uuid(name, |b| b.is_ascii_hexdigit()),
+                },
             },
             ResourceKind::LogGroup => {
                 (1..=512).contains(&name.len())
@@ -94,9 +100,9 @@ impl ResourceKind {
                         c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | '#')
                     })
             }
-            ResourceKind::EventDataStore => {
-                (1..=128).contains(&name.len()) && all(|c| c.is_ascii_alphanumeric() || c == '-')
-            }
+            // The id at the end of the store's ARN: UUID-shaped (AWS's own examples put
+            // letters in it: `EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE`).
+            ResourceKind::EventDataStore => is_uuid(name, |b| b.is_ascii_alphanumeric()),
             ResourceKind::Rule => {
                 (1..=64).contains(&name.len())
                     && all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
@@ -128,6 +134,16 @@ impl ResourceKind {
             ResourceKind::Function => "function",
         }
     }
+}
+
+/// Five groups of 8, 4, 4, 4 and 12 characters of `digit`, joined by `-`.
+fn is_uuid(text: &str, digit: fn(&u8) -> bool) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| digit(&b)))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -181,9 +197,24 @@ impl Resource {
             .filter(|name| self.kind.is_valid_name(name))
     }
 
-    /// The ARN, when its name is valid (an ARN built around an attacker's text is not one).
+    /// The ARN, when its name is valid and its region and account (when it has them) are in
+    /// AWS's shapes: an ARN is only text between colons, and one built around an attacker's
+    /// text is not one.
     pub fn valid_arn(&self) -> Option<&str> {
-        self.valid_name().and(self.arn.as_deref())
+        let arn = self.arn.as_deref()?;
+        let parts = Arn::parse(arn)?;
+        let shaped = parts
+            .region
+            .as_deref()
+            .is_none_or(|region| is_region_of(region, Some(&parts.partition)))
+            && parts.account.as_deref().is_none_or(is_account);
+        self.valid_name().filter(|_| shaped).map(|_| arn)
+    }
+
+    /// The region to look the resource up in: its region when it has a region's shape (an ARN's
+    /// region part is only text between colons).
+    pub fn lookup_region(&self) -> Option<&str> {
+        self.region.as_deref().filter(|region| is_region(region))
     }
 
     /// What to hand a lookup: the ARN when known (it carries the region), else as given.

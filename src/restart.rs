@@ -13,7 +13,9 @@ use crate::alert::restart::{AutoRestart, RestartOutcome};
 use crate::call::ApiCall;
 use crate::enrichment::Enrichment;
 use crate::inspector::LookupError;
+use crate::prose::code;
 use crate::resource::{Resource, ResourceState};
+use crate::shape::is_region;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta};
 
@@ -72,14 +74,13 @@ pub async fn answer_stop(
     };
     if let Some(started) = restarted_recently(call, enrichment) {
         return Some(not_restarted(
-            format!("not restarted: logging keeps being stopped (it was started at {started}, less than {} minutes before this stop); restarting again would only fight whoever is stopping it", REPEAT_WINDOW.num_minutes()),
+            format!("not restarted: logging keeps being stopped (it was started at {}, less than {} minutes before this stop); restarting again would only fight whoever is stopping it", code(&started), REPEAT_WINDOW.num_minutes()),
             true,
         ));
     }
     let region = resource
-        .region
-        .as_deref()
-        .or(call.region.as_deref())
+        .lookup_region()
+        .or(call.region.as_deref().filter(|r| is_region(r)))
         .unwrap_or_default();
     Some(
         match restarter.start_logging(resource.lookup_id(), region).await {
@@ -92,7 +93,10 @@ pub async fn answer_stop(
             },
             Err(error) => AutoRestart {
                 outcome: RestartOutcome::Failed,
-                detail: format!("trailwatch tried to restart logging and failed: {error}"),
+                detail: format!(
+                    "trailwatch tried to restart logging and failed: {}",
+                    code(&error.to_string())
+                ),
                 keeps_being_stopped: false,
             },
         },

@@ -11,11 +11,13 @@ pub mod restart;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::arn::Arn;
 use crate::client::Client;
 use crate::coverage::Coverage;
 use crate::links::Links;
 use crate::resource::{Resource, ResourceKind, ResourceState};
 use crate::severity::Severity;
+use crate::shape::{is_account, is_region_of};
 use posture::PostureInfo;
 use restart::AutoRestart;
 
@@ -76,8 +78,8 @@ pub struct Alert {
 }
 
 /// One thing for the responder to do: prose (identifiers from the event in backticks, see
-/// [`code`]), and the exact command when there is one, built only from validated values so it
-/// can be copied as it is.
+/// [`crate::prose::code`]), and the exact command when there is one, built only from validated
+/// values ([`crate::command`]) so it can be copied as it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NextStep {
@@ -99,12 +101,6 @@ impl NextStep {
             command: Some(command.into()),
         }
     }
-}
-
-/// An identifier inside a step's prose, in backticks; a backtick inside it is replaced by a
-/// look-alike so the span cannot end early. Renderers show the span verbatim.
-pub fn code(identifier: &str) -> String {
-    format!("`{}`", identifier.replace('`', "ˋ"))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -198,18 +194,46 @@ impl Alert {
             .or(self.posture.as_ref().and_then(|p| p.account.as_deref()))
     }
 
+    /// The partition the finding is in, from the resource's ARN, else the caller's.
+    fn partition(&self) -> Option<String> {
+        self.resource
+            .as_ref()
+            .and_then(|r| r.arn.as_deref())
+            .or(self.actor.as_ref().and_then(|a| a.arn.as_deref()))
+            .and_then(Arn::parse)
+            .map(|arn| arn.partition)
+    }
+
+    /// The region for headlines, thread ids and attributes: [`Alert::region`] when it is a
+    /// region of the finding's partition, else `None` (shown as unknown). A region an ARN or an
+    /// event made up stays in the body, escaped, and in the JSON as it was.
+    pub fn headline_region(&self) -> Option<&str> {
+        let partition = self.partition();
+        self.region()
+            .filter(|region| is_region_of(region, partition.as_deref()))
+    }
+
+    /// The account for headlines, thread ids and attributes: [`Alert::account`] when it is a
+    /// 12-digit account id, else `None`.
+    pub fn headline_account(&self) -> Option<&str> {
+        self.account().filter(|account| is_account(account))
+    }
+
     /// Names the account from `names` (ACCOUNT_NAMES).
     pub fn with_account_name(
         mut self,
         names: &std::collections::BTreeMap<String, String>,
     ) -> Alert {
-        self.account_name = self.account().and_then(|id| names.get(id)).cloned();
+        self.account_name = self
+            .headline_account()
+            .and_then(|id| names.get(id))
+            .cloned();
         self
     }
 
     /// The account for headlines: its name and id when it has a name.
     pub fn account_label(&self) -> String {
-        match (&self.account_name, self.account()) {
+        match (&self.account_name, self.headline_account()) {
             (Some(name), Some(id)) => format!("{name} {id}"),
             (None, Some(id)) => id.to_string(),
             (_, None) => "unknown account".to_string(),

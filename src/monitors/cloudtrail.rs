@@ -3,16 +3,18 @@
 
 use async_trait::async_trait;
 
-use crate::alert::{code, NextStep};
+use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::{cap, ApiCall};
+use crate::command::{self, Arg};
 use crate::coverage::{Candidate, Coverage, Verdict};
 use crate::enrichment::Enrichment;
 use crate::lookup::Lookups;
 use crate::monitors::coverage::assess;
 use crate::monitors::monitor::{Monitor, Outcome, Rule, Service, StepFacts, Weakening};
 use crate::monitors::selectors::{advanced_from_request, basic_from_request, ManagementRecording};
-use crate::monitors::steps::{confirm, shell_region, shell_safe};
+use crate::monitors::steps::{confirm, principal};
+use crate::prose::code;
 use crate::resource::{Resource, ResourceKind, ResourceState, TrailConfig};
 use crate::severity::Severity::*;
 
@@ -118,10 +120,13 @@ impl Monitor for CloudTrail {
         ) {
             match config.s3_bucket_name.as_deref() {
                 Some(now) if now == bucket => notes.push(format!(
-                    "the trail delivers to {bucket} now, as the update set"
+                    "the trail delivers to {} now, as the update set",
+                    code(bucket)
                 )),
                 Some(now) => notes.push(format!(
-                    "the update set {bucket}, but the trail reports bucket {now}"
+                    "the update set {}, but the trail reports bucket {}",
+                    code(bucket),
+                    code(now)
                 )),
                 None => {}
             }
@@ -133,9 +138,12 @@ impl Monitor for CloudTrail {
                 .map(|trail| {
                     format!(
                         "{} in {} of account {}",
-                        trail.arn.as_deref().unwrap_or(&trail.given),
-                        trail.region.as_deref().unwrap_or("an unknown region"),
-                        trail.account.as_deref().unwrap_or("unknown")
+                        code(trail.arn.as_deref().unwrap_or(&trail.given)),
+                        trail
+                            .region
+                            .as_deref()
+                            .map_or("an unknown region".to_string(), code),
+                        trail.account.as_deref().map_or("unknown".to_string(), code)
                     )
                 })
                 .unwrap_or_else(|| "no trail".to_string());
@@ -168,7 +176,7 @@ impl Monitor for CloudTrail {
         resource: &Resource,
         lookups: &Lookups<'_>,
     ) -> Enrichment {
-        let Some(region) = resource.region.as_deref() else {
+        let Some(region) = resource.lookup_region() else {
             return Enrichment::skipped("neither the trail ARN nor the event gives a region");
         };
         let id = resource.lookup_id();
@@ -236,56 +244,77 @@ impl Monitor for CloudTrail {
         }
     }
 
-    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
-        let trail = shell_safe(facts.resource.map(Resource::lookup_id)).unwrap_or("TRAIL");
-        let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
-        let who = facts.who;
-        let weakened = facts.outcome == Outcome::Weakened;
-        // The one safe, reversible action comes first; confirming with the owner second.
-        let mut steps: Vec<NextStep> = match facts.call.name.as_str() {
-            "StopLogging" => vec![
-                restart_logging(trail, region),
-                confirm(facts),
-                NextStep::say(format!("Review what {} did while logging was off; other trails and CloudTrail event history still record management events.", code(who))),
-            ],
+    fn undo(&self, facts: &StepFacts<'_>) -> Option<NextStep> {
+        let (trail, region) = trail_and_region(facts);
+        match facts.call.name.as_str() {
+            "StopLogging" => Some(restart_logging(&trail, &region)),
+            // A deleted trail has no settings left to read, and the event carries only its name:
+            // the bucket is whatever your infrastructure as code says.
             "DeleteTrail" => {
-                // A deleted trail has no settings left to read, and the event carries only its
-                // name: the bucket is whatever your infrastructure as code says.
-                let name = shell_safe(facts.resource.and_then(Resource::valid_name)).unwrap_or("TRAIL_NAME");
-                vec![
-                    create_trail(
-                        "Recreate the trail (with the settings your infrastructure as code keeps for it) and start logging; what it already delivered is still in its bucket",
-                        name,
-                        region,
-                    ),
-                    confirm(facts),
-                    NextStep::run(
-                        "Check the trail's bucket for new lifecycle rules and deleted log files: whoever deletes a trail often cleans up its logs next",
-                        "aws s3api get-bucket-lifecycle-configuration --bucket YOUR_TRAIL_BUCKET",
-                    ),
-                ]
+                let name = command::trail_name(facts.resource.and_then(|r| r.name.as_deref()));
+                Some(create_trail(
+                    "Recreate the trail (with the settings your infrastructure as code keeps for it) and start logging; what it already delivered is still in its bucket",
+                    &name,
+                    &region,
+                ))
             }
-            "UpdateTrail" if weakened => {
+            "UpdateTrail" => {
                 let mut undo: Vec<&str> = Vec::new();
                 for flags in self.weakenings(facts.call).iter().filter_map(|w| w.undo) {
                     if !undo.contains(&flags) {
                         undo.push(flags);
                     }
                 }
-                let mut steps = Vec::new();
-                if !undo.is_empty() {
-                    steps.push(NextStep::run(
+                (!undo.is_empty()).then(|| {
+                    command::step(
                         "Undo the weakening (replace the CAPITALISED values with what your infrastructure as code says)",
                         format!("aws cloudtrail update-trail --name {trail} --region {region} {}", undo.join(" ")),
-                    ));
-                }
-                steps.push(confirm(facts));
-                steps.push(NextStep::run("Check the result", format!("aws cloudtrail describe-trails --trail-name-list {trail} --region {region}")));
-                steps
+                        &[&trail, &region],
+                    )
+                })
             }
+            "PutEventSelectors" => Some(record_management_events(&trail, &region)),
+            "PutInsightSelectors" => Some(command::step(
+                "Turn CloudTrail Insights back on (keep only the insight types you used)",
+                format!("aws cloudtrail put-insight-selectors --trail-name {trail} --region {region} --insight-selectors '[{{\"InsightType\":\"ApiCallRateInsight\"}},{{\"InsightType\":\"ApiErrorRateInsight\"}}]'"),
+                &[&trail, &region],
+            )),
+            _ => None,
+        }
+    }
+
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
+        let (trail, region) = trail_and_region(facts);
+        let weakened = facts.outcome == Outcome::Weakened;
+        let describe = || {
+            command::step(
+                "Check the result",
+                format!(
+                    "aws cloudtrail describe-trails --trail-name-list {trail} --region {region}"
+                ),
+                &[&trail, &region],
+            )
+        };
+        let mut steps: Vec<NextStep> = match facts.call.name.as_str() {
+            "StopLogging" => vec![
+                confirm(facts),
+                NextStep::say(format!("Review what {} did while logging was off; other trails and CloudTrail event history still record management events.", principal(facts))),
+            ],
+            "DeleteTrail" => vec![
+                confirm(facts),
+                NextStep::run(
+                    "Check the trail's bucket for new lifecycle rules and deleted log files: whoever deletes a trail often cleans up its logs next",
+                    "aws s3api get-bucket-lifecycle-configuration --bucket YOUR_TRAIL_BUCKET",
+                ),
+            ],
+            "UpdateTrail" if weakened => vec![confirm(facts), describe()],
             "UpdateTrail" => vec![
                 confirm(facts),
-                NextStep::run("Compare the trail with your infrastructure as code", format!("aws cloudtrail describe-trails --trail-name-list {trail} --region {region}")),
+                command::step(
+                    "Compare the trail with your infrastructure as code",
+                    format!("aws cloudtrail describe-trails --trail-name-list {trail} --region {region}"),
+                    &[&trail, &region],
+                ),
             ],
             "CreateTrail" => vec![
                 NextStep::say("Confirm the new trail is expected: a trail you did not create can copy your logs to someone else's bucket."),
@@ -295,28 +324,36 @@ impl Monitor for CloudTrail {
                 NextStep::say("No action needed if this restarts logging on purpose; find out why it had stopped."),
             ],
             "PutEventSelectors" if weakened => vec![
-                record_management_events(trail, region),
                 confirm(facts),
-                NextStep::run("Check the result", format!("aws cloudtrail get-event-selectors --trail-name {trail} --region {region}")),
+                command::step("Check the result", format!("aws cloudtrail get-event-selectors --trail-name {trail} --region {region}"), &[&trail, &region]),
             ],
             "PutEventSelectors" => vec![
-                NextStep::run("Check the selectors are what you expect", format!("aws cloudtrail get-event-selectors --trail-name {trail} --region {region}")),
+                command::step("Check the selectors are what you expect", format!("aws cloudtrail get-event-selectors --trail-name {trail} --region {region}"), &[&trail, &region]),
             ],
             "PutInsightSelectors" => vec![
                 confirm(facts),
-                NextStep::run("Check the result", format!("aws cloudtrail get-insight-selectors --trail-name {trail} --region {region}")),
+                command::step("Check the result", format!("aws cloudtrail get-insight-selectors --trail-name {trail} --region {region}"), &[&trail, &region]),
             ],
             _ => vec![confirm(facts)],
         };
         // After a delete there is no trail to check: the failed lookup is expected.
         if !facts.enrichment.problems.is_empty() && facts.call.name != "DeleteTrail" {
-            steps.push(NextStep::run(
+            steps.push(command::step(
                 "The trail's state could not be read; check it",
                 format!("aws cloudtrail get-trail-status --name {trail} --region {region}"),
+                &[&trail, &region],
             ));
         }
         steps
     }
+}
+
+/// The trail and its region, as a command may name them.
+fn trail_and_region(facts: &StepFacts<'_>) -> (Arg, Arg) {
+    (
+        command::trail(facts.resource.map(Resource::lookup_id)),
+        command::region(facts.resource.and_then(|r| r.region.as_deref())),
+    )
 }
 
 /// A trail as a request names it: by name (in the event's account and region) or by ARN
@@ -360,7 +397,8 @@ fn update_trail_weakenings(call: &ApiCall) -> Vec<Weakening> {
         // one: say what was set, not that it changed.
         found.push(
             Weakening::new(format!(
-                "s3BucketName set to {bucket}: CloudTrail does not record the previous bucket, so check that this is the one you expect"
+                "s3BucketName set to {}: CloudTrail does not record the previous bucket, so check that this is the one you expect",
+                code(bucket)
             ))
             .undone_by("--s3-bucket-name PREVIOUS_BUCKET"),
         );
@@ -368,7 +406,8 @@ fn update_trail_weakenings(call: &ApiCall) -> Vec<Weakening> {
     if let Some(prefix) = call.string_parameter("s3KeyPrefix") {
         found.push(
             Weakening::new(format!(
-                "s3KeyPrefix set to {prefix:?}: log files now land under that prefix, where readers, lifecycle rules and digest checks may not look"
+                "s3KeyPrefix set to {}: log files now land under that prefix, where readers, lifecycle rules and digest checks may not look",
+                code(prefix)
             ))
             .undone_by("--s3-key-prefix PREVIOUS_PREFIX"),
         );
@@ -382,7 +421,8 @@ fn update_trail_weakenings(call: &ApiCall) -> Vec<Weakening> {
         ),
         Some(group) => found.push(
             Weakening::new(format!(
-                "cloudWatchLogsLogGroupArn set to {group}: events go to that log group, and metric filters and subscriptions on any other group see nothing"
+                "cloudWatchLogsLogGroupArn set to {}: events go to that log group, and metric filters and subscriptions on any other group see nothing",
+                code(group)
             ))
             .undone_by(UNDO_LOG_GROUP),
         ),
@@ -410,7 +450,8 @@ fn update_trail_weakenings(call: &ApiCall) -> Vec<Weakening> {
                 if key_account != event_account {
                     found.push(
                         Weakening::new(format!(
-                            "kmsKeyId set to a key in account {key_account}: whoever controls that account can decrypt the log files, or disable the key and stop delivery"
+                            "kmsKeyId set to a key in account {}: whoever controls that account can decrypt the log files, or disable the key and stop delivery",
+                            code(&key_account)
                         ))
                         .undone_by("--kms-key-id YOUR_KEY_ARN"),
                     );
@@ -455,38 +496,41 @@ fn insight_weakenings(call: &ApiCall) -> Vec<Weakening> {
     }
 }
 
-// Steps the posture check shares: it finds the same states without an event. `trail` and
-// `region` must already be shell-safe (`shell_safe`, `shell_region`).
+// Steps the posture check shares: it finds the same states without an event.
 
 /// Turn logging back on.
-pub fn restart_logging(trail: &str, region: &str) -> NextStep {
-    NextStep::run(
+pub fn restart_logging(trail: &Arg, region: &Arg) -> NextStep {
+    command::step(
         "Restart logging now (safe to run: it only turns logging back on)",
         format!("aws cloudtrail start-logging --name {trail} --region {region}"),
+        &[trail, region],
     )
 }
 
 /// Create a multi-region trail that records everything, and start it.
-pub fn create_trail(action: &str, name: &str, region: &str) -> NextStep {
-    NextStep::run(
+pub fn create_trail(action: &str, name: &Arg, region: &Arg) -> NextStep {
+    command::step(
         action,
         format!("aws cloudtrail create-trail --name {name} --s3-bucket-name YOUR_TRAIL_BUCKET --is-multi-region-trail --include-global-service-events --enable-log-file-validation --region {region} && aws cloudtrail start-logging --name {name} --region {region}"),
+        &[name, region],
     )
 }
 
 /// Record every management event again.
-pub fn record_management_events(trail: &str, region: &str) -> NextStep {
-    NextStep::run(
+pub fn record_management_events(trail: &Arg, region: &Arg) -> NextStep {
+    command::step(
         "Record all management events again (add back any data event selectors you use)",
         format!("aws cloudtrail put-event-selectors --trail-name {trail} --region {region} --event-selectors '[{{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}}]'"),
+        &[trail, region],
     )
 }
 
 /// Turn log file integrity validation back on.
-pub fn enable_validation(trail: &str, region: &str) -> NextStep {
-    NextStep::run(
+pub fn enable_validation(trail: &Arg, region: &Arg) -> NextStep {
+    command::step(
         "Turn log file validation back on, so altered or deleted log files are detected",
         format!("aws cloudtrail update-trail --name {trail} --enable-log-file-validation --region {region}"),
+        &[trail, region],
     )
 }
 

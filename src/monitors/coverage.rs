@@ -4,6 +4,7 @@
 use crate::arn::Arn;
 use crate::coverage::{verdict, Candidate, Coverage, CoverageScope, Verdict};
 use crate::lookup::{all_within, Lookups};
+use crate::prose::code;
 use crate::resource::TrailConfig;
 
 /// Looks up every multi-region trail that applies to the event's account (except the call's
@@ -24,7 +25,9 @@ pub async fn assess(
                 verdict: Verdict::Unknown,
                 covering_trails: Vec::new(),
                 detail: format!(
-                    "account {event}'s trails are not visible from account {home}, where trailwatch runs"
+                    "account {}'s trails are not visible from account {}, where trailwatch runs",
+                    code(event),
+                    code(home)
                 ),
             };
         }

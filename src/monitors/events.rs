@@ -7,9 +7,10 @@ use async_trait::async_trait;
 use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
+use crate::command;
 
 use crate::monitors::monitor::{Monitor, Rule, Service, StepFacts, Watched};
-use crate::monitors::steps::{confirm, redeploy, shell_region, shell_safe};
+use crate::monitors::steps::{confirm, redeploy};
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
 
@@ -82,26 +83,32 @@ impl Monitor for Events {
         Watched::WhenTrailwatchOwnsIt
     }
 
-    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
-        let rule = shell_safe(facts.resource.and_then(|r| r.name.as_deref())).unwrap_or("RULE");
-        let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
+    fn undo(&self, facts: &StepFacts<'_>) -> Option<NextStep> {
+        let rule = command::rule(facts.resource.and_then(|r| r.name.as_deref()));
+        let region = command::region(facts.resource.and_then(|r| r.region.as_deref()));
         let bus = facts
             .resource
             .and_then(|r| r.given.split_once('/'))
-            .and_then(|(bus, _)| shell_safe(Some(bus)))
+            .map(|(bus, _)| command::event_bus(Some(bus)));
+        let bus_flag = bus
+            .as_ref()
             .map_or_else(String::new, |bus| format!(" --event-bus-name {bus}"));
-        let redeploy = redeploy("the rule and its target");
+        let mut args = vec![&rule, &region];
+        args.extend(bus.as_ref());
+        (facts.call.name == "DisableRule").then(|| {
+            command::step(
+                "Enable the rule again",
+                format!("aws events enable-rule --name {rule}{bus_flag} --region {region}"),
+                &args,
+            )
+        })
+    }
+
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
         let review = NextStep::say("While the rule was off, CloudTrail events were not delivered: review CloudTrail event history for the gap (the posture check also reports any trail left stopped).");
         match facts.call.name.as_str() {
-            "DisableRule" => vec![
-                NextStep::run(
-                    "Enable the rule again",
-                    format!("aws events enable-rule --name {rule}{bus} --region {region}"),
-                ),
-                confirm(facts),
-                review,
-            ],
-            _ => vec![redeploy, confirm(facts), review],
+            "DisableRule" => vec![confirm(facts), review],
+            _ => vec![redeploy("the rule and its target"), confirm(facts), review],
         }
     }
 }

@@ -6,11 +6,12 @@ use async_trait::async_trait;
 use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
+use crate::command::{self, Arg};
 use crate::enrichment::Enrichment;
 use crate::lookup::Lookups;
 use crate::monitors::delivery::{first_trail, trails_using};
 use crate::monitors::monitor::{Monitor, Rule, Service, StepFacts, Watched};
-use crate::monitors::steps::{confirm, shell_region, shell_safe};
+use crate::monitors::steps::confirm;
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
 
@@ -80,7 +81,7 @@ impl Monitor for Kms {
         resource: &Resource,
         lookups: &Lookups<'_>,
     ) -> Enrichment {
-        let Some(region) = resource.region.as_deref() else {
+        let Some(region) = resource.lookup_region() else {
             return Enrichment::skipped("neither the key ARN nor the event gives a region");
         };
         let wanted = key_id(&resource.given);
@@ -97,36 +98,71 @@ impl Monitor for Kms {
         .await
     }
 
-    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
-        let key = shell_safe(facts.resource.map(|r| r.lookup_id())).unwrap_or("KEY_ID");
-        let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
-        let trail_use = first_trail(facts.enrichment);
-        let trail =
-            shell_safe(trail_use.map(|t| t.arn.as_deref().unwrap_or(&t.name))).unwrap_or("TRAIL");
-        let trail_region = shell_region(trail_use.and_then(|t| t.home_region.as_deref()));
-        let status = NextStep::run(
-            "Check that the trail delivers again (LatestDeliveryError empty)",
-            format!("aws cloudtrail get-trail-status --name {trail} --region {trail_region}"),
-        );
+    fn undo(&self, facts: &StepFacts<'_>) -> Option<NextStep> {
+        let (key, region) = key_and_region(facts);
         match facts.call.name.as_str() {
-            "DisableKey" => vec![
-                confirm(facts),
-                NextStep::run("Re-enable the key", format!("aws kms enable-key --key-id {key} --region {region}")),
-                status,
-            ],
-            "ScheduleKeyDeletion" => vec![
-                confirm(facts),
-                NextStep::run("Cancel the deletion while it is pending, then re-enable the key", format!("aws kms cancel-key-deletion --key-id {key} --region {region} && aws kms enable-key --key-id {key} --region {region}")),
-                status,
-            ],
-            "PutKeyPolicy" => vec![
-                confirm(facts),
-                NextStep::run("Review the policy: CloudTrail must keep kms:GenerateDataKey*, and only your log readers may decrypt", format!("aws kms get-key-policy --key-id {key} --policy-name default --region {region}")),
-                status,
-            ],
-            _ => vec![confirm(facts)],
+            "DisableKey" => Some(command::step(
+                "Re-enable the key",
+                format!("aws kms enable-key --key-id {key} --region {region}"),
+                &[&key, &region],
+            )),
+            // The one step that saves every log file the key encrypted: a deleted key cannot be
+            // brought back.
+            "ScheduleKeyDeletion" => Some(command::step(
+                "Cancel the deletion while it is pending (every file the key encrypted depends on it), then re-enable the key",
+                format!("aws kms cancel-key-deletion --key-id {key} --region {region} && aws kms enable-key --key-id {key} --region {region}"),
+                &[&key, &region],
+            )),
+            "PutKeyPolicy" => Some(command::step(
+                "Put back the previous key policy (from your infrastructure as code, saved as PREVIOUS_POLICY.json)",
+                format!("aws kms put-key-policy --key-id {key} --policy-name default --policy \"$(cat PREVIOUS_POLICY.json)\" --region {region}"),
+                &[&key, &region],
+            )),
+            _ => None,
         }
     }
+
+    fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
+        let (key, region) = key_and_region(facts);
+        let review = command::step(
+            if facts.own {
+                "Review the policy: the function's role must keep kms:GenerateDataKey* and kms:Decrypt through SNS and SQS, as the template grants them"
+            } else {
+                "Review the policy: CloudTrail must keep kms:GenerateDataKey*, and only your log readers may decrypt"
+            },
+            format!(
+                "aws kms get-key-policy --key-id {key} --policy-name default --region {region}"
+            ),
+            &[&key, &region],
+        );
+        if facts.own {
+            let gap = NextStep::say("While the key cannot be used, trailwatch cannot publish to its alert topic or read its parked events: review CloudTrail event history for changes to your trails since this call.");
+            return match facts.call.name.as_str() {
+                "PutKeyPolicy" => vec![review, confirm(facts), gap],
+                _ => vec![confirm(facts), gap],
+            };
+        }
+        let trail_use = first_trail(facts.enrichment);
+        let trail = command::trail(trail_use.map(|t| t.arn.as_deref().unwrap_or(&t.name)));
+        let trail_region = command::region(trail_use.and_then(|t| t.home_region.as_deref()));
+        let status = command::step(
+            "Check that the trail delivers again (LatestDeliveryError empty)",
+            format!("aws cloudtrail get-trail-status --name {trail} --region {trail_region}"),
+            &[&trail, &trail_region],
+        );
+        match facts.call.name.as_str() {
+            "PutKeyPolicy" => vec![review, confirm(facts), status],
+            _ => vec![confirm(facts), status],
+        }
+    }
+}
+
+/// The key and its region, as a command may name them.
+fn key_and_region(facts: &StepFacts<'_>) -> (Arg, Arg) {
+    (
+        command::key(facts.resource.map(|r| r.lookup_id())),
+        command::region(facts.resource.and_then(|r| r.region.as_deref())),
+    )
 }
 
 /// The key id in a key id, key ARN or alias: `arn:...:key/ID` and `ID` give `ID`.

@@ -6,12 +6,13 @@ use async_trait::async_trait;
 use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
+use crate::command::{self, Arg};
 use crate::enrichment::Enrichment;
 use crate::lookup::Lookups;
 use crate::monitors::cloudtrail::SOURCE;
 use crate::monitors::monitor::{Monitor, Outcome, Rule, Service, StepFacts, Weakening};
 use crate::monitors::selectors::{advanced_from_request, ManagementRecording};
-use crate::monitors::steps::{confirm, shell_region, shell_safe, MIN_RETENTION_DAYS};
+use crate::monitors::steps::{confirm, MIN_RETENTION_DAYS};
 use crate::resource::{Resource, ResourceKind, ResourceState};
 use crate::severity::Severity::*;
 
@@ -119,7 +120,7 @@ impl Monitor for Lake {
         resource: &Resource,
         lookups: &Lookups<'_>,
     ) -> Enrichment {
-        let Some(region) = resource.region.as_deref() else {
+        let Some(region) = resource.lookup_region() else {
             return Enrichment::skipped("neither the store's ARN nor the event gives a region");
         };
         let deadline = lookups.deadline;
@@ -144,25 +145,55 @@ impl Monitor for Lake {
         }
     }
 
+    fn undo(&self, facts: &StepFacts<'_>) -> Option<NextStep> {
+        let (store, region) = store_and_region(facts);
+        match facts.call.name.as_str() {
+            "DeleteEventDataStore" => Some(command::step(
+                "Restore it within the 7-day wait",
+                format!("aws cloudtrail restore-event-data-store --event-data-store {store} --region {region}"),
+                &[&store, &region],
+            )),
+            "StopEventDataStoreIngestion" => Some(command::step(
+                "Restart ingestion",
+                format!("aws cloudtrail start-event-data-store-ingestion --event-data-store {store} --region {region}"),
+                &[&store, &region],
+            )),
+            "UpdateEventDataStore" => Some(command::step(
+                "Revert the changes listed above, for example",
+                format!("aws cloudtrail update-event-data-store --event-data-store {store} --termination-protection-enabled --retention-period 2557 --region {region}"),
+                &[&store, &region],
+            )),
+            _ => None,
+        }
+    }
+
     fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
-        let store = shell_safe(facts.resource.map(|r| r.lookup_id())).unwrap_or("EVENT_DATA_STORE");
-        let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
+        let (store, region) = store_and_region(facts);
+        let check = |action: &str| {
+            command::step(
+                action,
+                format!("aws cloudtrail get-event-data-store --event-data-store {store} --region {region}"),
+                &[&store, &region],
+            )
+        };
         match facts.call.name.as_str() {
             "DeleteEventDataStore" => vec![
                 confirm(facts),
-                NextStep::run("Restore it within the 7-day wait", format!("aws cloudtrail restore-event-data-store --event-data-store {store} --region {region}")),
-                NextStep::run("Then protect it", format!("aws cloudtrail update-event-data-store --event-data-store {store} --termination-protection-enabled --region {region}")),
+                command::step("Then protect it", format!("aws cloudtrail update-event-data-store --event-data-store {store} --termination-protection-enabled --region {region}"), &[&store, &region]),
             ],
-            "StopEventDataStoreIngestion" => vec![
-                confirm(facts),
-                NextStep::run("Restart ingestion", format!("aws cloudtrail start-event-data-store-ingestion --event-data-store {store} --region {region}")),
-            ],
-            "UpdateEventDataStore" if facts.outcome == Outcome::Weakened => vec![
-                confirm(facts),
-                NextStep::run("Revert the changes listed above, for example", format!("aws cloudtrail update-event-data-store --event-data-store {store} --termination-protection-enabled --retention-period 2557 --region {region}")),
-                NextStep::run("Check the result", format!("aws cloudtrail get-event-data-store --event-data-store {store} --region {region}")),
-            ],
-            _ => vec![NextStep::run("Check the store is what you expect", format!("aws cloudtrail get-event-data-store --event-data-store {store} --region {region}"))],
+            "StopEventDataStoreIngestion" => vec![confirm(facts)],
+            "UpdateEventDataStore" if facts.outcome == Outcome::Weakened => {
+                vec![confirm(facts), check("Check the result")]
+            }
+            _ => vec![check("Check the store is what you expect")],
         }
     }
+}
+
+/// The store and its region, as a command may name them.
+fn store_and_region(facts: &StepFacts<'_>) -> (Arg, Arg) {
+    (
+        command::event_data_store(facts.resource.map(|r| r.lookup_id())),
+        command::region(facts.resource.and_then(|r| r.region.as_deref())),
+    )
 }

@@ -8,9 +8,10 @@ use async_trait::async_trait;
 use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
+use crate::command;
 use crate::enrichment::Enrichment;
 use crate::monitors::monitor::{Monitor, Rule, Service, StepFacts, Watched};
-use crate::monitors::steps::{confirm, redeploy, shell_region, shell_safe};
+use crate::monitors::steps::{confirm, redeploy};
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
 
@@ -102,20 +103,31 @@ impl Monitor for Lambda {
         }
     }
 
+    fn undo(&self, facts: &StepFacts<'_>) -> Option<NextStep> {
+        let function = command::function(facts.resource.and_then(|r| r.name.as_deref()));
+        let region = command::region(facts.resource.and_then(|r| r.region.as_deref()));
+        (facts.call.name == "PutFunctionConcurrency20171031").then(|| {
+            command::step(
+                "Remove the reserved concurrency so invocations run again",
+                format!("aws lambda delete-function-concurrency --function-name {function} --region {region}"),
+                &[&function, &region],
+            )
+        })
+    }
+
     fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
-        let function =
-            shell_safe(facts.resource.and_then(|r| r.name.as_deref())).unwrap_or("FUNCTION");
-        let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
+        let function = command::function(facts.resource.and_then(|r| r.name.as_deref()));
+        let region = command::region(facts.resource.and_then(|r| r.region.as_deref()));
         let redeploy = redeploy("the function, its configuration and its permissions");
         let gap = NextStep::say("Until it is restored nothing is checked: review CloudTrail event history for changes to your trails since this call.");
         match facts.call.name.as_str() {
-            "PutFunctionConcurrency20171031" => vec![
-                NextStep::run("Remove the reserved concurrency so invocations run again", format!("aws lambda delete-function-concurrency --function-name {function} --region {region}")),
-                confirm(facts),
-                gap,
-            ],
+            "PutFunctionConcurrency20171031" => vec![confirm(facts), gap],
             "UpdateFunctionConfiguration20150331v2" => vec![
-                NextStep::run("Compare the configuration (environment, role, timeout) with the template", format!("aws lambda get-function-configuration --function-name {function} --region {region}")),
+                command::step(
+                    "Compare the configuration (environment, role, timeout) with the template",
+                    format!("aws lambda get-function-configuration --function-name {function} --region {region}"),
+                    &[&function, &region],
+                ),
                 redeploy,
                 confirm(facts),
             ],

@@ -6,11 +6,12 @@ use async_trait::async_trait;
 use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
+use crate::command::{self, Arg};
 use crate::enrichment::Enrichment;
 use crate::lookup::Lookups;
 use crate::monitors::delivery::{first_trail, trails_using};
 use crate::monitors::monitor::{Monitor, Outcome, Rule, Service, StepFacts, Watched, Weakening};
-use crate::monitors::steps::{confirm, shell_region, shell_safe, MIN_RETENTION_DAYS};
+use crate::monitors::steps::{confirm, MIN_RETENTION_DAYS};
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
 
@@ -93,7 +94,7 @@ impl Monitor for Logs {
         resource: &Resource,
         lookups: &Lookups<'_>,
     ) -> Enrichment {
-        let Some(region) = resource.region.as_deref() else {
+        let Some(region) = resource.lookup_region() else {
             return Enrichment::skipped("the event gives no region to list the trails in");
         };
         // A trail names its group by ARN (`...:log-group:NAME:*`): same name, account and
@@ -117,29 +118,75 @@ impl Monitor for Logs {
         .await
     }
 
+    fn undo(&self, facts: &StepFacts<'_>) -> Option<NextStep> {
+        let (group, region) = group_and_region(facts);
+        let filter = filter_name(facts);
+        match facts.call.name.as_str() {
+            "DeleteLogGroup" => Some(command::step(
+                "Recreate the group, then recreate its metric filters, alarms and subscriptions from your infrastructure as code",
+                format!("aws logs create-log-group --log-group-name {group} --region {region}"),
+                &[&group, &region],
+            )),
+            "DeleteMetricFilter" => Some(command::step(
+                "Put the metric filter back (the CAPITALISED values from your infrastructure as code: CloudTrail does not record them)",
+                format!("aws logs put-metric-filter --log-group-name {group} --filter-name {filter} --filter-pattern PREVIOUS_PATTERN --metric-transformations metricName=PREVIOUS_METRIC,metricNamespace=PREVIOUS_NAMESPACE,metricValue=1 --region {region}"),
+                &[&group, &filter, &region],
+            )),
+            "DeleteSubscriptionFilter" => Some(command::step(
+                "Put the subscription filter back (the CAPITALISED values from your infrastructure as code: CloudTrail does not record them)",
+                format!("aws logs put-subscription-filter --log-group-name {group} --filter-name {filter} --filter-pattern PREVIOUS_PATTERN --destination-arn PREVIOUS_DESTINATION_ARN --region {region}"),
+                &[&group, &filter, &region],
+            )),
+            "PutRetentionPolicy" => Some(command::step(
+                "Restore a retention of at least a year",
+                format!("aws logs put-retention-policy --log-group-name {group} --retention-in-days 365 --region {region}"),
+                &[&group, &region],
+            )),
+            _ => None,
+        }
+    }
+
     fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
-        let group = shell_safe(facts.resource.map(|r| r.given.as_str())).unwrap_or("LOG_GROUP");
-        let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
-        let trail =
-            shell_safe(first_trail(facts.enrichment).map(|t| t.arn.as_deref().unwrap_or(&t.name)))
-                .unwrap_or("TRAIL");
+        let (group, region) = group_and_region(facts);
+        let trail_use = first_trail(facts.enrichment);
+        let trail = command::trail(trail_use.map(|t| t.arn.as_deref().unwrap_or(&t.name)));
+        // A trail delivers only to a log group in its own home region.
+        let trail_region = command::region(
+            trail_use
+                .and_then(|t| t.home_region.as_deref())
+                .or(facts.resource.and_then(|r| r.region.as_deref())),
+        );
         match facts.call.name.as_str() {
             "DeleteLogGroup" => vec![
                 confirm(facts),
-                NextStep::run("Recreate the group, then recreate its metric filters, alarms and subscriptions from your infrastructure as code", format!("aws logs create-log-group --log-group-name {group} --region {region}")),
-                NextStep::run("Check that the trail delivers to it again (LatestCloudWatchLogsDeliveryError empty)", format!("aws cloudtrail get-trail-status --name {trail} --region {region}")),
+                command::step("Check that the trail delivers to it again (LatestCloudWatchLogsDeliveryError empty)", format!("aws cloudtrail get-trail-status --name {trail} --region {trail_region}"), &[&trail, &trail_region]),
             ],
             "DeleteMetricFilter" | "DeleteSubscriptionFilter" => vec![
                 confirm(facts),
-                NextStep::say("Restore the filter from your infrastructure as code."),
-                NextStep::run("See which metric filters are left", format!("aws logs describe-metric-filters --log-group-name {group} --region {region}")),
-                NextStep::run("See which subscription filters are left", format!("aws logs describe-subscription-filters --log-group-name {group} --region {region}")),
+                command::step("See which metric filters are left", format!("aws logs describe-metric-filters --log-group-name {group} --region {region}"), &[&group, &region]),
+                command::step("See which subscription filters are left", format!("aws logs describe-subscription-filters --log-group-name {group} --region {region}"), &[&group, &region]),
             ],
-            "PutRetentionPolicy" if facts.outcome == Outcome::Weakened => vec![
-                confirm(facts),
-                NextStep::run("Restore a retention of at least a year", format!("aws logs put-retention-policy --log-group-name {group} --retention-in-days 365 --region {region}")),
-            ],
-            _ => vec![NextStep::run("Check the retention is what you expect", format!("aws logs describe-log-groups --log-group-name-prefix {group} --region {region}"))],
+            "PutRetentionPolicy" if facts.outcome == Outcome::Weakened => vec![confirm(facts)],
+            _ => vec![command::step("Check the retention is what you expect", format!("aws logs describe-log-groups --log-group-name-prefix {group} --region {region}"), &[&group, &region])],
         }
     }
+}
+
+/// The log group and its region, as a command may name them.
+fn group_and_region(facts: &StepFacts<'_>) -> (Arg, Arg) {
+    (
+        command::log_group(facts.resource.map(|r| r.given.as_str())),
+        command::region(facts.resource.and_then(|r| r.region.as_deref())),
+    )
+}
+
+/// The deleted filter's name (`filterName`): CloudWatch Logs allows any text without `:` or
+/// `*`; a command takes only a plain one.
+fn filter_name(facts: &StepFacts<'_>) -> Arg {
+    Arg::checked(
+        facts.call.string_parameter("filterName"),
+        "FILTER_NAME",
+        "a plain filter name",
+        |name| name.len() <= 512 && !name.contains([':', '*']),
+    )
 }

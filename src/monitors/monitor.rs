@@ -56,6 +56,12 @@ impl Rule {
         reduces: false,
         checks_coverage: false,
     };
+
+    /// Whether this outcome reduced what is recorded or kept: a weakening, or a success of a
+    /// call that always reduces.
+    pub fn reduced(&self, outcome: Outcome) -> bool {
+        outcome == Outcome::Weakened || (outcome == Outcome::Succeeded && self.reduces)
+    }
 }
 
 /// One thing a weakening check found, with a severity when the finding is worse than the
@@ -110,6 +116,8 @@ pub struct StepFacts<'a> {
     pub enrichment: &'a Enrichment,
     /// Who made the call, as the alert names them.
     pub who: &'a str,
+    /// The resource is one of trailwatch's own: its steps restore trailwatch, not a trail.
+    pub own: bool,
 }
 
 /// Where a monitor's calls come from, and its rows of the policy.
@@ -158,7 +166,14 @@ pub trait Monitor: Sync {
     ) -> Enrichment {
         Enrichment::default()
     }
-    /// What the responder does next, first action first, for a successful or weakening call
+    /// The command that undoes a call that reduced what is recorded or kept (a stop, a delete
+    /// that can be reverted, a weakening), when there is one. The registry's rule: it opens the
+    /// alert's steps, before anything else (`assemble::next_steps`), and is not repeated in
+    /// [`Monitor::next_steps`].
+    fn undo(&self, _facts: &StepFacts<'_>) -> Option<NextStep> {
+        None
+    }
+    /// What the responder does next, after the undo, for a successful or weakening call
     /// (denied and failed calls get the same steps everywhere).
     fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep>;
 }

@@ -4,18 +4,19 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::alert::{code, NextStep};
+use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::{number, ApiCall};
+use crate::command;
 use crate::enrichment::Enrichment;
 use crate::lookup::Lookups;
 use crate::monitors::delivery::{first_trail, trails_using};
 use crate::monitors::monitor::{Monitor, Outcome, Rule, Service, StepFacts, Watched, Weakening};
-use crate::monitors::steps::{
-    confirm, shell_region, shell_safe, CRITICAL_RETENTION_DAYS, MIN_RETENTION_DAYS,
-};
+use crate::monitors::steps::{confirm, CRITICAL_RETENTION_DAYS, MIN_RETENTION_DAYS};
+use crate::prose::code;
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
+use crate::shape::is_region;
 
 pub struct S3;
 
@@ -100,7 +101,7 @@ impl Monitor for S3 {
         resource: &Resource,
         lookups: &Lookups<'_>,
     ) -> Enrichment {
-        let Some(region) = call.region.as_deref() else {
+        let Some(region) = call.region.as_deref().filter(|r| is_region(r)) else {
             return Enrichment::skipped("the event gives no region to list the trails in");
         };
         // Bucket names are global: the name alone identifies the bucket, in any account.
@@ -111,37 +112,74 @@ impl Monitor for S3 {
         .await
     }
 
+    fn undo(&self, facts: &StepFacts<'_>) -> Option<NextStep> {
+        let bucket = command::bucket(facts.resource.map(|r| r.given.as_str()));
+        let previous_policy = |action: &str| {
+            command::step(
+                action,
+                format!("aws s3api put-bucket-policy --bucket {bucket} --policy \"$(cat PREVIOUS_POLICY.json)\""),
+                &[&bucket],
+            )
+        };
+        match facts.call.name.as_str() {
+            // S3 applies lifecycle rules once a day: removing the rules today keeps tomorrow's
+            // log files.
+            "PutBucketLifecycle" => Some(command::step(
+                "Remove the expiring rule before S3 applies it (lifecycle rules run daily): this removes every lifecycle rule of the bucket, so put back your own rules afterwards",
+                format!("aws s3api delete-bucket-lifecycle --bucket {bucket}"),
+                &[&bucket],
+            )),
+            "PutBucketPolicy" => Some(previous_policy(
+                "Put back the previous bucket policy (from your infrastructure as code, saved as PREVIOUS_POLICY.json)",
+            )),
+            "DeleteBucketPolicy" => Some(previous_policy(
+                "Put the CloudTrail bucket policy back (from your infrastructure as code, saved as PREVIOUS_POLICY.json): until then the trail cannot deliver",
+            )),
+            _ => None,
+        }
+    }
+
     fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
-        let bucket = shell_safe(facts.resource.map(|r| r.given.as_str())).unwrap_or("BUCKET");
+        let bucket = command::bucket(facts.resource.map(|r| r.given.as_str()));
         let trail_use = first_trail(facts.enrichment);
-        let trail =
-            shell_safe(trail_use.map(|t| t.arn.as_deref().unwrap_or(&t.name))).unwrap_or("TRAIL");
-        let region = shell_region(trail_use.and_then(|t| t.home_region.as_deref()));
-        let status = NextStep::run(
+        let trail = command::trail(trail_use.map(|t| t.arn.as_deref().unwrap_or(&t.name)));
+        let region = command::region(trail_use.and_then(|t| t.home_region.as_deref()));
+        let status = command::step(
             "Check that the trail still delivers (LatestDeliveryError empty)",
             format!("aws cloudtrail get-trail-status --name {trail} --region {region}"),
+            &[&trail, &region],
         );
+        let lifecycle = |action: &str| {
+            command::step(
+                action,
+                format!("aws s3api get-bucket-lifecycle-configuration --bucket {bucket}"),
+                &[&bucket],
+            )
+        };
         match facts.call.name.as_str() {
             "PutBucketLifecycle" if facts.outcome == Outcome::Weakened => vec![
                 confirm(facts),
-                NextStep::run("Review the rules; remove the expiring one before it runs (S3 applies lifecycle rules daily), then put back your own rules", format!("aws s3api get-bucket-lifecycle-configuration --bucket {bucket}")),
-                NextStep::run("Or remove every lifecycle rule at once", format!("aws s3api delete-bucket-lifecycle --bucket {bucket}")),
+                lifecycle("Review the rules you put back: none may expire log files within a year"),
                 NextStep::say("Check whether log files were already removed: compare the bucket's objects with the trail's digest files, or use S3 server access logs."),
             ],
-            "PutBucketLifecycle" => vec![NextStep::run("Check the rules are what you expect", format!("aws s3api get-bucket-lifecycle-configuration --bucket {bucket}"))],
+            "PutBucketLifecycle" => vec![lifecycle("Check the rules are what you expect")],
             "PutBucketPolicy" => vec![
                 confirm(facts),
-                NextStep::run("Review the policy: CloudTrail must keep s3:PutObject, and no one outside your log readers may read or delete objects", format!("aws s3api get-bucket-policy --bucket {bucket}")),
+                command::step(
+                    "Review the policy: CloudTrail must keep s3:PutObject, and no one outside your log readers may read or delete objects",
+                    format!("aws s3api get-bucket-policy --bucket {bucket}"),
+                    &[&bucket],
+                ),
                 status,
             ],
-            "DeleteBucketPolicy" => vec![
-                confirm(facts),
-                NextStep::say("Restore the CloudTrail bucket policy from your infrastructure as code: until then the trail cannot deliver."),
-                status,
-            ],
+            "DeleteBucketPolicy" => vec![confirm(facts), status],
             "DeleteBucket" => vec![
                 confirm(facts),
-                NextStep::run(format!("Give the trail a bucket again: recreate {} with its CloudTrail bucket policy, or use another", code(bucket)), format!("aws cloudtrail update-trail --name {trail} --s3-bucket-name NEW_BUCKET --region {region}")),
+                command::step(
+                    format!("Give the trail a bucket again: recreate {} with its CloudTrail bucket policy, or use another", code(bucket.as_str())),
+                    format!("aws cloudtrail update-trail --name {trail} --s3-bucket-name NEW_BUCKET --region {region}"),
+                    &[&trail, &region],
+                ),
                 NextStep::say("The deleted log files are gone unless replicated; CloudTrail event history still holds the last 90 days of management events."),
             ],
             _ => vec![confirm(facts)],
@@ -154,7 +192,7 @@ fn expiry_finding(rule: &Value) -> Option<Weakening> {
     let id = rule
         .get("ID")
         .and_then(Value::as_str)
-        .map_or_else(|| "(no id)".to_string(), |id| format!("{id:?}"));
+        .map_or_else(|| "(no id)".to_string(), code);
     let days = [
         rule.get("Expiration").and_then(|e| e.get("Days")),
         rule.get("NoncurrentVersionExpiration")
@@ -180,6 +218,7 @@ fn expiry_finding(rule: &Value) -> Option<Weakening> {
         .and_then(|e| e.get("Date"))
         .and_then(Value::as_str)?;
     Some(Weakening::new(format!(
-        "lifecycle rule {id} expires objects on {date}: log files are deleted on that date"
+        "lifecycle rule {id} expires objects on {}: log files are deleted on that date",
+        code(date)
     )))
 }

@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use crate::prose::code;
 use crate::resource::SelectorSummary;
 
 /// A basic event selector.
@@ -123,13 +124,13 @@ impl ManagementRecording {
         if !self.excluded_sources.is_empty() {
             found.push(format!(
                 "management events from {} are excluded",
-                self.excluded_sources.join(", ")
+                sources(&self.excluded_sources)
             ));
         }
         if !self.only_sources.is_empty() {
             found.push(format!(
                 "management events are recorded only from {}",
-                self.only_sources.join(", ")
+                sources(&self.only_sources)
             ));
         }
         found
@@ -142,6 +143,14 @@ impl ManagementRecording {
             selector_count,
         }
     }
+}
+
+/// Event sources from a request, each marked as the event's text.
+fn sources(list: &[String]) -> String {
+    list.iter()
+        .map(|source| code(source))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Basic selectors as CloudTrail records them in a request; `None` when the key is absent.
@@ -241,7 +250,7 @@ mod tests {
             ),
             (
                 json!({"readWriteType": "All", "excludeManagementEventSources": ["kms.amazonaws.com"]}),
-                "kms.amazonaws.com are excluded",
+                "`kms.amazonaws.com` are excluded",
             ),
         ] {
             let request = json!({ "eventSelectors": [selector] });

@@ -4,12 +4,14 @@
 
 use async_trait::async_trait;
 
-use crate::alert::{code, NextStep};
+use crate::alert::NextStep;
 use crate::arn::Arn;
 use crate::call::ApiCall;
+use crate::command;
 use crate::enrichment::Enrichment;
 use crate::monitors::monitor::{Monitor, Rule, Service, StepFacts, Watched};
-use crate::monitors::steps::{confirm, redeploy, shell_region, shell_safe};
+use crate::monitors::steps::{confirm, redeploy};
+use crate::prose::code;
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
 
@@ -82,28 +84,29 @@ impl Monitor for Sns {
     }
 
     fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
-        let topic =
-            shell_safe(facts.resource.and_then(|r| r.arn.as_deref())).unwrap_or("TOPIC_ARN");
-        let region = shell_region(facts.resource.and_then(|r| r.region.as_deref()));
+        let topic = command::topic_arn(facts.resource.and_then(|r| r.arn.as_deref()));
+        let region = command::region(facts.resource.and_then(|r| r.region.as_deref()));
         let redeploy = redeploy(
             "the topic, its policy and its subscriptions (email subscribers confirm again)",
         );
         match facts.call.name.as_str() {
             "DeleteTopic" => vec![redeploy, confirm(facts)],
             "Unsubscribe" => vec![
-                NextStep::run(
+                command::step(
                     "See who is still subscribed",
                     format!(
                         "aws sns list-subscriptions-by-topic --topic-arn {topic} --region {region}"
                     ),
+                    &[&topic, &region],
                 ),
                 redeploy,
                 confirm(facts),
             ],
             _ => vec![
-                NextStep::run(
+                command::step(
                     "Compare the topic's attributes (Policy, KmsMasterKeyId) with the template",
                     format!("aws sns get-topic-attributes --topic-arn {topic} --region {region}"),
+                    &[&topic, &region],
                 ),
                 redeploy,
                 confirm(facts),

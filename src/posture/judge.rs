@@ -3,12 +3,13 @@
 
 use crate::alert::posture::{Check, Finding};
 use crate::alert::NextStep;
+use crate::command;
 use crate::coverage::{verdict, Candidate, Verdict};
 use crate::monitors::cloudtrail::{
     create_trail, enable_validation, record_management_events, restart_logging,
 };
-use crate::monitors::steps::{shell_region, shell_safe};
 use crate::posture::gather::Gaps;
+use crate::prose::code;
 use crate::resource::TrailSnapshot;
 use crate::severity::Severity::*;
 
@@ -17,7 +18,7 @@ pub fn findings(trails: &[TrailSnapshot], gaps: &Gaps) -> Vec<Finding> {
     let mut found = Vec::new();
     found.extend(coverage_finding(trails, gaps));
     for trail in trails {
-        let name = trail.config.label();
+        let name = code(trail.config.label());
         let status = trail.status.as_ref();
         match status.and_then(|s| s.is_logging) {
             Some(false) => {
@@ -29,7 +30,7 @@ pub fn findings(trails: &[TrailSnapshot], gaps: &Gaps) -> Vec<Finding> {
                         "trail {name} is not logging{}",
                         status
                             .and_then(|s| s.stop_logging_time.as_deref())
-                            .map_or_else(String::new, |t| format!(" (stopped at {t})"))
+                            .map_or_else(String::new, |t| format!(" (stopped at {})", code(t)))
                     ),
                 );
                 finding.since = status.and_then(|s| s.stop_logging_time.clone());
@@ -39,14 +40,16 @@ pub fn findings(trails: &[TrailSnapshot], gaps: &Gaps) -> Vec<Finding> {
             Some(true) => {
                 if let Some(error) = status.and_then(|s| s.latest_delivery_error.as_deref()) {
                     found.push(Finding::about(High, Check::DeliveryError, trail, format!(
-                        "trail {name} is logging but its last delivery to S3 failed ({error}): log files are not reaching the bucket"
+                        "trail {name} is logging but its last delivery to S3 failed ({}): log files are not reaching the bucket",
+                        code(error)
                     )));
                 }
                 if let Some(error) =
                     status.and_then(|s| s.latest_cloud_watch_logs_delivery_error.as_deref())
                 {
                     found.push(Finding::about(High, Check::CloudWatchLogsDeliveryError, trail, format!(
-                        "trail {name} is logging but its last delivery to CloudWatch Logs failed ({error}): alarms on its log group see nothing"
+                        "trail {name} is logging but its last delivery to CloudWatch Logs failed ({}): alarms on its log group see nothing",
+                        code(error)
                     )));
                 }
             }
@@ -56,7 +59,7 @@ pub fn findings(trails: &[TrailSnapshot], gaps: &Gaps) -> Vec<Finding> {
             if selectors.records_writes() == Some(false) {
                 found.push(Finding::about(High, Check::ManagementEventsNotRecorded, trail, format!(
                     "trail {name} records {} management events: calls that change the account (a StopLogging included) leave no record in it",
-                    selectors.management_events.as_deref().unwrap_or("no")
+                    selectors.management_events.as_deref().map_or("no".to_string(), code)
                 )));
             }
         }
@@ -72,7 +75,11 @@ pub fn findings(trails: &[TrailSnapshot], gaps: &Gaps) -> Vec<Finding> {
             check: Check::CouldNotCheck,
             trail: None,
             region: Some(region.clone()),
-            detail: format!("the trails in {region} could not be listed: {problem}"),
+            detail: format!(
+                "the trails in {} could not be listed: {}",
+                code(region),
+                code(problem)
+            ),
             since: None,
             new: false,
         });
@@ -83,7 +90,11 @@ pub fn findings(trails: &[TrailSnapshot], gaps: &Gaps) -> Vec<Finding> {
             check: Check::CouldNotCheck,
             trail: Some(trail.clone()),
             region: None,
-            detail: format!("trail {trail} could not be fully read: {problem}"),
+            detail: format!(
+                "trail {} could not be fully read: {}",
+                code(trail),
+                code(problem)
+            ),
             since: None,
             new: false,
         });
@@ -148,8 +159,8 @@ pub fn next_steps(
         }
     };
     for finding in findings {
-        let trail = shell_safe(finding.trail.as_deref()).unwrap_or("TRAIL");
-        let region = shell_region(finding.region.as_deref());
+        let trail = command::trail(finding.trail.as_deref());
+        let region = command::region(finding.region.as_deref());
         match finding.check {
             Check::NoMultiRegionTrail => {
                 let stopped = trails.iter().find(|t| {
@@ -158,28 +169,30 @@ pub fn next_steps(
                 });
                 match stopped {
                     Some(t) => push(restart_logging(
-                        shell_safe(t.config.arn.as_deref()).unwrap_or("TRAIL"),
-                        shell_region(t.config.home_region.as_deref()),
+                        &command::trail(t.config.arn.as_deref()),
+                        &command::region(t.config.home_region.as_deref()),
                     )),
                     None if trails.iter().all(|t| t.config.is_multi_region_trail != Some(true)) => push(create_trail(
                         "Create a multi-region trail that records all management events, and start it",
-                        "account-trail",
-                        shell_region(Some(home_region)),
+                        &command::trail_name(Some("account-trail")),
+                        &command::region(Some(home_region)),
                     )),
                     None => {}
                 }
             }
-            Check::NotLogging => push(restart_logging(trail, region)),
-            Check::DeliveryError => push(NextStep::run(
+            Check::NotLogging => push(restart_logging(&trail, &region)),
+            Check::DeliveryError => push(command::step(
                 "Fix delivery: the bucket policy must let cloudtrail.amazonaws.com write, and the KMS key policy must let it encrypt; then check the error is gone",
                 format!("aws cloudtrail get-trail-status --name {trail} --region {region}"),
+                &[&trail, &region],
             )),
-            Check::CloudWatchLogsDeliveryError => push(NextStep::run(
+            Check::CloudWatchLogsDeliveryError => push(command::step(
                 "Fix delivery to CloudWatch Logs: the trail's role must exist and may write to the log group; then check the error is gone",
                 format!("aws cloudtrail get-trail-status --name {trail} --region {region}"),
+                &[&trail, &region],
             )),
-            Check::ManagementEventsNotRecorded => push(record_management_events(trail, region)),
-            Check::LogFileValidationOff => push(enable_validation(trail, region)),
+            Check::ManagementEventsNotRecorded => push(record_management_events(&trail, &region)),
+            Check::LogFileValidationOff => push(enable_validation(&trail, &region)),
             Check::CouldNotCheck => push(NextStep::say(
                 "Check that the function's role may call cloudtrail:DescribeTrails, GetTrailStatus and GetEventSelectors in every region of POSTURE_REGIONS",
             )),

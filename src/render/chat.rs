@@ -138,12 +138,12 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
         };
         lines.push(format!(
             "*Still recorded?* {verdict}: {}",
-            chat_text(&coverage.detail, 400)
+            chat_prose_with_code(&coverage.detail, 400)
         ));
     }
     lines.push(format!("*Why {}*", alert.severity));
     for reason in &alert.reasons {
-        lines.push(format!("• {}", chat_text(reason, 400)));
+        lines.push(format!("• {}", chat_prose_with_code(reason, 400)));
     }
     let mut links = Vec::new();
     if let Some(link) = &alert.links.resource {
@@ -164,10 +164,10 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
     let mut context = BTreeMap::new();
     context.insert("severity", alert.severity.label().to_string());
     context.insert("eventName", chat_ascii(event_name, 64));
-    if let Some(account) = alert.account() {
+    if let Some(account) = alert.headline_account() {
         context.insert("account", chat_ascii(account, 64));
     }
-    if let Some(region) = alert.region() {
+    if let Some(region) = alert.headline_region() {
         context.insert("region", chat_ascii(region, 64));
     }
 
@@ -216,7 +216,7 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
             keywords: [
                 alert.severity.label(),
                 event_name,
-                alert.account().unwrap_or(""),
+                alert.headline_account().unwrap_or(""),
             ]
             .iter()
             .map(|k| chat_ascii(k, 64))
@@ -265,7 +265,7 @@ pub fn thread_id(alert: &Alert) -> String {
     };
     let mut id = format!(
         "trailwatch:{}:{about}:{day}",
-        alert.account().unwrap_or("-")
+        alert.headline_account().unwrap_or("-")
     );
     if alert.severity == Severity::Critical {
         let event = alert.event.as_ref().and_then(|e| e.id.as_deref());

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::alert::Alert;
 use crate::coverage::Verdict;
-use crate::render::escape::{email_value, single_line};
+use crate::render::escape::{email_prose, email_value, single_line};
 use crate::resource::{
     EventDataStoreState, ResourceState, SelectorSummary, TrailConfig, TrailStatus,
 };
@@ -48,7 +48,7 @@ pub fn email_text(alert: &Alert) -> String {
         .filter(|step| step.command.is_some())
     {
         let _ = writeln!(out);
-        let _ = writeln!(out, "FIRST: {}", email_value(&first.action, VALUE_CHARS));
+        let _ = writeln!(out, "FIRST: {}", email_prose(&first.action, VALUE_CHARS));
         if let Some(command) = &first.command {
             let _ = writeln!(out, "       {}", single_line(command, 2 * VALUE_CHARS));
         }
@@ -67,7 +67,7 @@ pub fn email_text(alert: &Alert) -> String {
         let _ = writeln!(
             out,
             "  {verdict}: {}",
-            email_value(&coverage.detail, 2 * VALUE_CHARS)
+            email_prose(&coverage.detail, 2 * VALUE_CHARS)
         );
     }
 
@@ -123,7 +123,7 @@ pub fn email_text(alert: &Alert) -> String {
     let _ = writeln!(out);
     let _ = writeln!(out, "WHY {}", alert.severity);
     for reason in &alert.reasons {
-        let _ = writeln!(out, "  - {}", email_value(reason, VALUE_CHARS));
+        let _ = writeln!(out, "  - {}", email_prose(reason, VALUE_CHARS));
     }
 
     let _ = writeln!(out);
@@ -133,7 +133,7 @@ pub fn email_text(alert: &Alert) -> String {
             out,
             "  {}. {}",
             i + 1,
-            email_value(&step.action, VALUE_CHARS)
+            email_prose(&step.action, VALUE_CHARS)
         );
         if let Some(command) = &step.command {
             // Built from validated values only: shown exactly, to be copied.

@@ -186,13 +186,8 @@ pub fn message_attributes(alert: &Alert) -> Vec<(&'static str, String)> {
                 (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric())
             }),
         ),
-        (
-            "account",
-            checked(alert.account(), |id| {
-                id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
-            }),
-        ),
-        ("region", checked(alert.region(), crate::links::is_region)),
+        ("account", checked(alert.headline_account(), |_| true)),
+        ("region", checked(alert.headline_region(), |_| true)),
         ("trail", checked(alert.trail_name(), |_| true)),
         (
             "resourceKind",
@@ -202,10 +197,10 @@ pub fn message_attributes(alert: &Alert) -> Vec<(&'static str, String)> {
         // and this is the key to drop the second by.
         (
             "eventId",
-            checked(alert.event.as_ref().and_then(|e| e.id.as_deref()), |id| {
-                (1..=64).contains(&id.len())
-                    && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            }),
+            checked(
+                alert.event.as_ref().and_then(|e| e.id.as_deref()),
+                crate::shape::is_event_id,
+            ),
         ),
         // Event alerts and posture reports can be routed apart.
         ("alertKind", alert.kind.label().to_string()),
