@@ -166,7 +166,7 @@ fn check(alert: &RenderedAlert) {
     );
     let region = attribute("region");
     assert!(
-        region == "unknown" || trailwatch::links::is_region(&region),
+        region == "unknown" || trailwatch::shape::is_region(&region),
         "region attribute {region:?}"
     );
     let event_id = attribute("eventId");
@@ -191,6 +191,8 @@ fn check(alert: &RenderedAlert) {
     );
 
     let email = message["email"].as_str().expect("an email part");
+    independent::check_subject_and_attributes(alert);
+    independent::check_email(email);
     for c in email.chars() {
         assert!(
             c == '\n' || !c.is_control(),
@@ -255,6 +257,101 @@ fn check_card(card: &Value) {
     }
 }
 
+/// Checks against references that are not the code under test: Unicode data as the regex crate
+/// has it, the shapes AWS documents, and the list of blank glyphs from its cited source.
+mod independent {
+    use std::sync::OnceLock;
+
+    use regex::Regex;
+    use trailwatch::render::RenderedAlert;
+
+    fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+        cell.get_or_init(|| Regex::new(pattern).unwrap())
+    }
+
+    /// Code points VS Code's generator measured as rendering blank (microsoft/vscode,
+    /// `src/vs/base/common/strings.ts`, `InvisibleCharacters`), and U+1D159 and U+16FE4 (see
+    /// `BLANK_GLYPHS`), minus ASCII whitespace and the no-break space, which render as spaces.
+    const BLANK: &[u32] = &[
+        0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180B, 0x180C, 0x180D, 0x180E,
+        0x1CBB, 0x1CBC, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D,
+        0x202E, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0x2065, 0x2066, 0x2067, 0x2068, 0x2069,
+        0x206A, 0x206B, 0x206C, 0x206D, 0x206E, 0x206F, 0x2800, 0x3164, 0xFEFF, 0xFFA0, 0xFFF0,
+        0xFFF1, 0xFFF2, 0xFFF3, 0xFFF4, 0xFFF5, 0xFFF6, 0xFFF7, 0xFFF8, 0xFFFC, 0x133FC, 0x1D159,
+        0x1D173, 0x1D174, 0x1D175, 0x1D176, 0x1D177, 0x1D178, 0x1D179, 0x1D17A, 0x16FE4,
+    ];
+
+    pub fn check_subject_and_attributes(alert: &RenderedAlert) {
+        static SUBJECT: OnceLock<Regex> = OnceLock::new();
+        assert!(
+            regex(&SUBJECT, r"^[!-~][ -~]{0,98}$").is_match(&alert.subject),
+            "{:?}",
+            alert.subject
+        );
+        static SHAPES: OnceLock<Vec<(&'static str, Regex)>> = OnceLock::new();
+        let shapes = SHAPES.get_or_init(|| {
+            [
+                ("account", r"^(unknown|[0-9]{12})$"),
+                ("region", r"^(unknown|[a-z]+(-[a-z]+){1,2}-[0-9]+)$"),
+                ("eventId", r"^(unknown|[A-Za-z0-9-]{1,64})$"),
+                (
+                    "trail",
+                    r"^(unknown|[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9])$",
+                ),
+                ("eventName", r"^(unknown|[A-Za-z0-9]{1,64})$"),
+                ("severity", r"^(CRITICAL|HIGH|MEDIUM|LOW|INFORMATIONAL)$"),
+            ]
+            .into_iter()
+            .map(|(name, pattern)| (name, Regex::new(pattern).unwrap()))
+            .collect()
+        });
+        for (name, shape) in shapes {
+            let value = alert
+                .attributes
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, v)| v.as_str())
+                .unwrap();
+            assert!(shape.is_match(value), "{name}: {value:?}");
+        }
+    }
+
+    pub fn check_email(email: &str) {
+        static HIDDEN: OnceLock<Regex> = OnceLock::new();
+        let hidden = regex(
+            &HIDDEN,
+            r"[\p{Cf}\p{Co}\p{Default_Ignorable_Code_Point}]|[\p{Cc}&&[^\n]]",
+        );
+        if let Some(found) = hidden.find(email) {
+            panic!(
+                "U+{:04X} in email",
+                found.as_str().chars().next().unwrap() as u32
+            );
+        }
+        for c in email.chars() {
+            assert!(
+                !BLANK.contains(&(c as u32)),
+                "blank U+{:04X} in email",
+                c as u32
+            );
+        }
+        // No working link but trailwatch's console links, no mail link, no broadcast.
+        static URL: OnceLock<Regex> = OnceLock::new();
+        for found in regex(&URL, r"(?i)[a-z][a-z0-9+.-]*://\S*").find_iter(email) {
+            assert!(
+                found.as_str().starts_with("https://console."),
+                "a link that is not ours in email: {}",
+                found.as_str()
+            );
+        }
+        static MAIL: OnceLock<Regex> = OnceLock::new();
+        assert!(
+            !regex(&MAIL, r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z]").is_match(email),
+            "a mail address in email"
+        );
+    }
+}
+
 fn config() -> ProptestConfig {
     ProptestConfig {
         cases: 2000,
@@ -291,6 +388,93 @@ proptest! {
     #[test]
     fn raw_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..512)) {
         let _ = pipeline(&body);
+    }
+}
+
+/// Damage at the byte level, put where a marker string is once the event is serialized: bytes
+/// that are not UTF-8, lone surrogate escapes, and control bytes.
+fn byte_damage() -> impl Strategy<Value = Vec<u8>> {
+    prop::sample::select(vec![
+        b"\xff".to_vec(),
+        b"\xc3\x28".to_vec(),
+        b"\xed\xa0\x80".to_vec(),
+        b"\\ud800".to_vec(),
+        b"\\udfff\\ud800".to_vec(),
+        b"\\u0000".to_vec(),
+        b"\xf4\x90\x80\x80".to_vec(),
+    ])
+}
+
+/// What can replace a field: hostile text, any JSON, JSON nested past serde_json's limit of
+/// 128, a string that brings the payload close to Lambda's and SNS's 256 KiB, or a marker for
+/// byte-level damage.
+fn replacement() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        4 => hostile_text().prop_map(Value::from),
+        3 => json_value(),
+        1 => (129usize..300).prop_map(|depth| {
+            (0..depth).fold(Value::from("deep"), |inner, _| Value::Array(vec![inner]))
+        }),
+        1 => (200_000usize..262_000).prop_map(|len| Value::from("x".repeat(len))),
+        2 => Just(Value::from(format!("a{DAMAGE}b"))),
+    ]
+}
+
+const DAMAGE: &str = "@@DAMAGE@@";
+
+/// A monitored sample as EventBridge delivers it, with one place inside its CloudTrail record
+/// replaced, except the event name and source that make it a monitored call.
+fn damaged_monitored_event() -> impl Strategy<Value = (String, Vec<u8>)> {
+    (
+        0usize..64,
+        prop::collection::vec(any::<usize>(), 1..5),
+        replacement(),
+        byte_damage(),
+    )
+        .prop_map(|(sample, path, replacement, damage)| {
+            let samples: Vec<(String, Value)> = common::all_samples()
+                .into_iter()
+                .filter(|(name, _)| name != "not-monitored")
+                .collect();
+            let (name, mut event) = samples[sample % samples.len()].clone();
+            let keys: Vec<String> = event["detail"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|key| !matches!(key.as_str(), "eventName" | "eventSource"))
+                .cloned()
+                .collect();
+            let key = &keys[path[0] % keys.len()];
+            let mut field = event["detail"][key].take();
+            if path.len() == 1 || !(field.is_object() || field.is_array()) {
+                field = replacement;
+            } else {
+                mutate(&mut field, &path[1..], replacement);
+            }
+            event["detail"][key] = field;
+            let mut body = serde_json::to_vec(&event).unwrap();
+            if let Some(at) = body
+                .windows(DAMAGE.len())
+                .position(|window| window == DAMAGE.as_bytes())
+            {
+                body.splice(at..at + DAMAGE.len(), damage);
+            }
+            (name, body)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, ..config() })]
+
+    /// "No input loses an alert": a monitored call keeps its alert whatever happens to the rest
+    /// of its record, text or bytes, and every medium keeps its rules.
+    #[test]
+    fn a_monitored_call_keeps_its_alert_whatever_else_its_record_holds(
+        (name, body) in damaged_monitored_event()
+    ) {
+        let alert = pipeline(&body);
+        prop_assert!(alert.is_some(), "{} lost its alert", name);
+        check(&alert.unwrap());
     }
 }
 

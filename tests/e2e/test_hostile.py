@@ -31,7 +31,8 @@ import make_corpus  # noqa: E402  (the generator, for its constants and reproduc
 
 # Every class, and what it must give. Anything not listed here gives one published alert.
 INVALID = {"not-json"}  # errorType InvalidEvent, nothing published
-IGNORED = {"detail-type-not-string"}  # read leniently as the JSON text "42": not a CloudTrail call
+# Read leniently as the JSON text "42": not a CloudTrail call; a record without an eventSource.
+IGNORED = {"detail-type-not-string", "no-event-source"}
 # Damage the function must report in the alert's inputProblems (and a reason).
 INPUT_PROBLEMS = {"lone-surrogate", "deep-nesting", "time-not-rfc3339", "non-utf8-bytes"}
 # Classes whose trail name breaks CloudTrail's naming rules: "(invalid name)", attribute "unknown".
@@ -45,6 +46,7 @@ RAW_TRAIL_NAMES = {
     "ansi-escapes": "\x1b[8mmanagement-events\x1b[0m",
     "bidi-override": "management-events" + make_corpus.BIDI + "gpj.exe",
     "crlf-injection": "management-events\r\nSubject: [LOW] resolved",
+    "braille-blank-name": "management" + make_corpus.BRAILLE_BLANKS + "-events",
 }
 
 SEVERITIES = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"]
@@ -326,6 +328,37 @@ def class_findings(name: str, message: harness.Delivered, shown: dict | None, f:
     elif name == "fake-region":
         links = [url or "" for url in (alert.get("links") or {}).values()] + links_in(email)
         f.check(not any("evil" in url for url in links), "the fake region is in a link", links)
+    elif name == "forged-arn-region":
+        f.check("[LOW]" not in message.subject and "resolved" not in message.subject, "the ARN's region part is in the subject", message.subject)
+        f.check(attributes.get("region") in {"unknown", "us-east-1"}, "region attribute", attributes.get("region"))
+        if card is not None:
+            metadata = json.dumps(card["metadata"]) + card["content"]["title"]
+            f.check("[LOW]" not in metadata and "resolved" not in metadata, "the ARN's region part is in the card's headline", metadata)
+        f.check((alert.get("resource") or {}).get("arn") == make_corpus.FORGED_ARN, "the JSON does not keep the ARN", alert.get("resource"))
+    elif name == "braille-blank-name":
+        f.check("\u2800" not in email and (card is None or "\u2800" not in json.dumps(card, ensure_ascii=False)), "a blank glyph is shown")
+    elif name == "url-as-role-name":
+        commands = [step.get("command") or "" for step in alert["nextSteps"]]
+        f.check(not any("evil" in command for command in commands), "the URL reached a command", commands)
+        f.check(any("--role-name ROLE_NAME" in command for command in commands), "no placeholder for the role", commands)
+        if shown is not None:
+            emailed = [line[7:] for line in email.splitlines() if line.startswith("       ") and not line.startswith("        ")]
+            f.check(all(command in emailed for command in commands if command), "a command differs in the email", emailed)
+            carded = " ".join(card["content"]["nextSteps"])
+            f.check(all(f"`{command}`" in carded for command in commands if command), "a command differs in the card", carded)
+    elif name == "claimed-command":
+        summary = alert["actor"]["client"]["summary"]
+        f.check("claims cloudtrail.start-logging" in summary, "the user agent's claim is shown as fact", summary)
+    elif name == "empty-error-code":
+        f.check(alert["severity"] == "CRITICAL" and not alert["event"].get("errorCode"), "an empty errorCode was read as a failure", alert["severity"])
+    elif name == "placeholder-region":
+        f.check(alert["event"]["region"] == "us-east-1" and attributes.get("region") == "us-east-1", "the envelope's region is not used", alert["event"]["region"])
+    elif name == "omitted-parameters":
+        f.check(alert["severity"] == "HIGH", "omitted parameters are not a weakening", alert["severity"])
+        f.check(any("requestParameters were not recorded" in reason for reason in alert["reasons"]), "no reason says the parameters were omitted", alert["reasons"])
+    elif name == "s3-bracketed-user-agent":
+        summary = alert["actor"]["client"]["summary"]
+        f.check(summary.startswith("aws-cli 2.22 (s3api."), "the bracketed user agent is not read", summary)
 
 
 # ---------------------------------------------------------------- the tests

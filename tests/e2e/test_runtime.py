@@ -232,7 +232,10 @@ def test_a_call_on_trailwatchs_own_resources_alerts_critical_on_the_health_topic
     assert alert["ownResource"] is True
     assert alert["resource"]["kind"] == message.attributes["resourceKind"] == SELF_PROTECTION[sample]
     assert alert["title"] == f"{event['detail']['eventName']} on trailwatch's own {NOUNS[SELF_PROTECTION[sample]]}"
-    assert any(reason.startswith("this is trailwatch's own") for reason in alert["reasons"]), alert["reasons"]
+    # What the resource does for trailwatch, not the effect of the same call on a trail's key.
+    noun = NOUNS[SELF_PROTECTION[sample]]
+    assert alert["reasons"][0].startswith(f"{event['detail']['eventName']} succeeded on trailwatch's own {noun}, which trailwatch needs: "), alert["reasons"]
+    assert not any("log files" in reason for reason in alert["reasons"]), alert["reasons"]
     assert alert["nextSteps"], "a responder is told how to restore it"
 
 

@@ -42,6 +42,8 @@ GOV_TRAIL_ARN = "arn:aws-us-gov:cloudtrail:us-gov-west-1:111122223333:trail/gov-
 COPY_PASTE_NAME = "org_audit.trail"
 SPOOF_NAME = "[LOW]_false_alarm"
 RFC2047_NAME = "=?UTF-8?B?4pyFIHJlc29sdmVkIOKArg==?="
+FORGED_ARN = "arn:aws:cloudtrail:[LOW] resolved - no action needed:111122223333:trail/forged-trail"
+BRAILLE_BLANKS = "\u2800\u2800"
 
 TAGS = "".join(chr(c) for c in range(0xE0001, 0xE0080))  # U+E0001 LANGUAGE TAG .. U+E007F CANCEL TAG
 
@@ -293,6 +295,75 @@ def fake_region() -> Case:
     return case
 
 
+def forged_arn_region() -> Case:
+    # The region part of a trail ARN is only text between colons: it must not reach a subject.
+    case = Case(DENIED)
+    case.detail["requestParameters"]["name"] = FORGED_ARN
+    return case
+
+
+def braille_blank_name() -> Case:
+    # U+2800 renders as an empty cell and is neither White_Space nor Default_Ignorable.
+    case = Case(DENIED)
+    case.detail["requestParameters"]["name"] = "management" + BRAILLE_BLANKS + "-events"
+    return case
+
+
+def url_as_role_name() -> Case:
+    # A role name that is a URL must not reach a command, where a mail client would link it.
+    case = Case(STOPPED)
+    identity = case.detail["userIdentity"]
+    identity["type"] = "AssumedRole"
+    identity["arn"] = "arn:aws:sts::111122223333:assumed-role/x/alice"
+    identity["accessKeyId"] = "ASIAIOSFODNN7EXAMPLE"
+    identity["sessionContext"] = {
+        "sessionIssuer": {"type": "Role", "userName": ATTACKER_URL, "arn": "arn:aws:iam::111122223333:role/x"},
+        "attributes": {"creationDate": "2026-11-28T08:02:11Z", "mfaAuthenticated": "false"},
+    }
+    return case
+
+
+def claimed_command() -> Case:
+    # The user agent says start-logging on a StopLogging: a claim, not a fact.
+    case = Case(STOPPED)
+    case.detail["userAgent"] = "aws-cli/2.22.4 ua/2.1 md/command#cloudtrail.start-logging"
+    return case
+
+
+def empty_error_code() -> Case:
+    # An empty errorCode names no error: the call took effect.
+    case = Case(STOPPED)
+    case.detail["errorCode"] = ""
+    return case
+
+
+def no_event_source() -> Case:
+    case = Case(STOPPED)
+    del case.detail["eventSource"]
+    return case
+
+
+def placeholder_region() -> Case:
+    # The record's region is a placeholder; the envelope's is real.
+    case = Case(STOPPED)
+    case.detail["awsRegion"] = "region-placeholder"
+    case.detail["requestParameters"]["name"] = "management-events"
+    return case
+
+
+def omitted_parameters() -> Case:
+    # As CloudTrail records parameters it left out as too large.
+    case = Case(UPDATE)
+    case.detail["requestParameters"] = {"reason": "requestParameters too large", "omitted": True}
+    return case
+
+
+def s3_bracketed_user_agent() -> Case:
+    case = Case("put-bucket-lifecycle-1-day")
+    case.detail["userAgent"] = "[aws-cli/2.22.4 md/awscrt#0.23.4 ua/2.1 md/command#s3api.put-bucket-lifecycle-configuration]"
+    return case
+
+
 NOT_JSON = b"\x00\xff\xfe<html><!channel> this is not JSON {\"detail\": {\"eventName\": \"StopLogging\"\r\n\x1b[31m"
 
 CLASSES = {
@@ -320,6 +391,15 @@ CLASSES = {
     "aws-cn-arn": aws_cn_arn,
     "aws-us-gov-arn": aws_us_gov_arn,
     "fake-region": fake_region,
+    "forged-arn-region": forged_arn_region,
+    "braille-blank-name": braille_blank_name,
+    "url-as-role-name": url_as_role_name,
+    "claimed-command": claimed_command,
+    "empty-error-code": empty_error_code,
+    "no-event-source": no_event_source,
+    "placeholder-region": placeholder_region,
+    "omitted-parameters": omitted_parameters,
+    "s3-bracketed-user-agent": s3_bracketed_user_agent,
 }
 
 
