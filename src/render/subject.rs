@@ -62,13 +62,18 @@ fn part(text: &str) -> String {
     ascii_line(text, MAX_SUBJECT_CHARS).replace("=?", "=_?")
 }
 
-/// `text` cut to `room` characters with `...` (ASCII: bytes are characters).
+/// `text` cut to `room` characters with `...` (ASCII: bytes are characters), at a word's end
+/// when one is near.
 fn shortened(text: &str, room: usize) -> String {
     if text.len() <= room {
         return text.to_string();
     }
     let keep = room.saturating_sub(3);
-    let mut cut = text[..keep].to_string();
+    let keep = match text[..keep].rfind(' ') {
+        Some(space) if keep - space <= 12 => space,
+        _ => keep,
+    };
+    let mut cut = text[..keep].trim_end().to_string();
     // A cut that leaves `=` at the end could meet a `?` of the next part.
     while cut.ends_with('=') {
         cut.pop();
