@@ -44,7 +44,7 @@ pub fn outcome(call: &ApiCall, monitor: &dyn Monitor, rule: &Rule) -> (Outcome, 
             "requestParameters were not recorded (CloudTrail omits them when too large), so the change could not be checked and is treated as weakening",
         )]
     } else {
-        monitor.weakenings(call)
+        crate::monitors::weakenings(monitor, call)
     };
     if weakenings.is_empty() {
         (Outcome::Succeeded, weakenings)
@@ -209,7 +209,7 @@ pub fn classify(
 /// reduces nothing (a deployment); attempts keep their severity and say what was aimed at. The
 /// call's effect is told as what the resource does for trailwatch: the monitor's own words are
 /// about a trail's key, bucket or log group.
-pub fn escalate_own(mut assessment: Assessment, resource: &Resource) -> Assessment {
+pub fn escalate_own(mut assessment: Assessment, event: &str, resource: &Resource) -> Assessment {
     let what = format!("trailwatch's own {}", resource.kind.noun());
     let role = own::role(resource.kind);
     let deployed_by_trusted =
@@ -217,17 +217,14 @@ pub fn escalate_own(mut assessment: Assessment, resource: &Resource) -> Assessme
     match assessment.outcome {
         Outcome::Succeeded | Outcome::Weakened if !deployed_by_trusted => {
             let from = assessment.severity;
+            let told = format!("on {what}, which trailwatch needs: {role}");
             let effect = assessment
                 .reasons
                 .first_mut()
-                .filter(|first| first.contains(" succeeded: "));
-            let told = format!("on {what}, which trailwatch needs: {role}");
+                .filter(|first| first.starts_with(&format!("{event} succeeded: ")));
             match effect {
-                Some(first) => {
-                    let event = first.split(" succeeded: ").next().unwrap_or_default();
-                    *first = format!("{event} succeeded {told}");
-                }
-                None => assessment.reasons.insert(0, told),
+                Some(first) => *first = format!("{event} succeeded {told}"),
+                None => assessment.reasons.insert(0, format!("{event} {told}")),
             }
             if from < Severity::Critical {
                 assessment.reasons.push(format!(

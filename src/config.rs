@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::arn::Arn;
 use crate::own::OwnResources;
+use crate::resource::ResourceKind;
 use crate::severity::Severity;
 use crate::trust::TrustedPrincipals;
 
@@ -40,6 +41,28 @@ pub struct Config {
     pub posture: PostureSettings,
     /// TRUSTED_ROOTS: which certificate authorities the AWS clients trust.
     pub trusted_roots: TrustedRoots,
+    /// The level of the lines something counts (the posture run's finished line, the metrics).
+    pub signal_level: SignalLevel,
+}
+
+/// The level of a line that must survive Lambda's log-level filtering: INFO, or the function's
+/// ApplicationLogLevel (`AWS_LAMBDA_LOG_LEVEL`) when that is higher.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SignalLevel {
+    #[default]
+    Info,
+    Warn,
+    Error,
+}
+
+impl SignalLevel {
+    pub fn label(self) -> &'static str {
+        match self {
+            SignalLevel::Info => "INFO",
+            SignalLevel::Warn => "WARN",
+            SignalLevel::Error => "ERROR",
+        }
+    }
 }
 
 /// Which certificate authorities the AWS clients trust (src/aws/roots.rs says why).
@@ -150,6 +173,37 @@ impl Config {
                 variable: "OWN_RULE_NAMES",
                 problem,
             })?;
+        let mut queues = Vec::new();
+        for entry in OwnResources::list(&non_empty("OWN_QUEUE_ARNS").unwrap_or_default()) {
+            queues.push(
+                Arn::parse(&entry)
+                    .filter(|arn| arn.service == "sqs" && arn.account.is_some())
+                    .ok_or_else(|| ConfigError {
+                        variable: "OWN_QUEUE_ARNS",
+                        problem: format!("{entry:?} is not an SQS queue ARN"),
+                    })?,
+            );
+        }
+        let role = match non_empty("OWN_ROLE_ARN") {
+            None => None,
+            Some(arn) => Some(
+                Arn::parse(&arn)
+                    .filter(|role| role.service == "iam" && role.resource_after("role/").is_some())
+                    .ok_or_else(|| ConfigError {
+                        variable: "OWN_ROLE_ARN",
+                        problem: format!("{arn:?} is not an IAM role ARN"),
+                    })?,
+            ),
+        };
+        let heartbeat_role = non_empty("HEARTBEAT_ROLE_NAME");
+        if let Some(name) = &heartbeat_role {
+            if !ResourceKind::Role.is_valid_name(&name.replace("{region}", "us-east-1")) {
+                return Err(ConfigError {
+                    variable: "HEARTBEAT_ROLE_NAME",
+                    problem: format!("{name:?} is not an IAM role name ({{region}} allowed)"),
+                });
+            }
+        }
         let own = OwnResources {
             key,
             rules,
@@ -160,6 +214,24 @@ impl Config {
                 .collect(),
             function: non_empty("AWS_LAMBDA_FUNCTION_NAME"),
             account: home_account.clone(),
+            log_group: non_empty("OWN_LOG_GROUP"),
+            queues,
+            alarms: OwnResources::list(&non_empty("OWN_ALARM_NAMES").unwrap_or_default()),
+            role,
+            event_bus: non_empty("OWN_EVENT_BUS"),
+            heartbeat_parameter: non_empty("HEARTBEAT_PARAMETER"),
+            heartbeat_role,
+        };
+        // The level Lambda keeps lines at (ApplicationLogLevel), so the lines other things count
+        // (the dead man's switch, the metrics) are written at it or above.
+        let signal_level = match lookup("AWS_LAMBDA_LOG_LEVEL")
+            .unwrap_or_default()
+            .to_ascii_uppercase()
+            .as_str()
+        {
+            "WARN" => SignalLevel::Warn,
+            "ERROR" | "FATAL" => SignalLevel::Error,
+            _ => SignalLevel::Info,
         };
 
         let trusted_roots = match non_empty("TRUSTED_ROOTS").as_deref() {
@@ -273,6 +345,7 @@ impl Config {
         };
 
         Ok(Config {
+            signal_level,
             account_names,
             home_account,
             health_topic_arn,

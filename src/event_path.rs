@@ -5,6 +5,8 @@
 //! an [`Ending`]; how every ending is logged and summarised is decided in one place,
 //! [`conclude`].
 
+use std::time::SystemTime;
+
 use tracing::{debug, error, info, warn};
 
 use crate::alert::Alert;
@@ -12,13 +14,15 @@ use crate::assemble;
 use crate::call::ApiCall;
 use crate::classify::{classify, coverage_scope, escalate_own, state_can_raise, Assessment};
 use crate::enrichment::Enrichment;
-use crate::invocation::{Dependencies, HandlerError, Invocation, Summary, PUBLISH_RESERVE};
+use crate::heartbeat::{self, Heartbeat};
+use crate::invocation::{Dependencies, HandlerError, Invocation, Status, Summary, PUBLISH_RESERVE};
 use crate::lookup::{enrichment_budget, Deadline, Lookups};
+use crate::metrics::{self, alert_published, since};
 use crate::monitors;
 use crate::monitors::monitor::{Monitor, Outcome, Rule, Watched};
 use crate::publish::PublishError;
 use crate::render::escape::LogText;
-use crate::render::render;
+use crate::render::{self, render};
 use crate::resource::Resource;
 use crate::restart::answer_stop;
 use crate::severity::Severity;
@@ -32,6 +36,10 @@ pub async fn on_call(
     let Some(watch) = find_monitor(call, deps) else {
         return conclude(call, None, Ending::NotMonitored, deps);
     };
+    if let Some(heartbeat) = heartbeat::recognise(call, &deps.config.own) {
+        let ending = beat(call, heartbeat, deps).await;
+        return conclude(call, Some(&watch), ending, deps);
+    }
     let ending = match judge_and_assemble(&watch, invocation, deps).await {
         Ok(alert) => publish(&watch, alert, deps).await,
         Err(ending) => ending,
@@ -84,7 +92,7 @@ impl Watch<'_> {
             self.trusted_by,
         );
         match self.own_resource() {
-            Some(resource) => escalate_own(assessment, resource),
+            Some(resource) => escalate_own(assessment, self.rule.event, resource),
             None => assessment,
         }
     }
@@ -107,13 +115,25 @@ enum Ending {
         severity: Severity,
         failure: PublishError,
     },
+    /// trailwatch's own heartbeat, counted; whether its probe reached the alert topic.
+    Heartbeat {
+        region: String,
+        probe: Result<String, PublishError>,
+    },
 }
 
 /// Step 1: the monitor and rule that watch the call, what the call is about, and who made it.
+/// A call that names several resources (DeleteAlarms) is about the first of trailwatch's own
+/// among them, else the first.
 fn find_monitor<'a>(call: &'a ApiCall, deps: &Dependencies<'a>) -> Option<Watch<'a>> {
     let (monitor, rule) = monitors::find(call)?;
-    let resource = monitor.resource(call);
-    let own = resource.as_ref().is_some_and(|r| deps.config.own.owns(r));
+    let mut resources = monitor.resources(call);
+    let own_at = resources.iter().position(|r| deps.config.own.owns(r));
+    let own = own_at.is_some();
+    let resource = match own_at {
+        Some(at) => Some(resources.swap_remove(at)),
+        None => resources.into_iter().next(),
+    };
     Some(Watch {
         call,
         monitor,
@@ -280,6 +300,26 @@ async fn publish(watch: &Watch<'_>, alert: Alert, deps: &Dependencies<'_>) -> En
     }
 }
 
+/// trailwatch's own heartbeat: counted (with its latency from the call), and a probe published
+/// to the alert topic that every subscription's filter policy leaves out, so the publish path is
+/// proven too without telling anyone.
+async fn beat(call: &ApiCall, heartbeat: Heartbeat, deps: &Dependencies<'_>) -> Ending {
+    let latency = since(call.time.as_deref(), SystemTime::now());
+    deps.metrics
+        .record(&metrics::heartbeat(&heartbeat.region, latency));
+    let probe = deps
+        .publisher
+        .publish(&render::heartbeat_probe(call, &heartbeat.region))
+        .await;
+    if probe.is_ok() {
+        deps.metrics.record(&metrics::heartbeat_probe());
+    }
+    Ending::Heartbeat {
+        region: heartbeat.region,
+        probe,
+    }
+}
+
 /// Every ending's log line and answer: the one place the event path's outcome is decided.
 fn conclude(
     call: &ApiCall,
@@ -345,6 +385,8 @@ fn conclude(
             topic,
             message_id,
         } => {
+            let latency = since(call.time.as_deref(), SystemTime::now());
+            deps.metrics.record(&alert_published(severity, latency));
             info!(
                 outcome = "published",
                 event_id = %event_id,
@@ -361,6 +403,29 @@ fn conclude(
                 message_id,
                 None,
             ))
+        }
+        Ending::Heartbeat { region, probe } => {
+            match &probe {
+                Ok(message_id) => info!(
+                    outcome = "heartbeat",
+                    event_id = %event_id,
+                    region = %LogText(Some(&region)),
+                    probe_message_id = %LogText(Some(message_id)),
+                    "trailwatch's own heartbeat received; nothing published to people"
+                ),
+                Err(failure) => error!(
+                    outcome = "heartbeat",
+                    event_id = %event_id,
+                    region = %LogText(Some(&region)),
+                    error = %LogText(Some(&failure.0)),
+                    "heartbeat received, but its probe did NOT reach the alert topic: alerts may not either"
+                ),
+            }
+            Ok(Summary {
+                message_id: probe.ok(),
+                ..Summary::ignored(call.id.clone(), "trailwatch's own heartbeat")
+            }
+            .with_status(Status::Heartbeat))
         }
         Ending::PublishFailed { severity, failure } => {
             error!(

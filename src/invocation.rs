@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::inspector::TrailInspector;
+use crate::metrics::MetricSink;
 use crate::parse::InvalidEvent;
 use crate::publish::{AlertPublisher, PublishError};
 use crate::restart::LoggingRestarter;
@@ -32,6 +33,8 @@ pub struct Dependencies<'a> {
     pub health: &'a dyn AlertPublisher,
     /// StartLogging for self-healing; [`crate::restart::NoRestart`] when it is off.
     pub restarter: &'a dyn LoggingRestarter,
+    /// Where latency and heartbeat metrics go; [`crate::metrics::NoMetrics`] in preview.
+    pub metrics: &'a dyn MetricSink,
 }
 
 /// What the pipeline needs to know about the invocation itself.
@@ -51,6 +54,8 @@ pub enum Status {
     Healthy,
     /// A posture check whose findings were all reported before and are not due again yet.
     AlreadyReported,
+    /// trailwatch's own heartbeat: counted, nothing published to people.
+    Heartbeat,
 }
 
 /// What the function returns for each event.
@@ -87,6 +92,11 @@ impl Summary {
             event_id,
             ..Summary::nothing(Status::Ignored, why)
         }
+    }
+
+    /// The same answer with another status.
+    pub fn with_status(self, status: Status) -> Summary {
+        Summary { status, ..self }
     }
 
     /// An event judged below MIN_SEVERITY.

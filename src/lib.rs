@@ -23,12 +23,12 @@
 //! | layer | what lives there | modules |
 //! |---|---|---|
 //! | 1 data | what things are: the call, the resource and its state, the coverage verdict, the alert document and its parts, what may go into a command, the settings | [`arn`], [`shape`], [`prose`], [`severity`], [`call`], [`client`], [`resource`], [`coverage`], [`enrichment`], [`links`], [`own`], [`trust`], [`config`], [`alert`], [`command`] |
-//! | 2 wire | the edges: the payload read into a call, the alert written for SNS, and the narrow traits to AWS with the lookups' plumbing (one deadline, bounded concurrency) | [`input`], [`parse`], [`render`], [`publish`], [`inspector`], [`lookup`] |
-//! | 3 judgement | what a call or a trail's state means: the monitors, the policy and its modifiers, self-healing's decision, the posture findings | [`monitors`], [`classify`], [`actor`], [`restart`], [`posture::gather`], [`posture::judge`], [`posture::remind`] |
+//! | 2 wire | the edges: the payload read into a call, the alert written for SNS, and the narrow traits to AWS with the lookups' plumbing (one deadline, bounded concurrency) | [`input`], [`parse`], [`render`], [`publish`], [`metrics`], [`inspector`], [`lookup`] |
+//! | 3 judgement | what a call or a trail's state means: the monitors, the policy and its modifiers, self-healing's decision, the posture findings | [`monitors`], [`classify`], [`actor`], [`restart`], [`heartbeat`], [`posture::gather`], [`posture::judge`], [`posture::remind`] |
 //! | 4 assembly | one alert document from a judged call or a posture run | [`assemble`], [`posture::report`] |
 //! | 5 invocation | what the entry points share: their dependencies, the invocation, the answer | [`invocation`] |
 //! | 6 paths | the event path and the posture run | [`event_path`], [`posture`] |
-//! | 7 entry | the handler, preview, and the adapters that talk to AWS (`main.rs` wires them) | [`handler`], [`preview`], [`aws`] |
+//! | 7 entry | the handler, preview, the adapters that talk to AWS and the log subscriber (`main.rs` wires them) | [`handler`], [`preview`], [`aws`], [`logging`] |
 //!
 //! # Errors
 //!
@@ -53,11 +53,14 @@ pub mod coverage;
 pub mod enrichment;
 pub mod event_path;
 pub mod handler;
+pub mod heartbeat;
 pub mod input;
 pub mod inspector;
 pub mod invocation;
 pub mod links;
+pub mod logging;
 pub mod lookup;
+pub mod metrics;
 pub mod monitors;
 pub mod own;
 pub mod parse;

@@ -102,6 +102,23 @@ fn resource_page(host: &str, resource: &Resource) -> Option<String> {
             "https://{host}/lambda/home?region={region}#/functions/{}",
             encode(name)
         )),
+        ResourceKind::EventBus => Some(format!(
+            "https://{host}/events/home?region={region}#/eventbuses"
+        )),
+        ResourceKind::Queue => Some(format!(
+            "https://{host}/sqs/v3/home?region={region}#/queues"
+        )),
+        ResourceKind::Alarm => Some(format!(
+            "https://{host}/cloudwatch/home?region={region}#alarmsV2:alarm/{}",
+            encode(name)
+        )),
+        ResourceKind::Role => Some(format!(
+            "https://{host}/iam/home#/roles/details/{}",
+            encode(name)
+        )),
+        ResourceKind::Parameter => Some(format!(
+            "https://{host}/systems-manager/parameters?region={region}"
+        )),
     }
 }
 

@@ -9,6 +9,7 @@ use trailwatch::config::Config;
 use trailwatch::handler::{handle, Dependencies};
 use trailwatch::input::SanitizingLayer;
 use trailwatch::inspector::TrailInspector;
+use trailwatch::metrics::Emf;
 use trailwatch::preview::{describe, preview};
 use trailwatch::publish::AlertPublisher;
 use trailwatch::restart::NoRestart;
@@ -16,6 +17,7 @@ use trailwatch::restart::NoRestart;
 const USAGE: &str =
     "usage: bootstrap                                   run as an AWS Lambda function
        bootstrap --event-pattern     print the EventBridge pattern of every monitored call
+       bootstrap --guard-patterns    print the guard rules' patterns (placeholders for !Sub)
        bootstrap --policy-table      print the severity policy as a Markdown table
        bootstrap --preview EVENT.json [--with-trail-state] [--json]
                  render the alert for EVENT.json without publishing it;
@@ -37,6 +39,14 @@ async fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Some("--guard-patterns") => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&trailwatch::monitors::guard_patterns())
+                    .unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
         Some("--policy-table") => {
             print!("{}", trailwatch::monitors::policy_table());
             ExitCode::SUCCESS
@@ -53,7 +63,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run_lambda() -> ExitCode {
-    lambda_runtime::tracing::init_default_subscriber();
+    trailwatch::logging::init(std::io::stdout);
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -68,6 +78,9 @@ async fn run_lambda() -> ExitCode {
         .clone()
         .map(|topic| SnsPublisher::new(sns.clone(), topic));
     let publisher = SnsPublisher::new(sns, config.topic_arn.clone());
+    let emf = Emf {
+        level: config.signal_level,
+    };
     let deps = Dependencies {
         config: &config,
         inspector: Some(&inspector),
@@ -81,6 +94,7 @@ async fn run_lambda() -> ExitCode {
         } else {
             &NoRestart
         },
+        metrics: &emf,
     };
     let deps = &deps;
     // The payload is cleaned before the runtime parses it, so no input it would refuse (a lone
@@ -102,7 +116,7 @@ async fn run_lambda() -> ExitCode {
 }
 
 async fn run_preview(args: &[String]) -> ExitCode {
-    lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
+    trailwatch::logging::init(std::io::stderr);
     let Some((path, flags)) = args.split_first() else {
         eprintln!("{USAGE}");
         return ExitCode::from(2);

@@ -1,12 +1,14 @@
-//! trailwatch's own resources: the key that encrypts its alert path, its EventBridge rules, its
-//! topics and the function itself.
+//! trailwatch's own resources: the key that encrypts its alert path, its EventBridge rules and
+//! central bus, its topics, the function, its role and log group, its queues of parked events,
+//! its alarms, and the heartbeat's parameter.
 //!
 //! An attacker who disables any of them first and then stops a trail gets no alert, so a call on
 //! one of them is CRITICAL (`classify::escalate_own`) and is published to the health topic,
 //! which depends on none of them.
 //! Which resources are trailwatch's comes from the environment the template sets (OWN_KEY_ARN,
-//! OWN_RULE_NAMES, the topic ARNs, and AWS_LAMBDA_FUNCTION_NAME, which Lambda sets), never from
-//! names that merely look like trailwatch's.
+//! OWN_RULE_NAMES, the topic ARNs, OWN_LOG_GROUP, OWN_QUEUE_ARNS, OWN_ALARM_NAMES, OWN_ROLE_ARN,
+//! OWN_EVENT_BUS, HEARTBEAT_PARAMETER, and AWS_LAMBDA_FUNCTION_NAME, which Lambda sets), never
+//! from names that merely look like trailwatch's.
 
 use crate::arn::Arn;
 use crate::resource::{Resource, ResourceKind};
@@ -23,6 +25,21 @@ pub struct OwnResources {
     pub function: Option<String>,
     /// The account all of them are in (the alert topic's).
     pub account: Option<String>,
+    /// The function's log group (`OWN_LOG_GROUP`): its logs and the dead man's switch's filter.
+    pub log_group: Option<String>,
+    /// The queues of parked events (`OWN_QUEUE_ARNS`).
+    pub queues: Vec<Arn>,
+    /// trailwatch's alarms (`OWN_ALARM_NAMES`).
+    pub alarms: Vec<String>,
+    /// The function's role (`OWN_ROLE_ARN`).
+    pub role: Option<Arn>,
+    /// The central event bus, in central mode (`OWN_EVENT_BUS`).
+    pub event_bus: Option<String>,
+    /// The heartbeat's parameter (`HEARTBEAT_PARAMETER`): tagged on a schedule, in every region.
+    pub heartbeat_parameter: Option<String>,
+    /// The role the heartbeat's schedule tags it with (`HEARTBEAT_ROLE_NAME`), `{region}` standing
+    /// for the region the heartbeat is sent in.
+    pub heartbeat_role: Option<String>,
 }
 
 impl OwnResources {
@@ -76,11 +93,43 @@ impl OwnResources {
                     .arn
                     .as_deref()
                     .is_some_and(|arn| self.topics.iter().any(|own| own == arn)),
-                ResourceKind::Function => {
-                    resource.name.is_some() && resource.name.as_deref() == self.function.as_deref()
+                ResourceKind::Function => named(&resource.name, &self.function),
+                ResourceKind::LogGroup => named(&resource.name, &self.log_group),
+                ResourceKind::EventBus => named(&resource.name, &self.event_bus),
+                ResourceKind::Parameter => named(&resource.name, &self.heartbeat_parameter),
+                ResourceKind::Alarm => resource
+                    .name
+                    .as_ref()
+                    .is_some_and(|name| self.alarms.contains(name)),
+                ResourceKind::Queue => {
+                    resource
+                        .arn
+                        .as_deref()
+                        .and_then(Arn::parse)
+                        .is_some_and(|arn| {
+                            self.queues.iter().any(|own| {
+                                own.resource == arn.resource
+                                    && own.account == arn.account
+                                    && own.region == arn.region
+                            })
+                        })
                 }
-                _ => false,
+                ResourceKind::Role => self.role.as_ref().is_some_and(|own| {
+                    // A role is named by its name in IAM's calls; its ARN carries a path.
+                    let own_name = own.resource.rsplit('/').next();
+                    own_name.is_some() && own_name == resource.name.as_deref()
+                }),
+                ResourceKind::Trail | ResourceKind::EventDataStore | ResourceKind::Bucket => false,
             }
+    }
+
+    /// Reads `OWN_QUEUE_ARNS` or `OWN_ALARM_NAMES`-like comma-separated lists.
+    pub fn list(text: &str) -> Vec<String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(str::to_string)
+            .collect()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -88,7 +137,18 @@ impl OwnResources {
             && self.rules.is_empty()
             && self.topics.is_empty()
             && self.function.is_none()
+            && self.log_group.is_none()
+            && self.queues.is_empty()
+            && self.alarms.is_empty()
+            && self.role.is_none()
+            && self.event_bus.is_none()
+            && self.heartbeat_parameter.is_none()
     }
+}
+
+/// Both known and equal.
+fn named(given: &Option<String>, own: &Option<String>) -> bool {
+    given.is_some() && given == own
 }
 
 /// How rules are compared: the default bus written out, so `NAME` and `default/NAME` agree.
@@ -111,6 +171,12 @@ pub fn role(kind: ResourceKind) -> &'static str {
         ResourceKind::Rule => "it delivers CloudTrail events (or the posture schedule) to trailwatch; without it nothing is checked",
         ResourceKind::Topic => "alerts or health alarms are published to it; without it nobody is told",
         ResourceKind::Function => "it is trailwatch itself; changed or gone, nothing is checked or alerted",
+        ResourceKind::LogGroup => "it holds the function's logs, which the dead man's switch counts; without it the switch and the latency figures go dark",
+        ResourceKind::EventBus => "member accounts and regions forward their CloudTrail events to it; without it nothing from them is checked",
+        ResourceKind::Queue => "it keeps the events and alerts trailwatch could not deliver; emptied or gone, they are lost",
+        ResourceKind::Alarm => "it tells the health topic when part of trailwatch stops working; disabled or gone, that failure is silent",
+        ResourceKind::Role => "it is what the function may do; changed, the function may no longer read trails or publish alerts",
+        ResourceKind::Parameter => "its scheduled tagging is trailwatch's heartbeat through CloudTrail and EventBridge; gone or forged, a broken path looks alive",
         _ => "trailwatch depends on it",
     }
 }
@@ -142,6 +208,7 @@ mod tests {
             topics: vec!["arn:aws:sns:us-east-1:111122223333:alerts".into()],
             function: Some("trailwatch-AlertFunction-1".into()),
             account: Some("111122223333".into()),
+            ..OwnResources::default()
         }
     }
 

@@ -69,6 +69,7 @@ pub async fn preview(
         publisher: &capture,
         health: &capture,
         restarter: &crate::restart::NoRestart,
+        metrics: &crate::metrics::NoMetrics,
     };
     let summary = handle_payload(payload, &Invocation::default(), &deps).await?;
     Ok((summary, capture.take().pop()))

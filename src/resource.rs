@@ -18,10 +18,17 @@ pub enum ResourceKind {
     Bucket,
     Key,
     LogGroup,
-    /// trailwatch's own plumbing: its EventBridge rules, SNS topics and function.
+    /// trailwatch's own plumbing: its EventBridge rules, SNS topics and function, the central
+    /// bus, its queues of parked events, its alarms, the function's role and the heartbeat's
+    /// parameter.
     Rule,
     Topic,
     Function,
+    EventBus,
+    Queue,
+    Alarm,
+    Role,
+    Parameter,
 }
 
 impl ResourceKind {
@@ -36,6 +43,11 @@ impl ResourceKind {
             ResourceKind::Rule => "EventBridge rule",
             ResourceKind::Topic => "SNS topic",
             ResourceKind::Function => "Lambda function",
+            ResourceKind::EventBus => "event bus",
+            ResourceKind::Queue => "SQS queue",
+            ResourceKind::Alarm => "CloudWatch alarm",
+            ResourceKind::Role => "IAM role",
+            ResourceKind::Parameter => "SSM parameter",
         }
     }
 
@@ -50,6 +62,11 @@ impl ResourceKind {
             ResourceKind::Rule => "EventBridge rule",
             ResourceKind::Topic => "SNS topic",
             ResourceKind::Function => "Lambda function",
+            ResourceKind::EventBus => "Event bus",
+            ResourceKind::Queue => "SQS queue",
+            ResourceKind::Alarm => "CloudWatch alarm",
+            ResourceKind::Role => "IAM role",
+            ResourceKind::Parameter => "SSM parameter",
         }
     }
 
@@ -118,6 +135,30 @@ impl ResourceKind {
                 (1..=64).contains(&name.len())
                     && all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
             }
+            ResourceKind::EventBus => {
+                (1..=256).contains(&name.len())
+                    && all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            }
+            // SQS: 1-80 letters, digits, `-`, `_`, and `.fifo` at the end of a FIFO queue.
+            ResourceKind::Queue => {
+                let base = name.strip_suffix(".fifo").unwrap_or(name);
+                (1..=80).contains(&name.len())
+                    && base
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+            }
+            // CloudWatch allows any printable ASCII but `:`-free-ness is not required; headlines
+            // take only the plain ones.
+            ResourceKind::Alarm => {
+                (1..=255).contains(&name.len())
+                    && all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+            }
+            ResourceKind::Role => crate::shape::is_iam_name(name) && name.len() <= 64,
+            // Parameter Store: letters, digits, `. - _ /`, at most 2048 with the path.
+            ResourceKind::Parameter => {
+                (1..=2048).contains(&name.len())
+                    && all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+            }
         }
     }
 
@@ -132,6 +173,11 @@ impl ResourceKind {
             ResourceKind::Rule => "rule",
             ResourceKind::Topic => "topic",
             ResourceKind::Function => "function",
+            ResourceKind::EventBus => "event-bus",
+            ResourceKind::Queue => "queue",
+            ResourceKind::Alarm => "alarm",
+            ResourceKind::Role => "role",
+            ResourceKind::Parameter => "parameter",
         }
     }
 }

@@ -47,6 +47,7 @@ fn config(min_severity: Severity) -> Config {
         auto_restart: false,
         posture: Default::default(),
         trusted_roots: Default::default(),
+        signal_level: Default::default(),
     }
 }
 
@@ -183,6 +184,7 @@ async fn run_with_inspector(
         publisher: &publisher,
         health: &publisher,
         restarter: &trailwatch::restart::NoRestart,
+        metrics: &trailwatch::metrics::NoMetrics,
     };
     let result = handle(LambdaEvent::new(event, context), &deps).await;
     (result, outbox)
@@ -468,6 +470,7 @@ async fn an_sns_failure_is_an_error_so_lambda_retries() {
         publisher: &publisher,
         health: &publisher,
         restarter: &trailwatch::restart::NoRestart,
+        metrics: &trailwatch::metrics::NoMetrics,
     };
 
     let error = handle(

@@ -60,6 +60,7 @@ const SERVICE: Service = Service {
     bus_source: "aws.cloudtrail",
     name: "CloudTrail",
     rules: RULES,
+    guard: &[],
 };
 
 /// Flags whose `false` reduces what the trail records or how well it protects it, and the

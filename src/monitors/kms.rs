@@ -10,7 +10,7 @@ use crate::command::{self, Arg};
 use crate::enrichment::Enrichment;
 use crate::lookup::Lookups;
 use crate::monitors::delivery::{first_trail, trails_using};
-use crate::monitors::monitor::{Monitor, Rule, Service, StepFacts, Watched};
+use crate::monitors::monitor::{Guard, GuardValue, Monitor, Rule, Service, StepFacts, Watched};
 use crate::monitors::steps::confirm;
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
@@ -38,6 +38,12 @@ const SERVICE: Service = Service {
     bus_source: "aws.kms",
     name: "KMS (a trail's key)",
     rules: RULES,
+    guard: &[Guard {
+        events: &["DisableKey", "ScheduleKeyDeletion", "PutKeyPolicy"],
+        path: &["keyId"],
+        // The key's id, or its ARN, which ends with it.
+        values: &[GuardValue::Wildcard("*${KeyId}")],
+    }],
 };
 
 #[async_trait]

@@ -40,6 +40,7 @@ const SERVICE: Service = Service {
     bus_source: "aws.cloudtrail",
     name: "CloudTrail Lake",
     rules: RULES,
+    guard: &[],
 };
 
 const FLAGS: [(&str, &str); 3] = [

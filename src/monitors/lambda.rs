@@ -10,7 +10,7 @@ use crate::arn::Arn;
 use crate::call::ApiCall;
 use crate::command;
 use crate::enrichment::Enrichment;
-use crate::monitors::monitor::{Monitor, Rule, Service, StepFacts, Watched};
+use crate::monitors::monitor::{Guard, GuardValue, Monitor, Rule, Service, StepFacts, Watched};
 use crate::monitors::steps::{confirm, redeploy};
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
@@ -35,6 +35,24 @@ const RULES: &[Rule] = &[
         summary: "A permission removed from trailwatch's function",
         effect: "without its resource policy EventBridge cannot invoke the function",
         reduces: true, ..Rule::BASE },
+    Rule { event: "UpdateFunctionCode20150331v2", succeeded: Critical,
+        summary: "trailwatch's function code replaced",
+        effect: "the code decides what is checked and alerted: replaced code can alert on nothing",
+        ..Rule::BASE },
+    // Lambda records these with an API version in the name (the version may change), so the
+    // rows match by prefix.
+    Rule { event: "PutFunctionEventInvokeConfig", succeeded: Critical,
+        summary: "trailwatch's asynchronous invocation settings replaced",
+        effect: "the settings decide how often a failed event is retried and where it is kept",
+        prefix: true, ..Rule::BASE },
+    Rule { event: "UpdateFunctionEventInvokeConfig", succeeded: Critical,
+        summary: "trailwatch's asynchronous invocation settings changed",
+        effect: "the settings decide how often a failed event is retried and where it is kept",
+        prefix: true, ..Rule::BASE },
+    Rule { event: "DeleteFunctionEventInvokeConfig", succeeded: Critical,
+        summary: "trailwatch's asynchronous invocation settings deleted",
+        effect: "failed events are no longer kept in the failure queue: they are lost",
+        reduces: true, prefix: true, ..Rule::BASE },
 ];
 
 const SERVICE: Service = Service {
@@ -42,6 +60,21 @@ const SERVICE: Service = Service {
     bus_source: "aws.lambda",
     name: "Lambda (trailwatch's function)",
     rules: RULES,
+    guard: &[Guard {
+        events: &[
+            "DeleteFunction20150331",
+            "UpdateFunctionConfiguration20150331v2",
+            "PutFunctionConcurrency20171031",
+            "RemovePermission20150331v2",
+            "UpdateFunctionCode20150331v2",
+            "PutFunctionEventInvokeConfig*",
+            "UpdateFunctionEventInvokeConfig*",
+            "DeleteFunctionEventInvokeConfig*",
+        ],
+        path: &["functionName"],
+        // The name, an ARN or `ACCOUNT:function:NAME`, with or without a qualifier.
+        values: &[GuardValue::Wildcard("*${FunctionName}*")],
+    }],
 };
 
 #[async_trait]

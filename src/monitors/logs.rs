@@ -10,8 +10,10 @@ use crate::command::{self, Arg};
 use crate::enrichment::Enrichment;
 use crate::lookup::Lookups;
 use crate::monitors::delivery::{first_trail, trails_using};
-use crate::monitors::monitor::{Monitor, Outcome, Rule, Service, StepFacts, Watched, Weakening};
-use crate::monitors::steps::{confirm, MIN_RETENTION_DAYS};
+use crate::monitors::monitor::{
+    Guard, GuardValue, Monitor, Outcome, Rule, Service, StepFacts, Watched, Weakening,
+};
+use crate::monitors::steps::{confirm, redeploy, MIN_RETENTION_DAYS};
 use crate::resource::{Resource, ResourceKind};
 use crate::severity::Severity::*;
 
@@ -31,6 +33,10 @@ const RULES: &[Rule] = &[
         summary: "Subscription filter deleted on a trail's log group",
         effect: "the trail's events no longer stream to that destination (a SIEM, for example)",
         reduces: true, ..Rule::BASE },
+    Rule { event: "PutMetricFilter", succeeded: Low, denied: Medium,
+        summary: "Metric filter changed on a trail's log group",
+        effect: "a metric filter decides what an alarm on the group counts (the CIS ones and trailwatch's dead man's switch)",
+        ..Rule::BASE },
     Rule { event: "PutRetentionPolicy", succeeded: Low, weakened: Some(Medium), denied: Medium,
         summary: "Retention changed on a trail's log group",
         weakened_summary: "Retention shortened on a trail's log group",
@@ -43,6 +49,18 @@ const SERVICE: Service = Service {
     bus_source: "aws.logs",
     name: "CloudWatch Logs (a trail's log group)",
     rules: RULES,
+    // trailwatch's own log group is named `/trailwatch/ID/…`.
+    guard: &[Guard {
+        events: &[
+            "DeleteLogGroup",
+            "DeleteMetricFilter",
+            "DeleteSubscriptionFilter",
+            "PutMetricFilter",
+            "PutRetentionPolicy",
+        ],
+        path: &["logGroupName"],
+        values: &[GuardValue::Prefix("/trailwatch/${Id}")],
+    }],
 };
 
 #[async_trait]
@@ -122,6 +140,8 @@ impl Monitor for Logs {
         let (group, region) = group_and_region(facts);
         let filter = filter_name(facts);
         match facts.call.name.as_str() {
+            // trailwatch's own filter (the dead man's switch) comes back with a redeploy.
+            "DeleteMetricFilter" | "PutMetricFilter" if facts.own => None,
             "DeleteLogGroup" => Some(command::step(
                 "Recreate the group, then recreate its metric filters, alarms and subscriptions from your infrastructure as code",
                 format!("aws logs create-log-group --log-group-name {group} --region {region}"),
@@ -147,6 +167,13 @@ impl Monitor for Logs {
     }
 
     fn next_steps(&self, facts: &StepFacts<'_>) -> Vec<NextStep> {
+        if facts.own {
+            return vec![
+                redeploy("the function's log group, its retention and the dead man's switch's metric filter"),
+                confirm(facts),
+                NextStep::say("While the group or its filter is changed, the dead man's switch and the latency figures may go dark: watch the health topic's alarms."),
+            ];
+        }
         let (group, region) = group_and_region(facts);
         let trail_use = first_trail(facts.enrichment);
         let trail = command::trail(trail_use.map(|t| t.arn.as_deref().unwrap_or(&t.name)));

@@ -14,9 +14,13 @@
 //! | [`s3`] | the bucket a trail delivers its log files to |
 //! | [`kms`] | the key a trail encrypts its log files with |
 //! | [`logs`] | the CloudWatch Logs group a trail delivers to |
-//! | [`events`] | trailwatch's own EventBridge rules |
-//! | [`sns`] | trailwatch's own SNS topics |
+//! | [`events`] | trailwatch's own EventBridge rules and central bus |
+//! | [`sns`] | trailwatch's own SNS topics and their subscriptions |
 //! | [`lambda`] | trailwatch's own function |
+//! | [`sqs`] | trailwatch's own queues of parked events |
+//! | [`cloudwatch`] | trailwatch's own alarms |
+//! | [`iam`] | trailwatch's own role (us-east-1 only: IAM is global) |
+//! | [`ssm`] | trailwatch's heartbeat parameter (its own heartbeat is [`crate::heartbeat`]'s) |
 //!
 //! Which calls matter is each monitor's [`monitor::Watched`]: a bucket, key or log group matters only when
 //! a trail uses it, which [`delivery`] decides from DescribeTrails, not from names; a rule, topic
@@ -24,9 +28,11 @@
 //! [`kms`] monitor's too: a call on it is self-protection, whatever a trail uses.
 
 pub mod cloudtrail;
+pub mod cloudwatch;
 pub mod coverage;
 pub mod delivery;
 pub mod events;
+pub mod iam;
 pub mod kms;
 pub mod lake;
 pub mod lambda;
@@ -35,15 +41,17 @@ pub mod monitor;
 pub mod s3;
 pub mod selectors;
 pub mod sns;
+pub mod sqs;
+pub mod ssm;
 pub mod steps;
 
 use serde_json::{json, Value};
 
 use crate::call::ApiCall;
-use monitor::{Monitor, Rule};
+use monitor::{GuardValue, Monitor, Rule};
 
 /// Every monitor, in the order the policy table and the event pattern list them.
-pub static REGISTRY: [&dyn Monitor; 8] = [
+pub static REGISTRY: [&dyn Monitor; 12] = [
     &cloudtrail::CloudTrail,
     &lake::Lake,
     &s3::S3,
@@ -52,6 +60,10 @@ pub static REGISTRY: [&dyn Monitor; 8] = [
     &events::Events,
     &sns::Sns,
     &lambda::Lambda,
+    &sqs::Sqs,
+    &cloudwatch::CloudWatch,
+    &iam::Iam,
+    &ssm::Ssm,
 ];
 
 /// The monitor and rule for a call, or `None` when trailwatch does not watch it.
@@ -64,7 +76,7 @@ pub fn find(call: &ApiCall) -> Option<(&'static dyn Monitor, &'static Rule)> {
                 .service()
                 .rules
                 .iter()
-                .find(|rule| rule.event == call.name)
+                .find(|rule| rule.names(&call.name))
                 .map(|rule| (*monitor, rule))
         })
 }
@@ -86,30 +98,222 @@ pub fn monitored_calls() -> Vec<(&'static str, &'static str)> {
 /// The EventBridge pattern that delivers exactly the monitored calls' events: one `$or` branch
 /// per event source, so a name is matched only with its own source (an `s3.amazonaws.com`
 /// event called `DeleteTrail` does not match). `bootstrap --event-pattern` prints it; the
-/// template's rules must use it verbatim.
+/// template's rules must use it verbatim. Should it outgrow one rule, [`event_patterns`] splits
+/// it, and the test `every_generated_pattern_fits_one_rule` says so.
 pub fn event_pattern() -> Value {
-    let mut bus_sources: Vec<&str> = Vec::new();
-    let mut branches: Vec<(&str, Vec<&str>)> = Vec::new();
-    for monitor in REGISTRY {
-        push_new(&mut bus_sources, monitor.service().bus_source);
-        let names = monitor.service().rules.iter().map(|rule| rule.event);
-        match branches
-            .iter_mut()
-            .find(|(source, _)| *source == monitor.service().event_source)
-        {
-            Some((_, existing)) => existing.extend(names),
-            None => branches.push((monitor.service().event_source, names.collect())),
-        }
+    let branches = event_branches();
+    let mut sources: Vec<&str> = Vec::new();
+    for (source, _) in &branches {
+        push_new(&mut sources, source);
     }
-    let branches: Vec<Value> = branches
-        .into_iter()
-        .map(|(source, names)| json!({"eventSource": [source], "eventName": names}))
-        .collect();
+    let branches: Vec<Value> = branches.into_iter().map(|(_, branch)| branch).collect();
     json!({
-        "source": bus_sources,
+        "source": sources,
         "detail-type": [crate::parse::CLOUDTRAIL_API_CALL],
         "detail": { "$or": branches }
     })
+}
+
+/// [`event_pattern`] split over as many rules as [`MAX_PATTERN_CHARS`] needs, branch by branch
+/// (one rule today).
+pub fn event_patterns() -> Vec<Value> {
+    split_into_patterns(event_branches())
+}
+
+/// One `(EventBridge source, branch)` per event source, with every call of every monitor of it.
+fn event_branches() -> Vec<(&'static str, Value)> {
+    let mut branches: Vec<(&str, &str, Vec<Value>)> = Vec::new();
+    for monitor in REGISTRY {
+        let service = monitor.service();
+        let names = service.rules.iter().map(|rule| match rule.prefix {
+            true => json!({ "prefix": rule.event }),
+            false => json!(rule.event),
+        });
+        match branches
+            .iter_mut()
+            .find(|(_, source, _)| *source == service.event_source)
+        {
+            Some((_, _, existing)) => existing.extend(names),
+            None => branches.push((service.bus_source, service.event_source, names.collect())),
+        }
+    }
+    branches
+        .into_iter()
+        .map(|(bus, source, names)| (bus, json!({"eventSource": [source], "eventName": names})))
+        .collect()
+}
+
+/// EventBridge's default quota for an event pattern (adjustable): "Event pattern size —
+/// 2,048 — Maximum size of the event pattern, in characters" (Amazon EventBridge quotas).
+pub const MAX_PATTERN_CHARS: usize = 2048;
+
+/// The guard rules' patterns: every call on trailwatch's own resources that some monitor's
+/// [`monitor::Guard`] names, branch by branch, with the template's placeholders (`${Id}`,
+/// `${AWS::StackName}`, `${KeyId}`, ...) left for `!Sub`, split over as many rules as
+/// [`MAX_PATTERN_CHARS`] needs once the placeholders are filled with the longest values they
+/// take. `bootstrap --guard-patterns` prints them; the template's guard rules must use them
+/// verbatim, one rule each.
+pub fn guard_patterns() -> Vec<Value> {
+    let mut branches: Vec<(&str, Value)> = Vec::new();
+    for monitor in REGISTRY {
+        let service = monitor.service();
+        for guard in service.guard {
+            let names: Vec<Value> = guard
+                .events
+                .iter()
+                .map(|event| match event.strip_suffix('*') {
+                    Some(prefix) => json!({ "prefix": prefix }),
+                    None => json!(event),
+                })
+                .collect();
+            let values: Vec<Value> = guard
+                .values
+                .iter()
+                .map(|value| match value {
+                    GuardValue::Exact(text) => json!(text),
+                    GuardValue::Prefix(text) => json!({ "prefix": text }),
+                    GuardValue::Wildcard(text) => json!({ "wildcard": text }),
+                })
+                .collect();
+            let mut parameters = Value::Array(values);
+            for key in guard.path.iter().rev() {
+                parameters = json!({ *key: parameters });
+            }
+            branches.push((
+                service.bus_source,
+                json!({
+                    "eventSource": [service.event_source],
+                    "eventName": names,
+                    "requestParameters": parameters,
+                }),
+            ));
+        }
+    }
+    split_into_patterns(branches)
+}
+
+/// The longest text each placeholder takes (a stack name of 128, a function or role name of
+/// 64, a UUID), for measuring a pattern as EventBridge will see it.
+pub fn filled_at_most(pattern: &str) -> String {
+    pattern
+        .replace("${Id}", &"a".repeat(36))
+        .replace("${AWS::StackName}", &"s".repeat(128))
+        .replace("${AWS::Partition}", "aws-us-gov")
+        .replace("${AWS::Region}", "ap-southeast-10")
+        .replace("${AWS::AccountId}", "111122223333")
+        .replace("${AWS::URLSuffix}", "amazonaws.com.cn")
+        .replace("${KeyId}", &"k".repeat(36))
+        .replace("${FunctionName}", &"f".repeat(64))
+        .replace("${RoleName}", &"r".repeat(64))
+}
+
+/// Patterns of `(source, branch)`es, in order, each as many branches as fit in
+/// [`MAX_PATTERN_CHARS`] when filled at most.
+fn split_into_patterns(branches: Vec<(&str, Value)>) -> Vec<Value> {
+    let pattern = |part: &[(&str, Value)]| {
+        let mut sources: Vec<&str> = Vec::new();
+        for (source, _) in part {
+            push_new(&mut sources, source);
+        }
+        let branches: Vec<&Value> = part.iter().map(|(_, branch)| branch).collect();
+        json!({
+            "source": sources,
+            "detail-type": [crate::parse::CLOUDTRAIL_API_CALL],
+            "detail": { "$or": branches }
+        })
+    };
+    let fits = |part: &[(&str, Value)]| {
+        filled_at_most(&pattern(part).to_string()).len() <= MAX_PATTERN_CHARS
+    };
+    let mut patterns = Vec::new();
+    let mut current: Vec<(&str, Value)> = Vec::new();
+    for branch in branches {
+        current.push(branch);
+        if !fits(&current) && current.len() > 1 {
+            let last = current.pop().expect("just pushed");
+            patterns.push(pattern(&current));
+            current = vec![last];
+        }
+    }
+    if !current.is_empty() {
+        patterns.push(pattern(&current));
+    }
+    patterns
+}
+
+/// Whether `given` is one of the guard patterns with its placeholders filled in, whatever with.
+pub fn is_guard_pattern(given: &Value) -> bool {
+    guard_patterns().iter().any(|pattern| fills(pattern, given))
+}
+
+/// Whether `given` is `template` with each `${...}` placeholder replaced by some text.
+fn fills(template: &Value, given: &Value) -> bool {
+    match (template, given) {
+        (Value::String(template), Value::String(given)) => fills_text(template, given),
+        (Value::Array(template), Value::Array(given)) => {
+            template.len() == given.len() && template.iter().zip(given).all(|(t, g)| fills(t, g))
+        }
+        (Value::Object(template), Value::Object(given)) => {
+            template.len() == given.len()
+                && template
+                    .iter()
+                    .all(|(key, t)| given.get(key).is_some_and(|g| fills(t, g)))
+        }
+        (template, given) => template == given,
+    }
+}
+
+/// Text against a template string: its literal parts in order, something in each placeholder.
+fn fills_text(template: &str, given: &str) -> bool {
+    let mut rest = given;
+    let mut parts = template.split("${");
+    let first = parts.next().unwrap_or_default();
+    let Some(after) = rest.strip_prefix(first) else {
+        return false;
+    };
+    rest = after;
+    for part in parts {
+        // `NAME}literal`: skip at least one character for the placeholder, then the literal.
+        let literal = part.split_once('}').map_or("", |(_, literal)| literal);
+        if rest.is_empty() {
+            return false;
+        }
+        if literal.is_empty() {
+            rest = "";
+            continue;
+        }
+        let skip = rest.chars().next().map_or(0, char::len_utf8);
+        match rest[skip..].find(literal) {
+            Some(at) => rest = &rest[skip + at + literal.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+/// What a call reduced: its monitor's weakening checks, and the registry's own: a PutRule
+/// that gives a rule a pattern other than the ones trailwatch generates (a rule of someone
+/// else's is never looked at: the events monitor watches only trailwatch's).
+pub fn weakenings(monitor: &dyn Monitor, call: &ApiCall) -> Vec<monitor::Weakening> {
+    let mut found = monitor.weakenings(call);
+    if call.source == events::SOURCE && call.name == "PutRule" {
+        if let Some(pattern) = call.parameter("eventPattern") {
+            // CloudTrail records the pattern as the JSON text it was given.
+            let pattern = match pattern {
+                Value::String(text) => serde_json::from_str(text).ok(),
+                other => Some(other.clone()),
+            };
+            let ours = pattern
+                .as_ref()
+                .is_some_and(|p| *p == event_pattern() || is_guard_pattern(p));
+            if !ours {
+                found.push(monitor::Weakening::new(
+                    "the event pattern is not one trailwatch generates: calls it should watch may no longer match",
+                ));
+            }
+        }
+    }
+    found
 }
 
 fn push_new<'a>(list: &mut Vec<&'a str>, item: &'a str) {
@@ -169,6 +373,63 @@ mod tests {
     }
 
     #[test]
+    fn every_generated_pattern_fits_one_rule() {
+        assert_eq!(event_patterns(), [event_pattern()]);
+        let alert = event_pattern().to_string();
+        assert!(
+            alert.len() <= MAX_PATTERN_CHARS,
+            "the alert rule's pattern is {} characters: split the registry's pattern over several rules",
+            alert.len()
+        );
+        let guards = guard_patterns();
+        for guard in &guards {
+            let filled = filled_at_most(&guard.to_string());
+            assert!(
+                !filled.contains("${"),
+                "a placeholder filled_at_most does not fill: {filled}"
+            );
+            assert!(
+                filled.len() <= MAX_PATTERN_CHARS,
+                "a guard pattern is {} characters",
+                filled.len()
+            );
+        }
+        // Every guard branch is in exactly one pattern.
+        let branches: usize = guards
+            .iter()
+            .map(|g| g["detail"]["$or"].as_array().unwrap().len())
+            .sum();
+        let declared: usize = REGISTRY.iter().map(|m| m.service().guard.len()).sum();
+        assert_eq!(branches, declared);
+    }
+
+    #[test]
+    fn a_pattern_filled_in_is_recognised_and_another_is_not() {
+        let filled: Value = serde_json::from_str(
+            &guard_patterns()[0]
+                .to_string()
+                .replace("${Id}", "5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f")
+                .replace("${AWS::StackName}", "trailwatch")
+                .replace("${AWS::Partition}", "aws")
+                .replace("${AWS::Region}", "eu-west-1")
+                .replace("${AWS::AccountId}", "111122223333")
+                .replace("${AWS::URLSuffix}", "amazonaws.com")
+                .replace("${KeyId}", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d")
+                .replace("${FunctionName}", "trailwatch-AlertFunction-1")
+                .replace("${RoleName}", "trailwatch-AlertFunctionRole-1"),
+        )
+        .unwrap();
+        assert!(is_guard_pattern(&filled));
+        let mut narrowed = filled.clone();
+        narrowed["detail"]["$or"].as_array_mut().unwrap().pop();
+        assert!(!is_guard_pattern(&narrowed));
+        assert!(!is_guard_pattern(&event_pattern()));
+        assert!(fills_text("trailwatch-${Id}-x", "trailwatch-é-x"));
+        assert!(!fills_text("trailwatch-${Id}-x", "trailwatch--x"));
+        assert!(!fills_text("trailwatch-${Id}", "other"));
+    }
+
+    #[test]
     fn the_pattern_lists_every_source_and_call() {
         let pattern = event_pattern();
         let branches = pattern["detail"]["$or"].as_array().unwrap();
@@ -179,8 +440,8 @@ mod tests {
         assert_eq!(names, monitored_calls().len());
         assert_eq!(
             branches.len(),
-            7,
-            "cloudtrail (with lake), s3, kms, logs, events, sns, lambda"
+            11,
+            "cloudtrail (with lake), s3, kms, logs, events, sns, lambda, sqs, monitoring, iam, ssm"
         );
         for source in [
             "aws.cloudtrail",
@@ -190,6 +451,10 @@ mod tests {
             "aws.events",
             "aws.sns",
             "aws.lambda",
+            "aws.sqs",
+            "aws.monitoring",
+            "aws.iam",
+            "aws.ssm",
         ] {
             assert!(pattern["source"]
                 .as_array()

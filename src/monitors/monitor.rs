@@ -39,6 +39,9 @@ pub struct Rule {
     /// Whether a reducing outcome is followed by the coverage verdict: is any multi-region
     /// trail still recording the account?
     pub checks_coverage: bool,
+    /// `event` is a prefix: the service records the call with a version suffix it may change
+    /// (Lambda's `PutFunctionEventInvokeConfig…`), so the rule matches every name it begins.
+    pub prefix: bool,
 }
 
 impl Rule {
@@ -55,7 +58,13 @@ impl Rule {
         weakens_when: "",
         reduces: false,
         checks_coverage: false,
+        prefix: false,
     };
+
+    /// Whether this row is the call named `event_name`.
+    pub fn names(&self, event_name: &str) -> bool {
+        self.event == event_name || (self.prefix && event_name.starts_with(self.event))
+    }
 
     /// Whether this outcome reduced what is recorded or kept: a weakening, or a success of a
     /// call that always reduces.
@@ -130,6 +139,28 @@ pub struct Service {
     /// The service as the policy table (docs/alerts.md) names it.
     pub name: &'static str,
     pub rules: &'static [Rule],
+    /// What the guard rule matches of this service: changes to trailwatch's own resources
+    /// (`bootstrap --guard-pattern`); empty for services trailwatch owns nothing of.
+    pub guard: &'static [Guard],
+}
+
+/// One branch of the guard rule's pattern: these calls, when the request names one of
+/// trailwatch's own resources at `path` (below `requestParameters`).
+#[derive(Debug)]
+pub struct Guard {
+    pub events: &'static [&'static str],
+    pub path: &'static [&'static str],
+    /// What the value at `path` may be: exact names and prefixes, with the template's
+    /// placeholders (`${Id}`, `${AWS::Region}`, `${KeyId}`, ...) that `!Sub` fills in.
+    pub values: &'static [GuardValue],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardValue {
+    Exact(&'static str),
+    Prefix(&'static str),
+    /// EventBridge's wildcard matching: `*` stands for any text.
+    Wildcard(&'static str),
 }
 
 #[async_trait]
@@ -137,6 +168,11 @@ pub trait Monitor: Sync {
     fn service(&self) -> &'static Service;
     /// The resource the request names, when it names one.
     fn resource(&self, call: &ApiCall) -> Option<Resource>;
+    /// Every resource the request names, for calls that name several (DeleteAlarms): the
+    /// pipeline takes the first that is trailwatch's own, else the first.
+    fn resources(&self, call: &ApiCall) -> Vec<Resource> {
+        self.resource(call).into_iter().collect()
+    }
     /// What a successful call reduced; empty when it reduced nothing. Only rules with a
     /// `weakened` column are asked; monitors without such rules keep the default.
     fn weakenings(&self, _call: &ApiCall) -> Vec<Weakening> {

@@ -46,6 +46,7 @@ const SERVICE: Service = Service {
     bus_source: "aws.s3",
     name: "S3 (a trail's bucket)",
     rules: RULES,
+    guard: &[],
 };
 
 #[async_trait]

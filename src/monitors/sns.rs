@@ -9,7 +9,7 @@ use crate::arn::Arn;
 use crate::call::ApiCall;
 use crate::command;
 use crate::enrichment::Enrichment;
-use crate::monitors::monitor::{Monitor, Rule, Service, StepFacts, Watched};
+use crate::monitors::monitor::{Guard, GuardValue, Monitor, Rule, Service, StepFacts, Watched};
 use crate::monitors::steps::{confirm, redeploy};
 use crate::prose::code;
 use crate::resource::{Resource, ResourceKind};
@@ -31,13 +31,32 @@ const RULES: &[Rule] = &[
         summary: "A subscription removed from trailwatch's SNS topic",
         effect: "whoever was subscribed no longer receives alerts",
         reduces: true, ..Rule::BASE },
+    Rule { event: "SetSubscriptionAttributes", succeeded: Critical,
+        summary: "A subscription to trailwatch's SNS topic changed",
+        effect: "a subscription's filter policy and delivery settings decide whether its subscriber receives alerts",
+        reduces: true, ..Rule::BASE },
 ];
+
+/// trailwatch's topics are named `trailwatch-ID-…`; a subscription's ARN starts with its topic's.
+const OWN_TOPICS: &[GuardValue] = &[GuardValue::Wildcard("*:trailwatch-${Id}*")];
 
 const SERVICE: Service = Service {
     event_source: "sns.amazonaws.com",
     bus_source: "aws.sns",
     name: "SNS (trailwatch's topics)",
     rules: RULES,
+    guard: &[
+        Guard {
+            events: &["DeleteTopic", "SetTopicAttributes"],
+            path: &["topicArn"],
+            values: OWN_TOPICS,
+        },
+        Guard {
+            events: &["Unsubscribe", "SetSubscriptionAttributes"],
+            path: &["subscriptionArn"],
+            values: OWN_TOPICS,
+        },
+    ],
 };
 
 #[async_trait]

@@ -20,13 +20,14 @@ pub mod report;
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::alert::posture::Finding;
 use crate::alert::Alert;
-use crate::config::Config;
+use crate::config::{Config, SignalLevel};
 use crate::invocation::{Dependencies, HandlerError, Invocation, Status, Summary, PUBLISH_RESERVE};
 use crate::lookup::Deadline;
+use crate::metrics::alert_published;
 use crate::parse::Schedule;
 use crate::render::escape::LogText;
 use crate::render::render;
@@ -71,6 +72,7 @@ pub async fn run(
         findings: findings.len(),
         new_findings: findings.iter().filter(|f| f.new).count(),
         worst: findings.iter().map(|f| f.severity).max(),
+        level: config.signal_level,
     };
     if findings.is_empty() {
         log.finished("healthy", None);
@@ -127,24 +129,37 @@ struct RunLog {
     findings: usize,
     new_findings: usize,
     worst: Option<Severity>,
+    /// The dead man's switch counts the line, so it is written at a level Lambda keeps.
+    level: SignalLevel,
 }
 
 impl RunLog {
-    /// The dead man's switch counts this line: every run that got this far logs it once.
+    /// The dead man's switch counts this line: every run that got this far logs it once, at
+    /// INFO or at the function's log level when that is higher (the switch's metric filter
+    /// matches the message in JSON and in text).
     fn finished(&self, status: &str, message_id: Option<&str>) {
-        info!(
-            check = "posture",
-            outcome = "finished",
-            status,
-            regions = self.regions,
-            trails = self.trails,
-            findings = self.findings,
-            new_findings = self.new_findings,
-            worst = %self.worst.map_or("none", Severity::label),
-            message_id = %LogText(message_id),
-            duration_ms = self.started.elapsed().as_millis() as u64,
-            "posture check finished"
-        );
+        macro_rules! finished_at {
+            ($event:ident) => {
+                $event!(
+                    check = "posture",
+                    outcome = "finished",
+                    status,
+                    regions = self.regions,
+                    trails = self.trails,
+                    findings = self.findings,
+                    new_findings = self.new_findings,
+                    worst = %self.worst.map_or("none", Severity::label),
+                    message_id = %LogText(message_id),
+                    duration_ms = self.started.elapsed().as_millis() as u64,
+                    "posture check finished"
+                )
+            };
+        }
+        match self.level {
+            SignalLevel::Info => finished_at!(info),
+            SignalLevel::Warn => finished_at!(warn),
+            SignalLevel::Error => finished_at!(error),
+        }
     }
 }
 
@@ -176,6 +191,7 @@ async fn publish(
     match deps.publisher.publish(&render(alert)).await {
         Ok(message_id) => {
             log.finished("published", Some(&message_id));
+            deps.metrics.record(&alert_published(severity, None));
             Ok(Summary::published(None, severity, message_id, count))
         }
         Err(failure) => {

@@ -9,6 +9,7 @@ pub mod subject;
 use serde::Serialize;
 
 use crate::alert::Alert;
+use crate::call::ApiCall;
 use crate::links::Links;
 use crate::resource::ResourceState;
 
@@ -167,6 +168,44 @@ impl serde_json::ser::Formatter for EmbeddedFormatter {
         // Raw JSON (never written today) is escaped like any text.
         let quoted = serde_json::to_string(fragment).map_err(std::io::Error::other)?;
         writer.write_all(&quoted.as_bytes()[1..quoted.len() - 1])
+    }
+}
+
+/// The heartbeat's probe: one message to the alert topic that no person receives (every
+/// subscription's filter policy leaves out `alertKind` `heartbeat`), so a publish path broken
+/// by a policy, a key or an SCP is noticed while nothing is alerted. Its attributes are the
+/// alerts' (fixed words, or values in AWS's shapes).
+pub fn heartbeat_probe(call: &ApiCall, region: &str) -> RenderedAlert {
+    let text = serde_json::json!({
+        "product": "trailwatch",
+        "kind": "heartbeat",
+        "note": "trailwatch's heartbeat probe: proves the alert topic accepts publishes; subscriptions filter it out",
+        "region": region,
+        "eventTime": call.time,
+    })
+    .to_string();
+    let message = serde_json::json!({ "default": text }).to_string();
+    let checked = |text: Option<&str>, valid: fn(&str) -> bool| {
+        text.filter(|t| valid(t))
+            .map_or_else(|| "unknown".to_string(), str::to_string)
+    };
+    RenderedAlert {
+        subject: "trailwatch heartbeat probe (no action)".to_string(),
+        message,
+        attributes: vec![
+            ("severity", "INFORMATIONAL".to_string()),
+            ("eventName", "AddTagsToResource".to_string()),
+            (
+                "account",
+                checked(call.account.as_deref(), crate::shape::is_account),
+            ),
+            ("region", checked(Some(region), crate::shape::is_region)),
+            (
+                "eventId",
+                checked(call.id.as_deref(), crate::shape::is_event_id),
+            ),
+            ("alertKind", "heartbeat".to_string()),
+        ],
     }
 }
 

@@ -73,8 +73,18 @@ HEALTH_TOPIC_NAME = "trailwatch-health"
 HEALTH_TOPIC_ARN = f"arn:aws:sns:{HOME_REGION}:{ACCOUNT}:{HEALTH_TOPIC_NAME}"
 HEALTH_QUEUE_NAME = "trailwatch-health-inbox"
 OWN_KEY_ARN = f"arn:aws:kms:{HOME_REGION}:{ACCOUNT}:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
-OWN_RULE = "trailwatch-5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f"
+OWN_ID = "5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f"
+OWN_RULE = f"trailwatch-{OWN_ID}"
 FUNCTION_NAME = "trailwatch"
+# The rest of trailwatch's own resources, named from the stack's id as the template names them.
+OWN_LOG_GROUP = f"/trailwatch/{OWN_ID}/alert-function"
+OWN_QUEUE_ARNS = [f"arn:aws:sqs:{HOME_REGION}:{ACCOUNT}:trailwatch-{OWN_ID}-{name}" for name in ("rule-dlq", "function-failures", "subscription-dlq")]
+OWN_ALARM_NAMES = [f"trailwatch-{OWN_ID}-{name}" for name in ("heartbeat-missing", "heartbeat-probe-missing", "function-errors", "posture-missing")]
+OWN_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/trailwatch-AlertFunctionRole-1A2B3C4D5E6F"
+OWN_EVENT_BUS = "trailwatch-central"
+HEARTBEAT_PARAMETER = f"/trailwatch/{OWN_ID}/heartbeat"
+HEARTBEAT_ROLE_NAME = "trailwatch-heartbeat-{region}"
+HEARTBEAT_TAG = "trailwatch:heartbeat"
 
 # Never real credentials: every client here talks to moto on loopback.
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -276,6 +286,13 @@ class RuntimeEmulator(_Service):
             "HEALTH_TOPIC_ARN": HEALTH_TOPIC_ARN,
             "OWN_KEY_ARN": OWN_KEY_ARN,
             "OWN_RULE_NAMES": f"{OWN_RULE},{OWN_RULE}-posture",
+            "OWN_LOG_GROUP": OWN_LOG_GROUP,
+            "OWN_QUEUE_ARNS": ",".join(OWN_QUEUE_ARNS),
+            "OWN_ALARM_NAMES": ",".join(OWN_ALARM_NAMES),
+            "OWN_ROLE_ARN": OWN_ROLE_ARN,
+            "OWN_EVENT_BUS": OWN_EVENT_BUS,
+            "HEARTBEAT_PARAMETER": HEARTBEAT_PARAMETER,
+            "HEARTBEAT_ROLE_NAME": HEARTBEAT_ROLE_NAME,
             "RUST_LOG": "info",
             **(extra_env or {}),
         }

@@ -1,0 +1,167 @@
+"""trailwatch cannot be silenced unseen (issue 16), on the real runtime against moto.
+
+- The heartbeat: the call the schedule makes (SSM AddTagsToResource on the heartbeat parameter,
+  made here on moto as the schedule's universal target would), then its CloudTrail record through
+  the function: counted (EMF metrics in the log), a probe on the alert topic that a subscription
+  with the template's filter policy never receives, nothing on the health topic, nothing to
+  people. The same call by anyone else is a CRITICAL alert on the health topic.
+- Every own door: each sample lands on the health topic (test_runtime.py's SELF_PROTECTION runs
+  them all); someone else's alarm, role or rule is ignored.
+- Log lines Lambda's log-level filtering keeps: at ApplicationLogLevel WARN, every JSON line the
+  function writes carries a level and a valid RFC 3339 timestamp, and the dead man's switch's
+  line, the error lines and the EMF lines are written at WARN or above.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import harness
+
+# The email subscription's filter policy in template.yaml: no person receives the probe.
+PEOPLES_FILTER = {"alertKind": [{"anything-but": ["heartbeat"]}]}
+
+
+def load(sample: str) -> dict:
+    return harness.load_event(harness.EVENTS / f"{sample}.json")
+
+
+def filtered_inbox(moto: harness.MotoServer) -> str:
+    """A queue subscribed to the alert topic the way a person's email is: with the filter
+    policy that leaves out the heartbeat's probe."""
+    sqs = moto.client("sqs")
+    url = sqs.create_queue(QueueName="trailwatch-peoples-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    moto.client("sns").subscribe(
+        TopicArn=harness.TOPIC_ARN,
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"FilterPolicy": json.dumps(PEOPLES_FILTER), "FilterPolicyScope": "MessageAttributes"},
+    )
+    return url
+
+
+def make_the_heartbeat_call(moto: harness.MotoServer, when: datetime) -> None:
+    """What EventBridge Scheduler's universal target does every interval."""
+    ssm = moto.client("ssm")
+    ssm.put_parameter(Name=harness.HEARTBEAT_PARAMETER, Value="trailwatch heartbeat", Type="String", Overwrite=True)
+    ssm.add_tags_to_resource(
+        ResourceType="Parameter",
+        ResourceId=harness.HEARTBEAT_PARAMETER,
+        Tags=[{"Key": harness.HEARTBEAT_TAG, "Value": when.strftime("%Y-%m-%dT%H:%M:%SZ")}],
+    )
+    tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=harness.HEARTBEAT_PARAMETER)["TagList"]
+    assert {"Key": harness.HEARTBEAT_TAG, "Value": when.strftime("%Y-%m-%dT%H:%M:%SZ")} in tags
+
+
+def recorded(sample: str, when: datetime) -> dict:
+    """The sample's CloudTrail record, as CloudTrail would deliver the call made at `when`."""
+    event = load(sample)
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    event["time"] = event["detail"]["eventTime"] = stamp
+    return event
+
+
+def emf_lines(output: str) -> list[dict]:
+    lines = []
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            lines.append(json.loads(line))
+    return lines
+
+
+def test_the_heartbeat_is_counted_probed_and_never_alerted(function, moto, world):
+    inbox = world()
+    health = harness.health_inbox(moto)
+    peoples = filtered_inbox(moto)
+    now = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=2)
+    make_the_heartbeat_call(moto, now)
+
+    result = function.invoke(recorded("heartbeat", now))
+
+    assert result.function_error is None, result.body
+    answer = result.json()
+    assert answer["status"] == "heartbeat", answer
+    assert answer["messageId"], "the probe was published"
+    assert harness.delivered(moto, peoples) == [], "no person receives the probe"
+    assert harness.delivered(moto, health) == [], "a heartbeat is never an alert"
+    [probe] = harness.delivered(moto, inbox)
+    assert probe.attributes["alertKind"] == "heartbeat"
+    assert probe.attributes["severity"] == "INFORMATIONAL"
+    assert probe.alert["kind"] == "heartbeat"
+    # Counted: an EMF record of the heartbeat (with its latency from the call) and of the probe.
+    function.wait_for_output('"HeartbeatProbes"')
+    records = emf_lines(function.output())
+    beats = [r for r in records if "Heartbeats" in r]
+    assert beats and beats[-1]["Region"] == harness.HOME_REGION, records
+    assert 0 <= beats[-1]["HeartbeatLatency"] < 120_000, beats[-1]
+    names = [m["Name"] for m in beats[-1]["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
+    assert names == ["Heartbeats", "HeartbeatLatency"]
+    assert any("HeartbeatProbes" in r for r in records)
+
+
+def test_a_heartbeat_from_another_principal_is_a_critical_alert(function, moto, world):
+    inbox = world()
+    health = harness.health_inbox(moto)
+    result = function.invoke(load("forged-heartbeat"))
+    assert result.json()["status"] == "published", result.body
+    assert harness.delivered(moto, inbox) == []
+    [message] = harness.delivered(moto, health)
+    assert message.alert["severity"] == "CRITICAL"
+    assert message.alert["title"] == "AddTagsToResource on trailwatch's own SSM parameter"
+
+
+@pytest.mark.parametrize("sample", ["delete-alarms-not-trailwatchs", "detach-role-policy-not-trailwatchs", "disable-rule-not-trailwatchs"])
+def test_someone_elses_alarm_role_or_rule_is_ignored(function, moto, world, sample):
+    inbox = world()
+    health = harness.health_inbox(moto)
+    answer = function.invoke(load(sample)).json()
+    assert answer["status"] == "ignored", answer
+    assert answer["reason"].startswith("not trailwatch's own"), answer
+    assert harness.delivered(moto, inbox) == [] and harness.delivered(moto, health) == []
+
+
+def test_several_alarms_in_one_call_are_judged_by_trailwatchs_own(function, moto, world):
+    """DisableAlarmActions names someone else's alarm first and trailwatch's second."""
+    world()
+    health = harness.health_inbox(moto)
+    answer = function.invoke(load("disable-alarm-actions")).json()
+    assert answer["status"] == "published", answer
+    [message] = harness.delivered(moto, health)
+    assert message.alert["resource"]["name"] == harness.OWN_ALARM_NAMES[0]
+    assert message.alert["nextSteps"][0]["command"].startswith(
+        f"aws cloudwatch enable-alarm-actions --alarm-names {harness.OWN_ALARM_NAMES[0]} "
+    )
+
+
+def test_at_warn_every_json_line_keeps_a_level_and_a_timestamp_and_the_signals_survive(moto, world):
+    """Lambda's log-level filtering keeps a JSON line only when its level is at least the
+    configured one, and treats a line without a valid RFC 3339 timestamp as INFO: at WARN such
+    a line is dropped. So every line carries both, and what is counted is written at WARN."""
+    world()
+    env = {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "WARN", "POSTURE_REGIONS": harness.HOME_REGION}
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, env) as function:
+        assert function.invoke(load("stop-logging")).json()["status"] == "published"
+        assert function.invoke(harness.scheduled_event("2026-11-29T00:05:00Z")).json()["status"] in ("published", "healthy", "already-reported")
+        assert function.invoke(b"[1, 2]").json()["errorType"] == "InvalidEvent"
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        make_the_heartbeat_call(moto, now)
+        assert function.invoke(recorded("heartbeat", now)).json()["status"] == "heartbeat"
+        function.wait_for_output('"HeartbeatProbes"')
+        function.wait_for_output("posture check finished")
+        function.wait_for_output("input is not an EventBridge CloudTrail event")
+        lines = [json.loads(line) for line in function.output().splitlines() if line.startswith("{")]
+    assert lines, "the function wrote JSON lines"
+    for line in lines:
+        assert line.get("level") in ("WARN", "ERROR"), line
+        stamp = line.get("timestamp")
+        assert isinstance(stamp, str) and datetime.fromisoformat(stamp.replace("Z", "+00:00")), line
+    finished = [line for line in lines if (line.get("fields") or {}).get("message") == "posture check finished"]
+    assert finished and finished[0]["level"] == "WARN", "the dead man's switch's line survives WARN"
+    assert any("_aws" in line and "Alerts" in line for line in lines), "the alert's EMF line"
+    assert any("_aws" in line and "Heartbeats" in line for line in lines), "the heartbeat's EMF line"
+    errors = [line for line in lines if line["level"] == "ERROR"]
+    assert errors, "the invalid input's error line"
