@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::inspector::TrailInspector;
 use crate::metrics::MetricSink;
 use crate::parse::InvalidEvent;
+use crate::plumbing::PlumbingInspector;
 use crate::publish::{AlertPublisher, PublishError};
 use crate::restart::LoggingRestarter;
 use crate::severity::Severity;
@@ -35,6 +36,9 @@ pub struct Dependencies<'a> {
     pub restarter: &'a dyn LoggingRestarter,
     /// Where latency and heartbeat metrics go; [`crate::metrics::NoMetrics`] in preview.
     pub metrics: &'a dyn MetricSink,
+    /// trailwatch's own rules and subscriptions, for the posture check;
+    /// [`crate::plumbing::NoPlumbing`] where they are not read.
+    pub plumbing: &'a dyn PlumbingInspector,
 }
 
 /// What the pipeline needs to know about the invocation itself.

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use lambda_runtime::{layers, service_fn, LambdaEvent, Runtime};
 use serde_json::Value;
-use trailwatch::aws::{self, cloudtrail::CloudTrailInspector, sns::SnsPublisher};
+use trailwatch::aws::{self, cloudtrail::CloudTrailInspector, events::Plumbing, sns::SnsPublisher};
 use trailwatch::config::Config;
 use trailwatch::handler::{handle, Dependencies};
 use trailwatch::input::SanitizingLayer;
@@ -71,13 +71,14 @@ async fn run_lambda() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (cloudtrail, sns) = aws::clients(config.trusted_roots).await;
-    let inspector = CloudTrailInspector::new(cloudtrail);
+    let clients = aws::clients(config.trusted_roots).await;
+    let inspector = CloudTrailInspector::new(clients.cloudtrail);
+    let plumbing = Plumbing::new(clients.events, clients.sns.clone());
     let health = config
         .health_topic_arn
         .clone()
-        .map(|topic| SnsPublisher::new(sns.clone(), topic));
-    let publisher = SnsPublisher::new(sns, config.topic_arn.clone());
+        .map(|topic| SnsPublisher::new(clients.sns.clone(), topic));
+    let publisher = SnsPublisher::new(clients.sns, config.topic_arn.clone());
     let emf = Emf {
         level: config.signal_level,
     };
@@ -95,6 +96,7 @@ async fn run_lambda() -> ExitCode {
             &NoRestart
         },
         metrics: &emf,
+        plumbing: &plumbing,
     };
     let deps = &deps;
     // The payload is cleaned before the runtime parses it, so no input it would refuse (a lone
@@ -156,8 +158,8 @@ async fn run_preview(args: &[String]) -> ExitCode {
         }
     };
     let inspector = if with_trail_state {
-        let (cloudtrail, _) = aws::clients(config.trusted_roots).await;
-        Some(CloudTrailInspector::new(cloudtrail))
+        let clients = aws::clients(config.trusted_roots).await;
+        Some(CloudTrailInspector::new(clients.cloudtrail))
     } else {
         None
     };

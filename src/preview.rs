@@ -70,6 +70,7 @@ pub async fn preview(
         health: &capture,
         restarter: &crate::restart::NoRestart,
         metrics: &crate::metrics::NoMetrics,
+        plumbing: &crate::plumbing::NoPlumbing,
     };
     let summary = handle_payload(payload, &Invocation::default(), &deps).await?;
     Ok((summary, capture.take().pop()))

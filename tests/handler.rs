@@ -185,6 +185,7 @@ async fn run_with_inspector(
         health: &publisher,
         restarter: &trailwatch::restart::NoRestart,
         metrics: &trailwatch::metrics::NoMetrics,
+        plumbing: &trailwatch::plumbing::NoPlumbing,
     };
     let result = handle(LambdaEvent::new(event, context), &deps).await;
     (result, outbox)
@@ -471,6 +472,7 @@ async fn an_sns_failure_is_an_error_so_lambda_retries() {
         health: &publisher,
         restarter: &trailwatch::restart::NoRestart,
         metrics: &trailwatch::metrics::NoMetrics,
+        plumbing: &trailwatch::plumbing::NoPlumbing,
     };
 
     let error = handle(

@@ -28,6 +28,10 @@ pub enum Check {
     ManagementEventsNotRecorded,
     LogFileValidationOff,
     CouldNotCheck,
+    /// One of trailwatch's own rules is not as trailwatch deploys it.
+    RuleNotAsDeployed,
+    /// Nobody has confirmed a subscription to the alert topic.
+    NoConfirmedSubscription,
 }
 
 impl Check {
@@ -41,6 +45,8 @@ impl Check {
             Check::ManagementEventsNotRecorded => "A trail does not record write management events",
             Check::LogFileValidationOff => "A trail's log file validation is off",
             Check::CouldNotCheck => "Part of the posture could not be checked",
+            Check::RuleNotAsDeployed => "trailwatch's own rule is not as deployed",
+            Check::NoConfirmedSubscription => "Nobody receives trailwatch's alerts",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! AWS SDK type.
 
 pub mod cloudtrail;
+pub mod events;
 pub mod roots;
 pub mod sns;
 
@@ -58,7 +59,7 @@ fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
 /// Builds the clients once, at init. The shared config honours the standard AWS variables
 /// (AWS_REGION, AWS_ENDPOINT_URL, credentials) and trusts `roots`; each service gets its own
 /// time limits.
-pub async fn clients(roots: TrustedRoots) -> (aws_sdk_cloudtrail::Client, aws_sdk_sns::Client) {
+pub async fn clients(roots: TrustedRoots) -> Clients {
     let shared = aws_config::defaults(BehaviorVersion::latest())
         .http_client(roots::https_client(roots))
         .load()
@@ -89,8 +90,28 @@ pub async fn clients(roots: TrustedRoots) -> (aws_sdk_cloudtrail::Client, aws_sd
         )
         .build();
 
-    (
-        aws_sdk_cloudtrail::Client::from_conf(cloudtrail),
-        aws_sdk_sns::Client::from_conf(sns),
-    )
+    // The posture check's reads of trailwatch's own rules: bounded like the trail lookups.
+    let events = aws_sdk_eventbridge::config::Builder::from(&shared)
+        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(1000))
+                .operation_attempt_timeout(Duration::from_millis(1500))
+                .operation_timeout(Duration::from_millis(3000))
+                .build(),
+        )
+        .build();
+
+    Clients {
+        cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail),
+        sns: aws_sdk_sns::Client::from_conf(sns),
+        events: aws_sdk_eventbridge::Client::from_conf(events),
+    }
+}
+
+/// The function's clients, built once at init.
+pub struct Clients {
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub events: aws_sdk_eventbridge::Client,
 }

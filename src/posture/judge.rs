@@ -193,6 +193,12 @@ pub fn next_steps(
             )),
             Check::ManagementEventsNotRecorded => push(record_management_events(&trail, &region)),
             Check::LogFileValidationOff => push(enable_validation(&trail, &region)),
+            Check::RuleNotAsDeployed => push(NextStep::say(
+                "Redeploy the trailwatch stack (sam deploy, or update the StackSet) to restore its rules, patterns and targets as the template defines them; then find out who changed them (CloudTrail event history, events.amazonaws.com).",
+            )),
+            Check::NoConfirmedSubscription => push(NextStep::say(
+                "Subscribe someone to the alert topic and confirm it (the email's confirmation link), or redeploy with AlertEmail set: until then every alert is published to nobody.",
+            )),
             Check::CouldNotCheck => push(NextStep::say(
                 "Check that the function's role may call cloudtrail:DescribeTrails, GetTrailStatus and GetEventSelectors in every region of POSTURE_REGIONS",
             )),

@@ -12,6 +12,7 @@
 //! Layout: [`gather`] (lookups) → [`judge::findings`] → [`remind`] → [`report`] → publish, run
 //! by [`run`]. The run is an entry point; the steps are below it (see the crate's layout).
 
+pub mod drift;
 pub mod gather;
 pub mod judge;
 pub mod remind;
@@ -25,10 +26,12 @@ use tracing::{error, info, warn};
 use crate::alert::posture::Finding;
 use crate::alert::Alert;
 use crate::config::{Config, SignalLevel};
+use crate::inspector::LookupError;
 use crate::invocation::{Dependencies, HandlerError, Invocation, Status, Summary, PUBLISH_RESERVE};
-use crate::lookup::Deadline;
+use crate::lookup::{all_within, Deadline};
 use crate::metrics::alert_published;
 use crate::parse::Schedule;
+use crate::plumbing::DeployedRule;
 use crate::render::escape::LogText;
 use crate::render::render;
 use crate::severity::Severity;
@@ -62,18 +65,35 @@ pub async fn run(
         );
         return Ok(Summary::nothing(Status::Ignored, "no region to check"));
     }
-    let gathered = gather(inspector, regions, Deadline::after(budget(invocation))).await;
+    let deadline = Deadline::after(budget(invocation));
+    let (gathered, itself) = tokio::join!(
+        gather(inspector, regions, deadline),
+        trailwatch_itself(deps, deadline)
+    );
     let window = window(schedule, config);
     let findings = judged(&gathered, &window, config);
     let log = RunLog {
         started,
         regions: regions.len(),
         trails: gathered.trails.len(),
-        findings: findings.len(),
-        new_findings: findings.iter().filter(|f| f.new).count(),
-        worst: findings.iter().map(|f| f.severity).max(),
+        findings: findings.len() + itself.len(),
+        new_findings: findings.iter().chain(&itself).filter(|f| f.new).count(),
+        worst: findings.iter().chain(&itself).map(|f| f.severity).max(),
         level: config.signal_level,
     };
+    // What is wrong with trailwatch itself goes to the health topic, every run it lasts: the
+    // alert topic may be the very thing that is broken.
+    if !itself.is_empty() {
+        let alert = report::alert(itself, Vec::new(), &window, config);
+        if let Err(failure) = deps.health.publish(&render(alert)).await {
+            error!(
+                check = "posture",
+                outcome = "publish-failed",
+                error = %LogText(Some(&failure.0)),
+                "the posture check's findings about trailwatch itself NOT published to the health topic"
+            );
+        }
+    }
     if findings.is_empty() {
         log.finished("healthy", None);
         return Ok(Summary::nothing(Status::Healthy, "no findings"));
@@ -84,6 +104,56 @@ pub async fn run(
     }
     let alert = report::alert(findings, gathered.trails, &window, config);
     publish(alert, &log, deps).await
+}
+
+/// trailwatch's own rules as deployed and the alert topic's subscribers ([`drift`]); nothing
+/// when the function knows none of its rules (preview, a stack without OWN_RULE_NAMES).
+async fn trailwatch_itself(deps: &Dependencies<'_>, deadline: Deadline) -> Vec<Finding> {
+    let config = deps.config;
+    if config.own.rules.is_empty() {
+        return Vec::new();
+    }
+    let reads = config
+        .own
+        .rules
+        .iter()
+        .map(|key| async move {
+            let (bus, name) = key.split_once('/').unwrap_or(("default", key));
+            let bus = (bus != "default").then_some(bus);
+            deps.plumbing.rule(name, bus).await
+        })
+        .collect();
+    let answers = all_within(deadline, reads).await;
+    let timed_out = || LookupError {
+        code: None,
+        message: "timed out".to_string(),
+    };
+    let rules: Vec<(String, Result<DeployedRule, LookupError>)> = config
+        .own
+        .rules
+        .iter()
+        .cloned()
+        .zip(
+            answers
+                .into_iter()
+                .map(|answer| answer.unwrap_or_else(|| Err(timed_out()))),
+        )
+        .collect();
+    let subscriptions = deadline
+        .within(deps.plumbing.confirmed_subscriptions(&config.topic_arn))
+        .await
+        .unwrap_or_else(|| Err(timed_out()));
+    let region = config.posture.regions.first().map(String::as_str);
+    drift::findings(
+        &rules,
+        subscriptions,
+        &drift::Expected {
+            function_name: config.own.function.as_deref(),
+            health_topic: config.health_topic_arn.as_deref(),
+            schedule: format!("rate({} minutes)", config.posture.interval.as_secs() / 60),
+            region,
+        },
+    )
 }
 
 /// The check's share of the invocation: [`POSTURE_BUDGET`], less what publishing needs.

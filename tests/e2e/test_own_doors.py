@@ -165,3 +165,61 @@ def test_at_warn_every_json_line_keeps_a_level_and_a_timestamp_and_the_signals_s
     assert any("_aws" in line and "Heartbeats" in line for line in lines), "the heartbeat's EMF line"
     errors = [line for line in lines if line["level"] == "ERROR"]
     assert errors, "the invalid input's error line"
+
+
+FUNCTION_ARN = f"arn:aws:lambda:{harness.HOME_REGION}:{harness.ACCOUNT}:function:{harness.FUNCTION_NAME}"
+
+
+def deploy_own_rules(moto: harness.MotoServer) -> None:
+    """trailwatch's rules as the template deploys them (the names the harness gives the
+    function in OWN_RULE_NAMES): the alert rule with the registry's pattern, the posture
+    schedule, both targeting the function."""
+    import subprocess
+
+    pattern = subprocess.run([str(harness.RELEASE_BINARY), "--event-pattern"], check=True, capture_output=True, text=True).stdout
+    events = moto.client("events")
+    events.put_rule(Name=harness.OWN_RULE, EventPattern=pattern, State="ENABLED")
+    events.put_rule(Name=f"{harness.OWN_RULE}-posture", ScheduleExpression="rate(60 minutes)", State="ENABLED")
+    for rule in (harness.OWN_RULE, f"{harness.OWN_RULE}-posture"):
+        events.put_targets(Rule=rule, Targets=[{"Id": "alert-function", "Arn": FUNCTION_ARN}])
+
+
+def posture_findings_about_trailwatch(moto, health) -> list[dict]:
+    messages = harness.delivered(moto, health)
+    return [f for m in messages if m.alert.get("kind") == "posture" for f in m.alert["posture"]["findings"]]
+
+
+def test_the_posture_check_finds_nothing_wrong_with_trailwatch_as_deployed(function, moto, world):
+    world()
+    health = harness.health_inbox(moto)
+    deploy_own_rules(moto)
+    function.invoke(harness.scheduled_event("2026-11-29T00:05:00Z"))
+    assert posture_findings_about_trailwatch(moto, health) == []
+
+
+@pytest.mark.parametrize("how", ["disabled", "narrowed", "retargeted", "deleted", "unsubscribed"])
+def test_the_posture_check_reports_drift_of_trailwatchs_rules_on_the_health_topic(function, moto, world, how):
+    world()
+    health = harness.health_inbox(moto)
+    deploy_own_rules(moto)
+    events = moto.client("events")
+    if how == "disabled":
+        events.disable_rule(Name=harness.OWN_RULE)
+    elif how == "narrowed":
+        # Still matches the heartbeat (ssm), and nothing else of the registry's.
+        narrowed = {"source": ["aws.ssm"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventSource": ["ssm.amazonaws.com"]}}
+        events.put_rule(Name=harness.OWN_RULE, EventPattern=json.dumps(narrowed), State="ENABLED")
+    elif how == "retargeted":
+        events.remove_targets(Rule=harness.OWN_RULE, Ids=["alert-function"])
+        events.put_targets(Rule=harness.OWN_RULE, Targets=[{"Id": "elsewhere", "Arn": "arn:aws:sqs:us-east-1:444455556666:elsewhere"}])
+    elif how == "deleted":
+        events.remove_targets(Rule=harness.OWN_RULE, Ids=["alert-function"])
+        events.delete_rule(Name=harness.OWN_RULE)
+    elif how == "unsubscribed":
+        sns = moto.client("sns")
+        for sub in sns.list_subscriptions_by_topic(TopicArn=harness.TOPIC_ARN)["Subscriptions"]:
+            sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+    function.invoke(harness.scheduled_event("2026-11-29T00:05:00Z"))
+    findings = posture_findings_about_trailwatch(moto, health)
+    expected = "no-confirmed-subscription" if how == "unsubscribed" else "rule-not-as-deployed"
+    assert any(f["check"] == expected and f["severity"] == "CRITICAL" for f in findings), findings
