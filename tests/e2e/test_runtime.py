@@ -81,6 +81,7 @@ SELF_PROTECTION = {
     "update-function-code": "function",
     "put-function-event-invoke-config": "function",
     "delete-function-event-invoke-config": "function",
+    "update-function-event-invoke-config": "function",
     "set-subscription-attributes": "topic",
     "put-metric-filter-own": "log-group",
     "delete-own-log-group": "log-group",
@@ -99,6 +100,7 @@ SELF_PROTECTION = {
     "update-assume-role-policy": "role",
     "forged-heartbeat": "parameter",
     "delete-heartbeat-parameter": "parameter",
+    "remove-tags-from-heartbeat": "parameter",
 }
 
 # Successful changes that weaken a trail: the alert says whether a trail still covers the account.
