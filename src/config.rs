@@ -195,6 +195,21 @@ impl Config {
                     })?,
             ),
         };
+        // The stack id CloudFormation gives (a UUID); it names the alarms, so anything that
+        // could widen the prefix (wildcards, separators, an empty id) is refused.
+        let id = non_empty("OWN_ID");
+        if let Some(id) = &id {
+            let valid = (1..=64).contains(&id.len())
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if !valid {
+                return Err(ConfigError {
+                    variable: "OWN_ID",
+                    problem: format!(
+                        "{id:?} is not a stack id (letters, digits and hyphens, at most 64)"
+                    ),
+                });
+            }
+        }
         let heartbeat_role = non_empty("HEARTBEAT_ROLE_NAME");
         if let Some(name) = &heartbeat_role {
             if !ResourceKind::Role.is_valid_name(&name.replace("{region}", "us-east-1")) {
@@ -216,7 +231,7 @@ impl Config {
             account: home_account.clone(),
             log_group: non_empty("OWN_LOG_GROUP"),
             queues,
-            alarms: OwnResources::list(&non_empty("OWN_ALARM_NAMES").unwrap_or_default()),
+            id,
             role,
             event_bus: non_empty("OWN_EVENT_BUS"),
             heartbeat_parameter: non_empty("HEARTBEAT_PARAMETER"),
@@ -507,8 +522,13 @@ mod tests {
             ("TRUSTED_ROOTS", "system"),
             ("POSTURE_REGIONS", "us-east-1, eu-west-1,us-east-1"),
             ("REMIND_AFTER_HOURS", "6"),
+            ("OWN_ID", "5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f"),
         ])
         .unwrap();
+        assert_eq!(
+            c.own.id.as_deref(),
+            Some("5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f")
+        );
         assert_eq!(c.own.topics.len(), 2);
         assert_eq!(
             c.own.rules,
@@ -540,6 +560,8 @@ mod tests {
             ("POSTURE_REGIONS", "us-east-1;rm"),
             ("REMIND_AFTER_HOURS", "-1"),
             ("POSTURE_INTERVAL_MINUTES", "often"),
+            ("OWN_ID", "*"),
+            ("OWN_ID", "abc/def"),
         ] {
             let err = config(&[("ALERT_TOPIC_ARN", TOPIC), (variable, bad)]).unwrap_err();
             assert_eq!(err.variable, variable, "{bad}");

@@ -6,9 +6,10 @@
 //! one of them is CRITICAL (`classify::escalate_own`) and is published to the health topic,
 //! which depends on none of them.
 //! Which resources are trailwatch's comes from the environment the template sets (OWN_KEY_ARN,
-//! OWN_RULE_NAMES, the topic ARNs, OWN_LOG_GROUP, OWN_QUEUE_ARNS, OWN_ALARM_NAMES, OWN_ROLE_ARN,
-//! OWN_EVENT_BUS, HEARTBEAT_PARAMETER, and AWS_LAMBDA_FUNCTION_NAME, which Lambda sets), never
-//! from names that merely look like trailwatch's.
+//! OWN_RULE_NAMES, the topic ARNs, OWN_LOG_GROUP, OWN_QUEUE_ARNS, OWN_ID (the stack's id, which
+//! names its alarms), OWN_ROLE_ARN, OWN_EVENT_BUS, HEARTBEAT_PARAMETER, and
+//! AWS_LAMBDA_FUNCTION_NAME, which Lambda sets), never from names that merely look like
+//! trailwatch's.
 
 use crate::arn::Arn;
 use crate::resource::{Resource, ResourceKind};
@@ -29,8 +30,10 @@ pub struct OwnResources {
     pub log_group: Option<String>,
     /// The queues of parked events (`OWN_QUEUE_ARNS`).
     pub queues: Vec<Arn>,
-    /// trailwatch's alarms (`OWN_ALARM_NAMES`).
-    pub alarms: Vec<String>,
+    /// The stack's id (`OWN_ID`): every alarm the template creates is named `trailwatch-ID-…`,
+    /// the prefix the guard rule matches too, so the function and the rule agree on which
+    /// alarms are trailwatch's without a list of names in a 4 KB environment.
+    pub id: Option<String>,
     /// The function's role (`OWN_ROLE_ARN`).
     pub role: Option<Arn>,
     /// The central event bus, in central mode (`OWN_EVENT_BUS`).
@@ -97,10 +100,13 @@ impl OwnResources {
                 ResourceKind::LogGroup => named(&resource.name, &self.log_group),
                 ResourceKind::EventBus => named(&resource.name, &self.event_bus),
                 ResourceKind::Parameter => named(&resource.name, &self.heartbeat_parameter),
-                ResourceKind::Alarm => resource
-                    .name
-                    .as_ref()
-                    .is_some_and(|name| self.alarms.contains(name)),
+                ResourceKind::Alarm => match (&self.id, &resource.name) {
+                    (Some(id), Some(name)) => name
+                        .strip_prefix("trailwatch-")
+                        .and_then(|rest| rest.strip_prefix(id.as_str()))
+                        .is_some_and(|purpose| purpose.starts_with('-')),
+                    _ => false,
+                },
                 ResourceKind::Queue => {
                     resource
                         .arn
@@ -123,7 +129,7 @@ impl OwnResources {
             }
     }
 
-    /// Reads `OWN_QUEUE_ARNS` or `OWN_ALARM_NAMES`-like comma-separated lists.
+    /// Reads comma-separated lists such as `OWN_QUEUE_ARNS`.
     pub fn list(text: &str) -> Vec<String> {
         text.split(',')
             .map(str::trim)
@@ -139,7 +145,7 @@ impl OwnResources {
             && self.function.is_none()
             && self.log_group.is_none()
             && self.queues.is_empty()
-            && self.alarms.is_empty()
+            && self.id.is_none()
             && self.role.is_none()
             && self.event_bus.is_none()
             && self.heartbeat_parameter.is_none()
@@ -208,8 +214,24 @@ mod tests {
             topics: vec!["arn:aws:sns:us-east-1:111122223333:alerts".into()],
             function: Some("trailwatch-AlertFunction-1".into()),
             account: Some("111122223333".into()),
+            id: Some("abc".into()),
             ..OwnResources::default()
         }
+    }
+
+    #[test]
+    fn alarms_are_trailwatchs_by_the_stack_ids_prefix() {
+        let own = own();
+        let alarm = |name: &str| resource(ResourceKind::Alarm, name, None);
+        assert!(own.owns(&alarm("trailwatch-abc-heartbeat-missing")));
+        assert!(own.owns(&alarm("trailwatch-abc-anything-added-later")));
+        // Another stack's id that starts with this one's, the bare id, someone else's alarm.
+        assert!(!own.owns(&alarm("trailwatch-abcd-heartbeat-missing")));
+        assert!(!own.owns(&alarm("trailwatch-abc")));
+        assert!(!own.owns(&alarm("billing-trailwatch-abc-x")));
+        // Without OWN_ID no alarm is trailwatch's.
+        let unnamed = OwnResources { id: None, ..own };
+        assert!(!unnamed.owns(&alarm("trailwatch-abc-heartbeat-missing")));
     }
 
     #[test]

@@ -541,7 +541,7 @@ const OWN_ENV: &[(&str, &str)] = &[
     ("AWS_LAMBDA_FUNCTION_NAME", "trailwatch"),
     ("OWN_LOG_GROUP", "/trailwatch/5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f/alert-function"),
     ("OWN_QUEUE_ARNS", "arn:aws:sqs:us-east-1:111122223333:trailwatch-5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f-rule-dlq,arn:aws:sqs:us-east-1:111122223333:trailwatch-5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f-function-failures"),
-    ("OWN_ALARM_NAMES", "trailwatch-5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f-heartbeat-missing"),
+    ("OWN_ID", "5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f"),
     ("OWN_ROLE_ARN", "arn:aws:iam::111122223333:role/trailwatch-AlertFunctionRole-1A2B3C4D5E6F"),
     ("OWN_EVENT_BUS", "trailwatch-central"),
     ("HEARTBEAT_PARAMETER", "/trailwatch/5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f/heartbeat"),

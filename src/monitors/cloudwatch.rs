@@ -41,8 +41,8 @@ const RULES: &[Rule] = &[
         reduces: true, ..Rule::BASE },
 ];
 
-/// trailwatch's alarms are named `trailwatch-ID-…`.
-const OWN_ALARMS: &[GuardValue] = &[GuardValue::Prefix("trailwatch-${Id}")];
+/// trailwatch's alarms are named `trailwatch-ID-…` (`OwnResources::owns` checks the same prefix).
+const OWN_ALARMS: &[GuardValue] = &[GuardValue::Prefix("trailwatch-${Id}-")];
 
 const SERVICE: Service = Service {
     event_source: "monitoring.amazonaws.com",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
 import json
 import os
 import signal
@@ -25,6 +26,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +81,8 @@ FUNCTION_NAME = "trailwatch"
 # The rest of trailwatch's own resources, named from the stack's id as the template names them.
 OWN_LOG_GROUP = f"/trailwatch/{OWN_ID}/alert-function"
 OWN_QUEUE_ARNS = [f"arn:aws:sqs:{HOME_REGION}:{ACCOUNT}:trailwatch-{OWN_ID}-{name}" for name in ("rule-dlq", "function-failures", "subscription-dlq")]
-OWN_ALARM_NAMES = [f"trailwatch-{OWN_ID}-{name}" for name in ("heartbeat-missing", "heartbeat-probe-missing", "function-errors", "posture-missing")]
+# Every alarm named trailwatch-OWN_ID-… is trailwatch's; the own-door samples name this one.
+OWN_ALARM = f"trailwatch-{OWN_ID}-heartbeat-missing"
 OWN_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/trailwatch-AlertFunctionRole-1A2B3C4D5E6F"
 OWN_EVENT_BUS = "trailwatch-central"
 HEARTBEAT_PARAMETER = f"/trailwatch/{OWN_ID}/heartbeat"
@@ -208,17 +211,11 @@ class _Service:
         self.stop()
 
 
-class MotoServer(_Service):
-    """moto's server on a free loopback port, with MOTO_ACCOUNT_ID matching events/."""
+class MotoEndpoint:
+    """What the tests use of a moto server at `self.endpoint`: its reset and SDK clients."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self._clients: dict[tuple[str, str], object] = {}
-        binary = tool("bin/moto_server", "run `make venv` to install moto[server] into .venv/")
-        env = {**os.environ, **FAKE_CREDENTIALS, "MOTO_ACCOUNT_ID": ACCOUNT, "AWS_DEFAULT_REGION": HOME_REGION}
-        self._process = _Process("moto_server", [str(binary), "-H", "127.0.0.1", "-p", str(self.port)], env)
-        self._process.wait_for_line("Running on", timeout=60)
+    endpoint: str
+    _clients: dict[tuple[str, str], object]
 
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
@@ -239,6 +236,19 @@ class MotoServer(_Service):
                 config=BotoConfig(retries={"max_attempts": 1}),
             )
         return self._clients[key]
+
+
+class MotoServer(MotoEndpoint, _Service):
+    """moto's server on a free loopback port, with MOTO_ACCOUNT_ID matching events/."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._clients = {}
+        binary = tool("bin/moto_server", "run `make venv` to install moto[server] into .venv/")
+        env = {**os.environ, **FAKE_CREDENTIALS, "MOTO_ACCOUNT_ID": ACCOUNT, "AWS_DEFAULT_REGION": HOME_REGION}
+        self._process = _Process("moto_server", [str(binary), "-H", "127.0.0.1", "-p", str(self.port)], env)
+        self._process.wait_for_line("Running on", timeout=60)
 
 
 @dataclass
@@ -272,8 +282,6 @@ class RuntimeEmulator(_Service):
     def __init__(self, binary: Path, endpoint: str, extra_env: dict[str, str] | None = None) -> None:
         if not binary.exists():
             raise HarnessError(f"{binary} not found: run `make build` (cargo build --release) first")
-        self.port = free_port()
-        runtime_api_port = free_port()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             **FAKE_CREDENTIALS,
@@ -288,7 +296,7 @@ class RuntimeEmulator(_Service):
             "OWN_RULE_NAMES": f"{OWN_RULE},{OWN_RULE}-posture",
             "OWN_LOG_GROUP": OWN_LOG_GROUP,
             "OWN_QUEUE_ARNS": ",".join(OWN_QUEUE_ARNS),
-            "OWN_ALARM_NAMES": ",".join(OWN_ALARM_NAMES),
+            "OWN_ID": OWN_ID,
             "OWN_ROLE_ARN": OWN_ROLE_ARN,
             "OWN_EVENT_BUS": OWN_EVENT_BUS,
             "HEARTBEAT_PARAMETER": HEARTBEAT_PARAMETER,
@@ -296,6 +304,7 @@ class RuntimeEmulator(_Service):
             "RUST_LOG": "info",
             **(extra_env or {}),
         }
+        self.port, runtime_api_port = free_port(), free_port()
         self._process = _Process(
             "aws-lambda-rie",
             [
@@ -402,6 +411,19 @@ def seed(moto: MotoServer, *, logging: bool = True, second_trail: bool = False) 
     return queue_url
 
 
+def upload_function_code(moto: MotoEndpoint, bucket: str) -> dict[str, str]:
+    """A bucket holding a placeholder function package, for stacks created on moto's
+    CloudFormation (which stores the function and never runs it: the emulator runs the release
+    binary). Returns the function's Code property."""
+    s3 = moto.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("bootstrap", "not run here: the emulator runs the release binary")
+    s3.put_object(Bucket=bucket, Key="bootstrap.zip", Body=package.getvalue())
+    return {"S3Bucket": bucket, "S3Key": "bootstrap.zip"}
+
+
 def health_inbox(moto: MotoServer) -> str:
     """The queue subscribed to the health topic by seed()."""
     return moto.client("sqs").get_queue_url(QueueName=HEALTH_QUEUE_NAME)["QueueUrl"]
@@ -496,20 +518,31 @@ class Delivered:
     alert: dict
 
 
-def delivered(moto: MotoServer, queue_url: str) -> list[Delivered]:
-    """Everything in the inbox. Publishing to an SQS subscriber is synchronous in moto, and the
-    function has returned before this is called, so no waiting is needed."""
-    sqs = moto.client("sqs")
-    found: list[Delivered] = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-        if not messages:
-            return found
+def drain(sqs, queue_url: str) -> list[str]:
+    """The bodies of every message in the queue, deleted as they are read. Delivery to an SQS
+    target or subscriber is synchronous in moto, and the call that caused it has returned
+    before this is called, so no waiting is needed."""
+    bodies: list[str] = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
         for message in messages:
-            envelope = json.loads(message["Body"])
-            attributes = {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()}
-            found.append(Delivered(envelope.get("Subject"), attributes, json.loads(envelope["Message"])))
+            bodies.append(message["Body"])
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def delivered(moto: MotoServer, queue_url: str) -> list[Delivered]:
+    """Every SNS notification in the inbox."""
+    found: list[Delivered] = []
+    for body in drain(moto.client("sqs"), queue_url):
+        envelope = json.loads(body)
+        attributes = {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()}
+        found.append(Delivered(envelope.get("Subject"), attributes, json.loads(envelope["Message"])))
+    return found
+
+
+def matched_event_ids(sqs, queue_url: str) -> set[str]:
+    """The eventIDs of the CloudTrail events an EventBridge rule delivered to the queue."""
+    return {json.loads(body)["detail"]["eventID"] for body in drain(sqs, queue_url)}
 
 
 class ChatSubscriber(_Service):

@@ -117,8 +117,6 @@ HEALTH = [{"Ref": "HealthTopic"}]
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["RuleDeadLetterQueue", "QueueName"]}),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["FunctionFailureQueue", "QueueName"]}),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["SubscriptionDeadLetterQueue", "QueueName"]}),
-        ("AWS/SNS", "NumberOfNotificationsFailed", {"Fn::GetAtt": ["AlertTopic", "TopicName"]}),
-        ("AWS/SNS", "NumberOfNotificationsFailed", {"Fn::GetAtt": ["HealthTopic", "TopicName"]}),
     ],
 )
 def test_the_watcher_is_watched(namespace, metric, watched):
@@ -131,6 +129,29 @@ def test_the_watcher_is_watched(namespace, metric, watched):
     assert alarm["AlarmActions"] == HEALTH and alarm["OKActions"] == HEALTH
     assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert alarm["TreatMissingData"] == "notBreaching"
+
+
+@pytest.mark.parametrize("measured, told", [("AlertTopic", "HealthTopic"), ("HealthTopic", "AlertTopic")])
+def test_a_topics_delivery_failures_are_told_on_the_other_topic_once(measured, told):
+    """Issue 16: told on the topic it measures, one subscriber that always fails would fail the
+    notification too and keep the alarm flapping, mailing everyone else every few minutes."""
+    [alarm] = [
+        a for a in alarms().values()
+        if (a["Namespace"], a["MetricName"]) == ("AWS/SNS", "NumberOfNotificationsFailed")
+        and a["Dimensions"] == [{"Name": "TopicName", "Value": {"Fn::GetAtt": [measured, "TopicName"]}}]
+    ]
+    assert alarm["AlarmActions"] == [{"Ref": told}]
+    # No OK announcements, and ALARM until 15 minutes pass without a failure: a subscriber that
+    # keeps failing is one message, not an ALARM/OK pair per failure.
+    assert "OKActions" not in alarm
+    assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (300, 3, 1)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"], alarm["TreatMissingData"]) == (1, "GreaterThanOrEqualToThreshold", "notBreaching")
+
+
+def test_the_alert_topics_email_lets_alarm_notifications_through():
+    """HealthTopicDeliveryFailuresAlarm notifies the alert topic: a CloudWatch notification has
+    no message attributes, so a filter policy requiring alertKind would drop it."""
+    assert {"exists": False} in props("AlertEmailSubscription")["FilterPolicy"]["alertKind"]
 
 
 @pytest.mark.parametrize("metric", ["FailedInvocations", "InvocationsFailedToBeSentToDlq"])
@@ -163,7 +184,17 @@ def test_the_function_logs_json_to_its_own_log_group_with_retention():
     assert logging["ApplicationLogLevel"] == {"Ref": "LogLevel"}
     group = props("FunctionLogGroup")
     assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
-    assert group["KmsKeyId"] == {"Fn::GetAtt": ["AlertKey", "Arn"]}
+    # Issue 16: encrypted with AlertKey, the function's logs (and the dead man's switch that
+    # reads them) would vanish while that key is disabled. CloudWatch Logs encrypts at rest.
+    assert "KmsKeyId" not in group
+    assert "AlertKey" not in tpl.references(R["FunctionLogGroup"])
+    # Only the group kept from before (named from the stack's name) may still be read with it.
+    [former] = [s for s in props("AlertKey")["KeyPolicy"]["Statement"] if "logs" in json.dumps(s)]
+    assert former["Sid"] == "LogsReadTheFormerFunctionLogGroup"
+    assert former["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+    arn = former["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"]
+    assert arn.endswith(":log-group:/trailwatch/${AWS::StackName}/alert-function")
+    assert tpl.evaluate(T, group["LogGroupName"], tpl.parameters(T)) not in arn
 
 
 # ---------------------------------------------------------------- security of the alert path
@@ -210,16 +241,26 @@ def test_the_function_uses_the_key_through_sns_and_sqs_only_as_iam_grants():
     assert set(granted) == set(via)
 
 
-@pytest.mark.parametrize("policy, topic", [("AlertTopicPolicy", "AlertTopic"), ("HealthTopicPolicy", "HealthTopic")])
-def test_the_topic_policy_denies_plain_http_and_other_publishers(policy, topic):
+@pytest.mark.parametrize(
+    "policy, topic, exempt",
+    [
+        ("AlertTopicPolicy", "AlertTopic", [{"Fn::GetAtt": ["AlertFunctionRole", "Arn"]}]),
+        ("HealthTopicPolicy", "HealthTopic", [{"Fn::GetAtt": ["AlertFunctionRole", "Arn"]}, {"Fn::GetAtt": ["GuardRuleRole", "Arn"]}]),
+    ],
+)
+def test_the_topic_policy_denies_plain_http_and_other_publishers(policy, topic, exempt):
     assert props(policy)["Topics"] == [{"Ref": topic}]
     statements = {s["Sid"]: s for s in props(policy)["PolicyDocument"]["Statement"]}
     tls = statements["DenyPublishWithoutTls"]
     assert (tls["Effect"], tls["Action"], tls["Condition"]) == ("Deny", "sns:Publish", {"Bool": {"aws:SecureTransport": "false"}})
-    others = statements["OnlyTheFunctionAndAlarmsPublish"]
+    others = statements["OnlyTrailwatchAndAwsServicesPublish"]
     assert others["Effect"] == "Deny" and others["Principal"] == "*"
-    assert others["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": {"Fn::GetAtt": ["AlertFunctionRole", "Arn"]}}
-    assert others["Condition"]["StringNotEquals"] == {"aws:PrincipalServiceName": "cloudwatch.amazonaws.com"}
+    arns = others["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    assert (arns if isinstance(arns, list) else [arns]) == exempt
+    # Issue 16: services are told by aws:PrincipalIsAWSService, present in every signed
+    # request, never by a key that might be absent from an alarm's publish.
+    assert others["Condition"]["Bool"] == {"aws:PrincipalIsAWSService": "false"}
+    assert "aws:PrincipalServiceName" not in json.dumps(props(policy))
     alarms_publish = statements["AlarmsPublish"]
     assert alarms_publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert alarms_publish["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
@@ -392,12 +433,64 @@ def test_a_monitored_event_in_a_forwarder_region_reaches_the_central_target(moto
     assert arrived[0]["detail"]["awsRegion"] == "eu-west-1"
 
 
-def test_parked_events_and_the_functions_logs_outlive_the_stack():
-    kept = [*tpl.resources(T, "AWS::SQS::Queue"), *tpl.resources(T, "AWS::Logs::LogGroup")]
-    assert {"FunctionLogGroup", "FunctionFailureQueue", "RuleDeadLetterQueue", "SubscriptionDeadLetterQueue", "ForwarderDeadLetterQueue"} <= set(kept)
+KEPT = {"FunctionLogGroup", "FunctionFailureQueue", "RuleDeadLetterQueue", "SubscriptionDeadLetterQueue", "ForwarderDeadLetterQueue", "AlertKey"}
+
+
+def test_parked_events_the_functions_logs_and_the_key_that_reads_them_outlive_the_stack():
+    """Kept on delete and replacement; deleted when the first create fails (RetainExceptOnCreate:
+    a rolled-back create kept nothing worth keeping, and would otherwise litter). The key is kept
+    too: deleting the stack would otherwise schedule its deletion and make the kept queues that
+    it encrypts unreadable (issue 16)."""
+    kept = {n for n, r in R.items() if r.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate")}
+    assert set(tpl.resources(T, "AWS::SQS::Queue")) | set(tpl.resources(T, "AWS::Logs::LogGroup")) <= kept
+    assert kept == KEPT
     for name in kept:
-        resource = T["Resources"][name]
-        assert resource.get("DeletionPolicy") == "Retain" == resource.get("UpdateReplacePolicy"), name
+        resource = R[name]
+        assert resource["DeletionPolicy"] == "RetainExceptOnCreate", name
+        assert resource["UpdateReplacePolicy"] == "Retain", name
+    # Every kept queue that AlertKey encrypts can still be read once the stack is gone.
+    for name in kept:
+        if props(name).get("KmsMasterKeyId"):
+            assert props(name)["KmsMasterKeyId"] == {"Fn::GetAtt": ["AlertKey", "Arn"]}
+            assert "AlertKey" in kept
+
+
+# Where each kept resource keeps its physical name, and the longest name the service takes.
+PHYSICAL_NAMES = {
+    "FunctionLogGroup": ("LogGroupName", 512), "FunctionFailureQueue": ("QueueName", 80), "RuleDeadLetterQueue": ("QueueName", 80),
+    "SubscriptionDeadLetterQueue": ("QueueName", 80), "ForwarderDeadLetterQueue": ("QueueName", 80),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PHYSICAL_NAMES))
+def test_every_kept_resource_is_named_from_the_stacks_id_so_a_new_stack_never_collides(name):
+    """Issue 16: a kept resource with a fixed name (the log group was /trailwatch/STACK/...) made
+    the next create of a stack of the same name fail "already exists", after a delete and after
+    a failed first create alike. The stack id's UUID is new for every stack."""
+    key, limit = PHYSICAL_NAMES[name]
+    mode = {"Mode": "forwarder", "CentralEventBusArn": CENTRAL_BUS} if name.startswith("Forwarder") else {}
+    first_params = tpl.parameters(T, stack_name="my-stack", **mode)
+    assert name in tpl.created(T, **mode)
+    second_params = {**first_params, "AWS::StackId": first_params["AWS::StackId"].replace(tpl.STACK_UUID, OTHER_UUID)}
+    first, second = (tpl.evaluate(T, props(name)[key], p) for p in (first_params, second_params))
+    assert tpl.STACK_UUID in first and OTHER_UUID in second
+    # The same stack name, a new stack: a new name.
+    assert "my-stack" not in first
+    assert len(first) <= limit
+
+
+OTHER_UUID = "0f3c9a7e-5d21-4b8e-9a6f-2c7d8e9f0a1b"
+
+
+def test_no_named_resource_is_named_from_the_stack_name_but_the_bus_and_alias():
+    """Only the central bus (forwarders already point at it) and the key's alias (deleted with
+    the stack) keep AWS::StackName in their names; neither is kept."""
+    by_name = [
+        name for name, resource in R.items()
+        if "${AWS::StackName}" in json.dumps({k: v for k, v in resource.get("Properties", {}).items() if k in ("Name", "AliasName", "QueueName", "LogGroupName", "TopicName", "RoleName", "AlarmName", "DashboardName")})
+    ]
+    assert sorted(by_name) == ["AlertKeyAlias", "CentralEventBus"]
+    assert not set(by_name) & KEPT
 
 
 def test_the_function_writes_only_its_own_log_group_without_a_doubled_wildcard():
@@ -422,14 +515,22 @@ def test_the_health_path_does_not_depend_on_the_alert_key():
     assert props("SubscriptionDeadLetterQueue")["SqsManagedSseEnabled"] is True
 
 
+# Alarms told on the alert topic because the health path is what they measure.
+ON_THE_ALERT_TOPIC = {"HealthTopicDeliveryFailuresAlarm", "GuardRuleFailedInvocationsAlarm", "GuardRule2FailedInvocationsAlarm"}
+
+
 def test_every_health_alarm_notifies_the_health_topic_and_the_cis_alarm_the_alert_topic():
     forwarder_topic = {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${ForwarderAlarmTopicName}"}
     for name, alarm in alarms().items():
         if name == "CisCloudTrailChangesAlarm":
             # An alert (someone changed a trail), not trailwatch's health.
             assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
-        elif name in FORWARDER_ALARMS:
+        elif name in FORWARDER_ALARMS | {"ForwarderQuietAlarm"}:
             assert alarm["AlarmActions"] == [forwarder_topic] == alarm["OKActions"]
+        elif name in ON_THE_ALERT_TOPIC:
+            assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}], name
+        elif name == "AlertTopicDeliveryFailuresAlarm":
+            assert alarm["AlarmActions"] == HEALTH and "OKActions" not in alarm
         else:
             assert alarm["AlarmActions"] == HEALTH == alarm["OKActions"], name
 
@@ -469,8 +570,14 @@ def test_every_subscription_parks_what_sns_cannot_deliver():
     assert set(subscriptions) == {"AlertEmailSubscription", "HighSeveritySubscription", "HealthEmailSubscription", "HighSeverityHealthSubscription"}
     for name, subscription in subscriptions.items():
         assert subscription["Properties"]["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["SubscriptionDeadLetterQueue", "Arn"]}}, name
-    [statement] = props("SubscriptionDeadLetterQueuePolicy")["PolicyDocument"]["Statement"]
+    statement, guard = props("SubscriptionDeadLetterQueuePolicy")["PolicyDocument"]["Statement"]
     assert props("SubscriptionDeadLetterQueuePolicy")["Queues"] == [{"Ref": "SubscriptionDeadLetterQueue"}]
+    # And the guard rule's undelivered messages (not RuleDeadLetterQueue: that one uses AlertKey).
+    assert (guard["Principal"], guard["Action"], guard["Resource"]) == ({"Service": "events.amazonaws.com"}, "sqs:SendMessage", statement["Resource"])
+    assert guard["Condition"] == {"ArnEquals": {"aws:SourceArn": [{"Fn::GetAtt": ["GuardRule", "Arn"]}, {"Fn::GetAtt": ["GuardRule2", "Arn"]}]}}
+    for rule in ("GuardRule", "GuardRule2"):
+        [target] = props(rule)["Targets"]
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["SubscriptionDeadLetterQueue", "Arn"]}}
     assert (statement["Effect"], statement["Principal"], statement["Action"]) == ("Allow", {"Service": "sns.amazonaws.com"}, "sqs:SendMessage")
     assert statement["Resource"] == {"Fn::GetAtt": ["SubscriptionDeadLetterQueue", "Arn"]}
     topics = {json.dumps(s["Properties"]["TopicArn"]) for s in subscriptions.values()}
@@ -587,14 +694,16 @@ def test_the_pager_queue_policy_fits_the_queue_on_moto(moto):
 
 # ---------------------------------------------------------------- names built before the resources exist
 
+# The rules that target the function (and park in RuleDeadLetterQueue), and every named rule.
 NAMED_RULES = {"AlertRule": "", "CentralAlertRule": "-central", "PostureScheduleRule": "-posture"}
+ALL_NAMED_RULES = {**NAMED_RULES, "GuardRule": "-guard", "GuardRule2": "-guard-2"}
 
 
 @pytest.mark.parametrize("stack_name", ["tw", "s" + "-stackset-instance" * 7])
 def test_rule_names_fit_eventbridge_whatever_the_stack_name(stack_name):
     assert len(stack_name) <= 128
     params = tpl.parameters(T, stack_name=stack_name, Mode="central")
-    for rule, suffix in NAMED_RULES.items():
+    for rule, suffix in ALL_NAMED_RULES.items():
         name = named(rule, params, "Name")
         assert name == f"trailwatch-{tpl.STACK_UUID}{suffix}"
         assert len(name) <= 64 and re.fullmatch(r"[.\-_A-Za-z0-9]+", name), name
@@ -609,17 +718,21 @@ def test_rule_names_fit_eventbridge_whatever_the_stack_name(stack_name):
 def test_the_function_is_told_exactly_its_own_rules(mode, interval):
     params = tpl.parameters(T, Mode=mode, PostureIntervalMinutes=interval)
     made = tpl.created(T, Mode=mode, PostureIntervalMinutes=interval)
-    expected = []
-    for rule in NAMED_RULES:
+    expected = set()
+    for rule in tpl.resources(T, "AWS::Events::Rule"):
         if rule in made:
+            assert rule in ALL_NAMED_RULES, f"{rule} has no name the function can be told"
             name = named(rule, params, "Name")
             on_custom_bus = "EventBusName" in props(rule)
             assert not on_custom_bus or props(rule)["EventBusName"] == {"Ref": "CentralEventBus"}
-            expected.append(f"{named('CentralEventBus', params, 'Name')}/{name}" if on_custom_bus else name)
+            expected.add(f"{named('CentralEventBus', params, 'Name')}/{name}" if on_custom_bus else name)
     variables = tpl.evaluate(T, props("AlertFunction")["Environment"]["Variables"], params)
-    assert variables["OWN_RULE_NAMES"].split(",") == expected
-    # The rules target the function: referencing them from it would be a dependency cycle.
-    assert not set(NAMED_RULES) & tpl.references(props("AlertFunction"))
+    told = variables["OWN_RULE_NAMES"].split(",")
+    assert sorted(told) == sorted(expected) and len(told) == len(set(told))
+    # The guard rules are among them, so AlertRule's alerts on changes to them are CRITICAL.
+    assert {named("GuardRule", params, "Name"), named("GuardRule2", params, "Name")} <= set(told)
+    # The rules target or name the function: referencing them from it would be a cycle.
+    assert not set(ALL_NAMED_RULES) & tpl.references(props("AlertFunction"))
 
 
 def test_the_function_is_told_its_topics_key_and_posture_settings():
@@ -690,8 +803,6 @@ def test_endpoint_names_follow_the_partitions_url_suffix():
     ]
     assert len(via) == 6
     assert all(re.fullmatch(r"(sns|sqs)\.cn-north-1\.amazonaws\.com\.cn", service) for service in via), via
-    [logs] = [s for s in key["Statement"] if s["Sid"] == "LogsEncryptTheFunctionLogGroup"]
-    assert logs["Principal"] == {"Service": "logs.cn-north-1.amazonaws.com.cn"}
 
 
 def test_the_rule_dead_letter_queue_admits_every_rule_of_the_stack():
@@ -749,43 +860,50 @@ def test_each_stacks_posture_metric_is_its_own():
     assert len(names) == 2
 
 
-def json_filter_matches(pattern: str, event: dict) -> bool:
-    """CloudWatch Logs' JSON filter semantics for the one form the template uses:
-    `{ ($.a.b = "x") && ($.c = "y") }`, every term an exact string comparison."""
-    body = pattern.strip()
-    assert body.startswith("{") and body.endswith("}"), pattern
-    for term in body[1:-1].split("&&"):
-        match = re.fullmatch(r'\(\$\.([A-Za-z0-9_.]+) = "([^"]*)"\)', term.strip())
-        assert match, term
-        value = event
-        for key in match.group(1).split("."):
-            value = value.get(key) if isinstance(value, dict) else None
-        if value != match.group(2):
-            return False
-    return True
+def term_filter_matches(pattern: str, raw_line: str) -> bool:
+    """CloudWatch Logs' term semantics for the one form the template uses: one exact phrase in
+    double quotes, matched case-sensitively anywhere in the raw log event ("Enclose exact
+    phrases ... in double quotation marks"), whatever the event's format."""
+    match = re.fullmatch(r'"([^"\\]+)"', pattern)
+    assert match, f"not a single quoted phrase: {pattern}"
+    return match.group(1) in raw_line
 
 
-# A finished posture run as lambda_runtime's tracing subscriber writes it with LogFormat JSON.
+# A finished posture run, as the function writes it with LogFormat JSON, and the same line as
+# a text-format log (Lambda writes the line as it is) or a tracing fmt layer would show it.
 FINISHED = {
-    "timestamp": "2025-05-01T12:00:00.000000Z", "level": "INFO",
+    "timestamp": "2025-05-01T12:00:00.000000Z", "level": "WARN",
     "fields": {"message": "posture check finished", "check": "posture", "outcome": "finished", "trails": 3, "findings": 1},
     "target": "trailwatch::posture",
 }
+FINISHED_LINES = [
+    json.dumps(FINISHED, separators=(",", ":")),
+    json.dumps(FINISHED),
+    '2025-05-01T12:00:00.000000Z  WARN trailwatch::posture: posture check finished check="posture" outcome="finished" trails=3',
+]
 
 
-def test_the_dead_mans_switch_counts_finished_posture_runs_only():
+def test_the_dead_mans_switch_counts_finished_posture_runs_in_json_and_text_logs():
+    """Issue 16: the switch's filter matched only JSON logs ($.fields...), so with Text format it
+    never matched. A quoted phrase is a term pattern: it matches the raw line in either format."""
     pattern = props("PostureCheckMetricFilter")["FilterPattern"]
-    assert json_filter_matches(pattern, FINISHED)
+    assert not pattern.lstrip().startswith("{"), "a JSON pattern never matches a text line"
+    for line in FINISHED_LINES:
+        assert term_filter_matches(pattern, line), line
+    phrase = pattern.strip('"')
+    # The phrase appears verbatim in the JSON text: nothing in it is escaped by JSON.
+    assert json.dumps(phrase) == f'"{phrase}"' and phrase.isascii()
     not_finished = [
-        {**FINISHED, "fields": {**FINISHED["fields"], "outcome": "started"}},
-        {**FINISHED, "fields": {**FINISHED["fields"], "outcome": "failed"}},
-        {**FINISHED, "fields": {**FINISHED["fields"], "check": "event"}},
-        # The same keys outside "fields" (another log layout) do not count.
-        {"level": "INFO", "message": "posture check finished", "check": "posture", "outcome": "finished"},
+        json.dumps({**FINISHED, "fields": {**FINISHED["fields"], "message": "posture check started"}}),
+        json.dumps({**FINISHED, "fields": {**FINISHED["fields"], "message": "Posture check finished"}}),
+        json.dumps({"timestamp": "2025-05-01T12:00:00Z", "level": "INFO", "fields": {"message": "published", "outcome": "published"}}),
+        "START RequestId: 1 Version: $LATEST",
     ]
     for line in not_finished:
-        assert not json_filter_matches(pattern, line), line
-    assert props("AlertFunction")["LoggingConfig"]["LogFormat"] == "JSON"
+        assert not term_filter_matches(pattern, line), line
+    # The level does not decide whether the line is there: the function writes it at a level no
+    # lower than LogLevel (WARN above), so any LogLevel keeps it.
+    assert props("AlertFunction")["LoggingConfig"]["ApplicationLogLevel"] == {"Ref": "LogLevel"}
 
 
 def test_the_posture_schedule_metric_filter_and_alarm_are_accepted_on_moto(moto):
@@ -827,6 +945,7 @@ def put_alarm(moto, region: str, name: str, alarm: dict) -> dict:
         Period=int(alarm["Period"]), EvaluationPeriods=int(alarm["EvaluationPeriods"]), Threshold=float(alarm["Threshold"]),
         ComparisonOperator=alarm["ComparisonOperator"], TreatMissingData=alarm["TreatMissingData"],
         AlarmActions=alarm["AlarmActions"], OKActions=alarm.get("OKActions", []),
+        **({"DatapointsToAlarm": int(alarm["DatapointsToAlarm"])} if "DatapointsToAlarm" in alarm else {}),
     )
     [stored] = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
     return stored
@@ -850,16 +969,19 @@ def test_every_alarm_of_a_central_stack_is_accepted_by_cloudwatch_on_moto(moto):
         **{f"{name}.QueueName": queue for name, queue in queues.items()},
         "AlertFunction": "trailwatch-AlertFunction-1ABC",
         "AlertRule": named("AlertRule", params, "Name"),
+        "GuardRule": named("GuardRule", params, "Name"),
+        "GuardRule2": named("GuardRule2", params, "Name"),
         "PostureScheduleRule": named("PostureScheduleRule", params, "Name"),
         "CentralAlertRule.Arn": f"arn:aws:events:{region}:{account}:rule/{bus}/{named('CentralAlertRule', params, 'Name')}",
         "CentralEventBus": bus,
     }
     made = tpl.created(T, region, account, **overrides)
     names = [name for name in alarms() if name in made]
-    assert len(names) == 16
+    assert len(names) == 20
     for name in names:
-        stored = put_alarm(moto, region, name, tpl.evaluate(T, props(name), params, refs))
-        expected = topics["AlertTopic"] if name == "CisCloudTrailChangesAlarm" else topics["HealthTopic"]
+        alarm = tpl.evaluate(T, props(name), params, refs)
+        stored = put_alarm(moto, region, alarm["AlarmName"], alarm)
+        expected = topics["AlertTopic"] if name in ON_THE_ALERT_TOPIC | {"CisCloudTrailChangesAlarm"} else topics["HealthTopic"]
         assert stored["AlarmActions"] == [expected], name
     assert {d["Value"] for d in put_alarm(moto, region, "central", tpl.evaluate(T, props("CentralRuleFailedInvocationsAlarm"), params, refs))["Dimensions"]} == {
         bus, named("CentralAlertRule", params, "Name")}
