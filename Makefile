@@ -27,10 +27,10 @@ RUST_INPUTS := Cargo.toml Cargo.lock $(shell find src -name '*.rs' 2>/dev/null)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: help venv build invoke preview test test-rust test-e2e lint lint-rust lint-template bench fuzz deploy clean
+.PHONY: help venv build invoke preview test test-rust test-e2e lint lint-rust lint-template bench fuzz deploy self-test clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 venv: $(VENV_STAMP) ## install the pinned Python tools into .venv/ (once; checkov is installed by `make lint` alone)
 
@@ -110,6 +110,12 @@ deploy: venv ## sam build + sam deploy --guided (needs AWS credentials and cargo
 	@command -v cargo-lambda >/dev/null || { echo "sam build needs cargo-lambda: pip install cargo-lambda (see README, Deploy)"; exit 1; }
 	$(VENV)/bin/sam build
 	$(VENV)/bin/sam deploy --guided --config-file samconfig.toml
+
+# Against your own account, after `sam deploy`; no test runs it. Without REGION, the region of
+# your AWS configuration, not the us-east-1 this Makefile gives the local tools.
+self-test: venv ## after deploying: prove each alert path delivers, in your account (STACK=name [REGION=...])
+	@test -n "$(STACK)" || { echo "usage: make self-test STACK=<stack name> [REGION=<region>]"; exit 2; }
+	$(if $(filter file,$(origin AWS_DEFAULT_REGION)),env -u AWS_DEFAULT_REGION) $(PYTHON) scripts/self_test.py --stack '$(STACK)' $(if $(REGION),--region '$(REGION)')
 
 clean: ## remove build outputs (keeps .venv/)
 	cargo clean
