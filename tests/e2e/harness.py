@@ -119,9 +119,20 @@ def emulator_binary() -> Path:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct loopback ports free right now (the sockets are held until all are
+    picked, so the kernel cannot hand out the same one twice). Another process may still take
+    one before its user binds it: RuntimeEmulator starts again on new ports when that happens."""
+    with contextlib.ExitStack() as held:
+        ports = []
+        for _ in range(count):
+            s = held.enter_context(socket.socket())
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+        return ports
 
 
 def _die_with_parent() -> None:
@@ -304,22 +315,31 @@ class RuntimeEmulator(_Service):
             "RUST_LOG": "info",
             **(extra_env or {}),
         }
-        self.port, runtime_api_port = free_port(), free_port()
-        self._process = _Process(
-            "aws-lambda-rie",
-            [
-                str(emulator_binary()),
-                "--runtime-interface-emulator-address",
-                f"127.0.0.1:{self.port}",
-                "--runtime-api-address",
-                f"127.0.0.1:{runtime_api_port}",
-                str(binary),
-            ],
-            env,
-            cwd=binary.parent,
-        )
-        self._process.wait_for_line("exec '", timeout=30)
-        wait_until_listening(self, self.port, timeout=30)
+        # A port picked free can be taken by any other socket before the emulator binds it
+        # (the tests open many); the emulator then exits saying so, and is started again.
+        for attempt in range(1, 4):
+            self.port, runtime_api_port = free_ports(2)
+            self._process = _Process(
+                "aws-lambda-rie",
+                [
+                    str(emulator_binary()),
+                    "--runtime-interface-emulator-address",
+                    f"127.0.0.1:{self.port}",
+                    "--runtime-api-address",
+                    f"127.0.0.1:{runtime_api_port}",
+                    str(binary),
+                ],
+                env,
+                cwd=binary.parent,
+            )
+            try:
+                self._process.wait_for_line("exec '", timeout=30)
+                wait_until_listening(self, self.port, timeout=30)
+                return
+            except HarnessError:
+                self._process.stop()
+                if attempt == 3 or "address already in use" not in self._process.output():
+                    raise
 
     def invoke(self, payload: bytes | str | dict) -> Invocation:
         if isinstance(payload, dict) or isinstance(payload, list):
