@@ -219,6 +219,13 @@ pub fn access_key(value: Option<&str>) -> Arg {
     Arg::checked(value, "ACCESS_KEY_ID", "an access key id", is_access_key_id)
 }
 
+/// An SSM parameter name (trailwatch's heartbeat's).
+pub fn parameter(value: Option<&str>) -> Arg {
+    Arg::checked(value, "PARAMETER", "a parameter name", |v| {
+        ResourceKind::Parameter.is_valid_name(v)
+    })
+}
+
 pub fn region(value: Option<&str>) -> Arg {
     Arg::checked(value, "REGION", "a region", is_region)
 }

@@ -85,6 +85,9 @@ pub struct PostureSettings {
     /// REMIND_AFTER_HOURS: how often a finding already reported is repeated; zero repeats it
     /// on every run.
     pub remind_after: Duration,
+    /// HEARTBEAT_WINDOW_MINUTES: the heartbeat alarms' window; when set, every run expects a
+    /// heartbeat from each region within it. `None` (unset or 0) when the heartbeat is off.
+    pub heartbeat_window: Option<Duration>,
 }
 
 pub const DEFAULT_POSTURE_INTERVAL_MINUTES: u64 = 60;
@@ -96,6 +99,7 @@ impl Default for PostureSettings {
             regions: Vec::new(),
             interval: Duration::from_secs(DEFAULT_POSTURE_INTERVAL_MINUTES * 60),
             remind_after: Duration::from_secs(DEFAULT_REMIND_AFTER_HOURS * 3600),
+            heartbeat_window: None,
         }
     }
 }
@@ -289,6 +293,7 @@ impl Config {
         )?
         .max(1);
         let remind_hours = whole("REMIND_AFTER_HOURS", DEFAULT_REMIND_AFTER_HOURS, 720)?;
+        let heartbeat_window_minutes = whole("HEARTBEAT_WINDOW_MINUTES", 0, 1440)?;
         let mut regions: Vec<String> = Vec::new();
         for region in non_empty("POSTURE_REGIONS")
             .unwrap_or_default()
@@ -317,6 +322,8 @@ impl Config {
             regions,
             interval: Duration::from_secs(interval_minutes * 60),
             remind_after: Duration::from_secs(remind_hours * 3600),
+            heartbeat_window: (heartbeat_window_minutes > 0)
+                .then(|| Duration::from_secs(heartbeat_window_minutes * 60)),
         };
 
         let min_severity = match non_empty("MIN_SEVERITY") {
@@ -523,8 +530,13 @@ mod tests {
             ("POSTURE_REGIONS", "us-east-1, eu-west-1,us-east-1"),
             ("REMIND_AFTER_HOURS", "6"),
             ("OWN_ID", "5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f"),
+            ("HEARTBEAT_WINDOW_MINUTES", "15"),
         ])
         .unwrap();
+        assert_eq!(
+            c.posture.heartbeat_window,
+            Some(Duration::from_secs(15 * 60))
+        );
         assert_eq!(
             c.own.id.as_deref(),
             Some("5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f")
@@ -544,6 +556,10 @@ mod tests {
         let defaults =
             config(&[("ALERT_TOPIC_ARN", TOPIC), ("AWS_REGION", "eu-central-1")]).unwrap();
         assert!(!defaults.auto_restart, "self-healing is opt-in");
+        assert_eq!(
+            defaults.posture.heartbeat_window, None,
+            "no heartbeat expected"
+        );
         assert_eq!(defaults.trusted_roots, TrustedRoots::AmazonTrustServices);
         assert_eq!(defaults.posture.regions, ["eu-central-1"]);
         assert_eq!(
@@ -561,6 +577,7 @@ mod tests {
             ("REMIND_AFTER_HOURS", "-1"),
             ("POSTURE_INTERVAL_MINUTES", "often"),
             ("OWN_ID", "*"),
+            ("HEARTBEAT_WINDOW_MINUTES", "a while"),
             ("OWN_ID", "abc/def"),
         ] {
             let err = config(&[("ALERT_TOPIC_ARN", TOPIC), (variable, bad)]).unwrap_err();

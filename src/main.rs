@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use lambda_runtime::{layers, service_fn, LambdaEvent, Runtime};
 use serde_json::Value;
-use trailwatch::aws::{self, cloudtrail::CloudTrailInspector, events::Plumbing, sns::SnsPublisher};
+use trailwatch::aws::{
+    self, cloudtrail::CloudTrailInspector, plumbing::Plumbing, sns::SnsPublisher,
+};
 use trailwatch::config::Config;
 use trailwatch::handler::{handle, Dependencies};
 use trailwatch::input::SanitizingLayer;
@@ -73,7 +75,7 @@ async fn run_lambda() -> ExitCode {
     };
     let clients = aws::clients(config.trusted_roots).await;
     let inspector = CloudTrailInspector::new(clients.cloudtrail);
-    let plumbing = Plumbing::new(clients.events, clients.sns.clone());
+    let plumbing = Plumbing::new(clients.events, clients.sns.clone(), clients.cloudwatch);
     let health = config
         .health_topic_arn
         .clone()

@@ -19,6 +19,10 @@ use crate::severity::Severity;
 
 /// The CloudWatch namespace of every trailwatch metric.
 pub const NAMESPACE: &str = "trailwatch";
+/// The heartbeats received, by region: the template's alarms and the posture check read it.
+pub const HEARTBEATS: &str = "Heartbeats";
+/// The dimension that names the region a heartbeat came from.
+pub const REGION_DIMENSION: &str = "Region";
 
 /// One EMF record: metrics (name, unit, value) with their dimension sets and values.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,11 +132,11 @@ pub fn alert_published(severity: Severity, latency_ms: Option<f64>) -> Record {
 
 /// One of trailwatch's own heartbeats received from `region`, `latency_ms` after its call.
 pub fn heartbeat(region: &str, latency_ms: Option<f64>) -> Record {
-    let mut metrics = vec![Metric::count("Heartbeats")];
+    let mut metrics = vec![Metric::count(HEARTBEATS)];
     metrics.extend(latency_ms.map(|ms| Metric::milliseconds("HeartbeatLatency", ms)));
     Record {
-        dimension_sets: vec![vec![], vec!["Region"]],
-        dimensions: vec![("Region", region.to_string())],
+        dimension_sets: vec![vec![], vec![REGION_DIMENSION]],
+        dimensions: vec![(REGION_DIMENSION, region.to_string())],
         metrics,
     }
 }

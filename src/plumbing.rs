@@ -1,6 +1,9 @@
 //! trailwatch's own plumbing as deployed, read by the posture check: its rules (state, pattern,
-//! schedule, targets) and who is subscribed to its alert topic. Behind one narrow trait, like
-//! the trail lookups ([`crate::inspector`]), with a do-nothing adapter where nothing is read.
+//! schedule, targets), who is subscribed to its alert topic, and how many heartbeats each
+//! watched region sent. Behind one narrow trait, like the trail lookups
+//! ([`crate::inspector`]), with a do-nothing adapter where nothing is read.
+
+use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -25,6 +28,9 @@ pub trait PlumbingInspector: Send + Sync {
     async fn rule(&self, name: &str, bus: Option<&str>) -> Result<DeployedRule, LookupError>;
     /// How many of the topic's subscriptions are confirmed.
     async fn confirmed_subscriptions(&self, topic_arn: &str) -> Result<usize, LookupError>;
+    /// How many heartbeats from `region` the function counted within the last `window` (its
+    /// `Heartbeats` metric for that region).
+    async fn heartbeats(&self, region: &str, window: Duration) -> Result<u64, LookupError>;
 }
 
 /// Nothing is read (preview, or a check without the permissions): every answer says so.
@@ -37,6 +43,10 @@ impl PlumbingInspector for NoPlumbing {
     }
 
     async fn confirmed_subscriptions(&self, _topic_arn: &str) -> Result<usize, LookupError> {
+        Err(not_read())
+    }
+
+    async fn heartbeats(&self, _region: &str, _window: Duration) -> Result<u64, LookupError> {
         Err(not_read())
     }
 }

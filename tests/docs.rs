@@ -203,8 +203,8 @@ fn the_functions_timeout_memory_and_retries_in_the_docs_are_the_templates() {
     }
 }
 
-/// The settings of one AWS client in src/aws/mod.rs: the block from its config builder to the
-/// next `.build()` of the config.
+/// The settings of one AWS client in src/aws/mod.rs: the block from `start` (its config
+/// builder, or the functions every lookup client shares) to the next `.build()`.
 struct ClientSettings {
     attempts: String,
     attempt_timeout_ms: u64,
@@ -217,8 +217,8 @@ fn client_settings(source: &str, builder: &str) -> ClientSettings {
         .unwrap_or_else(|| panic!("src/aws/mod.rs: no {builder}"));
     let block = &source[start..];
     let block = &block[..block
-        .find(".build();")
-        .expect("the builder ends in .build();")];
+        .find(".build()")
+        .expect("the builder ends in .build()")];
     let argument = |call: &str| -> String {
         let at = block
             .find(call)
@@ -257,7 +257,19 @@ fn seconds(ms: u64) -> String {
 #[test]
 fn the_attempts_in_the_docs_are_the_clients() {
     let source = read("src/aws/mod.rs");
-    let cloudtrail = client_settings(&source, "aws_sdk_cloudtrail::config::Builder");
+    // The CloudTrail client is a lookup client: it takes the settings they share.
+    let cloudtrail_builder = &source[source
+        .find("aws_sdk_cloudtrail::config::Builder::from")
+        .expect("src/aws/mod.rs builds the CloudTrail client")..];
+    let cloudtrail_builder = &cloudtrail_builder[..cloudtrail_builder
+        .find(".build();")
+        .expect("the builder ends in .build();")];
+    assert!(
+        cloudtrail_builder.contains(".retry_config(lookup_retries())")
+            && cloudtrail_builder.contains(".timeout_config(lookup_timeouts())"),
+        "src/aws/mod.rs: the CloudTrail client no longer takes the lookup settings: {cloudtrail_builder}"
+    );
+    let cloudtrail = client_settings(&source, "fn lookup_retries()");
     let sns = client_settings(&source, "aws_sdk_sns::config::Builder");
     assert_eq!(
         cloudtrail.attempt_timeout_ms, sns.attempt_timeout_ms,

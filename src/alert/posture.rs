@@ -32,6 +32,8 @@ pub enum Check {
     RuleNotAsDeployed,
     /// Nobody has confirmed a subscription to the alert topic.
     NoConfirmedSubscription,
+    /// A watched region sent no heartbeat for a whole window: its events are not seen.
+    NoHeartbeat,
 }
 
 impl Check {
@@ -47,6 +49,7 @@ impl Check {
             Check::CouldNotCheck => "Part of the posture could not be checked",
             Check::RuleNotAsDeployed => "trailwatch's own rule is not as deployed",
             Check::NoConfirmedSubscription => "Nobody receives trailwatch's alerts",
+            Check::NoHeartbeat => "trailwatch hears nothing from a region",
         }
     }
 }

@@ -3,12 +3,11 @@
 
 use async_trait::async_trait;
 use aws_sdk_cloudtrail::config::Region;
-use aws_sdk_cloudtrail::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudtrail::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, EventSelector, ReadWriteType, Trail};
 use aws_sdk_cloudtrail::Client;
 
-use crate::aws::describe_sdk_error;
+use crate::aws::lookup_error;
 use crate::inspector::{LookupError, TrailInspector};
 use crate::monitors::selectors::{
     AdvancedSelector, BasicSelector, FieldSelector, ManagementRecording,
@@ -32,15 +31,6 @@ fn in_region(region: &str) -> aws_sdk_cloudtrail::config::Builder {
     aws_sdk_cloudtrail::config::Builder::default().region(Region::new(region.to_string()))
 }
 
-fn lookup_error<E, R>(error: SdkError<E, R>) -> LookupError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let (code, message) = describe_sdk_error(&error);
-    LookupError { code, message }
-}
-
 fn time(value: Option<&DateTime>) -> Option<String> {
     value.and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
 }
@@ -56,7 +46,7 @@ impl TrailInspector for CloudTrailInspector {
             .config_override(in_region(region))
             .send()
             .await
-            .map_err(lookup_error)?;
+            .map_err(|e| lookup_error(&e))?;
         Ok(TrailStatus {
             is_logging: out.is_logging,
             latest_delivery_error: out.latest_delivery_error.filter(|e| !e.is_empty()),
@@ -81,7 +71,7 @@ impl TrailInspector for CloudTrailInspector {
             .config_override(in_region(region))
             .send()
             .await
-            .map_err(lookup_error)?;
+            .map_err(|e| lookup_error(&e))?;
         Ok(out
             .trail_list
             .unwrap_or_default()
@@ -103,7 +93,7 @@ impl TrailInspector for CloudTrailInspector {
             .config_override(in_region(region))
             .send()
             .await
-            .map_err(lookup_error)?;
+            .map_err(|e| lookup_error(&e))?;
         Ok(EventDataStoreState {
             name: out.name,
             arn: out.event_data_store_arn,
@@ -128,7 +118,7 @@ impl TrailInspector for CloudTrailInspector {
             .config_override(in_region(region))
             .send()
             .await
-            .map_err(lookup_error)?;
+            .map_err(|e| lookup_error(&e))?;
         let advanced = out.advanced_event_selectors.unwrap_or_default();
         let basic = out.event_selectors.unwrap_or_default();
         Ok(if !advanced.is_empty() {
@@ -157,7 +147,7 @@ impl LoggingRestarter for CloudTrailInspector {
             .config_override(in_region(region))
             .send()
             .await
-            .map_err(lookup_error)?;
+            .map_err(|e| lookup_error(&e))?;
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 //! AWS SDK type.
 
 pub mod cloudtrail;
-pub mod events;
+pub mod plumbing;
 pub mod roots;
 pub mod sns;
 
@@ -14,6 +14,7 @@ use aws_config::BehaviorVersion;
 use aws_sdk_cloudtrail::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use crate::config::TrustedRoots;
+use crate::inspector::LookupError;
 
 /// An SDK error as (code, message), short enough for an alert and a log line: the service's
 /// error code and message when it answered, otherwise what went wrong on the way.
@@ -48,12 +49,36 @@ where
     }
 }
 
+/// An SDK error as a lookup's failure.
+pub fn lookup_error<E, R>(error: &SdkError<E, R>) -> LookupError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let (code, message) = describe_sdk_error(error);
+    LookupError { code, message }
+}
+
 fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = error;
     while let Some(source) = cause.source() {
         cause = source;
     }
     cause.to_string()
+}
+
+/// Lookups (the trail's state, trailwatch's own plumbing) are cut off by their deadline anyway;
+/// one quick retry covers a blip.
+fn lookup_retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(2)
+}
+
+fn lookup_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(1000))
+        .operation_attempt_timeout(Duration::from_millis(1500))
+        .operation_timeout(Duration::from_millis(3000))
+        .build()
 }
 
 /// Builds the clients once, at init. The shared config honours the standard AWS variables
@@ -65,16 +90,10 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         .load()
         .await;
 
-    // Lookups are cut off by the enrichment deadline anyway; one quick retry covers a blip.
+    // The trail lookups, bounded by the enrichment deadline.
     let cloudtrail = aws_sdk_cloudtrail::config::Builder::from(&shared)
-        .retry_config(RetryConfig::standard().with_max_attempts(2))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_millis(1000))
-                .operation_attempt_timeout(Duration::from_millis(1500))
-                .operation_timeout(Duration::from_millis(3000))
-                .build(),
-        )
+        .retry_config(lookup_retries())
+        .timeout_config(lookup_timeouts())
         .build();
 
     // Publishing is the one thing that must happen: three attempts, all within the time the
@@ -92,20 +111,21 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
 
     // The posture check's reads of trailwatch's own rules: bounded like the trail lookups.
     let events = aws_sdk_eventbridge::config::Builder::from(&shared)
-        .retry_config(RetryConfig::standard().with_max_attempts(2))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_millis(1000))
-                .operation_attempt_timeout(Duration::from_millis(1500))
-                .operation_timeout(Duration::from_millis(3000))
-                .build(),
-        )
+        .retry_config(lookup_retries())
+        .timeout_config(lookup_timeouts())
+        .build();
+
+    // ... and its count of each watched region's heartbeats: bounded the same way.
+    let cloudwatch = aws_sdk_cloudwatch::config::Builder::from(&shared)
+        .retry_config(lookup_retries())
+        .timeout_config(lookup_timeouts())
         .build();
 
     Clients {
         cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail),
         sns: aws_sdk_sns::Client::from_conf(sns),
         events: aws_sdk_eventbridge::Client::from_conf(events),
+        cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch),
     }
 }
 
@@ -114,4 +134,5 @@ pub struct Clients {
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub sns: aws_sdk_sns::Client,
     pub events: aws_sdk_eventbridge::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }

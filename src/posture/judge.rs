@@ -151,6 +151,7 @@ pub fn next_steps(
     findings: &[Finding],
     trails: &[TrailSnapshot],
     home_region: &str,
+    heartbeat_parameter: Option<&str>,
 ) -> Vec<NextStep> {
     let mut steps: Vec<NextStep> = Vec::new();
     let mut push = |step: NextStep| {
@@ -194,8 +195,18 @@ pub fn next_steps(
             Check::ManagementEventsNotRecorded => push(record_management_events(&trail, &region)),
             Check::LogFileValidationOff => push(enable_validation(&trail, &region)),
             Check::RuleNotAsDeployed => push(NextStep::say(
-                "Redeploy the trailwatch stack (sam deploy, or update the StackSet) to restore its rules, patterns and targets as the template defines them; then find out who changed them (CloudTrail event history, events.amazonaws.com).",
+                "Put the rule back as the template defines it (aws cloudformation detect-stack-drift on the trailwatch stack shows what differs; a deploy without template changes does not undo a change made outside CloudFormation), then find out who changed it (CloudTrail event history, events.amazonaws.com).",
             )),
+            Check::NoHeartbeat => {
+                let parameter = command::parameter(heartbeat_parameter);
+                push(command::step(
+                    "Find where the heartbeat stops in that region: the tag's time shows whether the schedule still makes its call (a forwarder sends one only when deployed with CentralId); if it does, check that a trail there logs write management events, then the forwarding rule and the central bus's permission",
+                    format!(
+                        "aws ssm list-tags-for-resource --resource-type Parameter --resource-id {parameter} --region {region}"
+                    ),
+                    &[&parameter, &region],
+                ))
+            }
             Check::NoConfirmedSubscription => push(NextStep::say(
                 "Subscribe someone to the alert topic and confirm it (the email's confirmation link), or redeploy with AlertEmail set: until then every alert is published to nobody.",
             )),
@@ -250,7 +261,7 @@ mod tests {
         assert_eq!(found[0].since.as_deref(), Some("2026-11-29T10:00:00Z"));
         assert_eq!(found[1].check, Check::NotLogging);
         assert_eq!(found[1].severity, High);
-        let steps = next_steps(&found, &[trail("org", true, false)], "us-east-1");
+        let steps = next_steps(&found, &[trail("org", true, false)], "us-east-1", None);
         assert_eq!(steps.len(), 1, "the same restart, once: {steps:?}");
         assert!(steps[0]
             .command
@@ -297,7 +308,7 @@ mod tests {
         assert_eq!(found[1].check, Check::CouldNotCheck);
         let none = findings(&[], &Gaps::default());
         assert_eq!(none[0].severity, Critical);
-        let steps = next_steps(&none, &[], "eu-west-1");
+        let steps = next_steps(&none, &[], "eu-west-1", None);
         assert!(steps[0]
             .command
             .as_deref()

@@ -10,10 +10,11 @@
 //! man's switch counts.
 //!
 //! Layout: [`gather`] (lookups) → [`judge::findings`] → [`remind`] → [`report`] → publish, run
-//! by [`run`]. The run is an entry point; the steps are below it (see the crate's layout).
+//! by [`run`]; beside it, trailwatch itself ([`drift`], [`heartbeats`]) to the health topic. The run is an entry point; the steps are below it (see the crate's layout).
 
 pub mod drift;
 pub mod gather;
+pub mod heartbeats;
 pub mod judge;
 pub mod remind;
 pub mod report;
@@ -31,7 +32,6 @@ use crate::invocation::{Dependencies, HandlerError, Invocation, Status, Summary,
 use crate::lookup::{all_within, Deadline};
 use crate::metrics::alert_published;
 use crate::parse::Schedule;
-use crate::plumbing::DeployedRule;
 use crate::render::escape::LogText;
 use crate::render::render;
 use crate::severity::Severity;
@@ -106,39 +106,72 @@ pub async fn run(
     publish(alert, &log, deps).await
 }
 
-/// trailwatch's own rules as deployed and the alert topic's subscribers ([`drift`]); nothing
-/// when the function knows none of its rules (preview, a stack without OWN_RULE_NAMES).
+/// What is wrong with trailwatch itself: its rules as deployed and the alert topic's
+/// subscribers ([`drift`]), and each watched region's heartbeats ([`heartbeats`]).
 async fn trailwatch_itself(deps: &Dependencies<'_>, deadline: Deadline) -> Vec<Finding> {
-    let config = deps.config;
-    if config.own.rules.is_empty() {
-        return Vec::new();
-    }
-    let reads = config
-        .own
-        .rules
-        .iter()
-        .map(|key| async move {
-            let (bus, name) = key.split_once('/').unwrap_or(("default", key));
-            let bus = (bus != "default").then_some(bus);
-            deps.plumbing.rule(name, bus).await
-        })
-        .collect();
-    let answers = all_within(deadline, reads).await;
-    let timed_out = || LookupError {
+    let (mut found, heard) = tokio::join!(
+        rules_and_subscribers(deps, deadline),
+        heartbeats_heard(deps, deadline)
+    );
+    found.extend(heard);
+    found.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.check.cmp(&b.check)));
+    found
+}
+
+fn timed_out() -> LookupError {
+    LookupError {
         code: None,
         message: "timed out".to_string(),
-    };
-    let rules: Vec<(String, Result<DeployedRule, LookupError>)> = config
-        .own
-        .rules
-        .iter()
+    }
+}
+
+/// One lookup per key, all within `deadline`, each answer beside its key (a lookup the
+/// deadline cut off answers "timed out").
+async fn each_within<'a, T, F>(
+    deadline: Deadline,
+    keys: &'a [String],
+    lookup: impl Fn(&'a String) -> F,
+) -> Vec<(String, Result<T, LookupError>)>
+where
+    F: std::future::Future<Output = Result<T, LookupError>>,
+{
+    let answers = all_within(deadline, keys.iter().map(lookup).collect()).await;
+    keys.iter()
         .cloned()
         .zip(
             answers
                 .into_iter()
                 .map(|answer| answer.unwrap_or_else(|| Err(timed_out()))),
         )
-        .collect();
+        .collect()
+}
+
+/// Nothing when the heartbeat is off (no HEARTBEAT_WINDOW_MINUTES).
+async fn heartbeats_heard(deps: &Dependencies<'_>, deadline: Deadline) -> Vec<Finding> {
+    let config = deps.config;
+    let Some(window) = config.posture.heartbeat_window else {
+        return Vec::new();
+    };
+    let counts = each_within(deadline, &config.posture.regions, |region| {
+        deps.plumbing.heartbeats(region, window)
+    })
+    .await;
+    heartbeats::findings(&counts, window)
+}
+
+/// Nothing when the function knows none of its rules (preview, a stack without
+/// OWN_RULE_NAMES).
+async fn rules_and_subscribers(deps: &Dependencies<'_>, deadline: Deadline) -> Vec<Finding> {
+    let config = deps.config;
+    if config.own.rules.is_empty() {
+        return Vec::new();
+    }
+    let rules = each_within(deadline, &config.own.rules, |key| async move {
+        let (bus, name) = key.split_once('/').unwrap_or(("default", key));
+        let bus = (bus != "default").then_some(bus);
+        deps.plumbing.rule(name, bus).await
+    })
+    .await;
     let subscriptions = deadline
         .within(deps.plumbing.confirmed_subscriptions(&config.topic_arn))
         .await

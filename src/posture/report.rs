@@ -44,7 +44,12 @@ pub fn alert(
             )
         })
         .collect();
-    let next_steps = judge::next_steps(&findings, &trails, &home_region);
+    let next_steps = judge::next_steps(
+        &findings,
+        &trails,
+        &home_region,
+        config.own.heartbeat_parameter.as_deref(),
+    );
     let trails_checked = trails.len();
     // A run whose findings are all about one trail names it, so headlines and threads do.
     let mut about: Vec<&str> = findings.iter().filter_map(|f| f.trail.as_deref()).collect();

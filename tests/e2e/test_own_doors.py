@@ -224,3 +224,69 @@ def test_the_posture_check_reports_drift_of_trailwatchs_rules_on_the_health_topi
     findings = posture_findings_about_trailwatch(moto, health)
     expected = "no-confirmed-subscription" if how == "unsubscribed" else "rule-not-as-deployed"
     assert any(f["check"] == expected and f["severity"] == "CRITICAL" for f in findings), findings
+
+
+def put_as_cloudwatch_extracts(moto: harness.MotoServer, record: dict) -> None:
+    """An EMF record made into metrics the way CloudWatch Logs extracts them: each metric, once
+    per dimension set, with that set's dimension values (moto reads no logs, so this is the one
+    step played here)."""
+    directive = record["_aws"]
+    when = datetime.fromtimestamp(directive["Timestamp"] / 1000, timezone.utc)
+    for block in directive["CloudWatchMetrics"]:
+        for dimension_set in block["Dimensions"]:
+            moto.client("cloudwatch").put_metric_data(
+                Namespace=block["Namespace"],
+                MetricData=[
+                    {
+                        "MetricName": metric["Name"],
+                        "Dimensions": [{"Name": name, "Value": record[name]} for name in dimension_set],
+                        "Value": record[metric["Name"]],
+                        "Unit": metric.get("Unit", "None"),
+                        "Timestamp": when,
+                    }
+                    for metric in block["Metrics"]
+                ],
+            )
+
+
+def test_the_posture_check_reports_a_watched_region_that_sent_no_heartbeat(moto, world):
+    """Two watched regions; a heartbeat comes back from this one only. The function's own EMF
+    line for it becomes the metric the posture run counts: this region is heard, the other one
+    is a CRITICAL finding on the health topic with the command that shows whether its schedule
+    still calls; nothing about heartbeats goes to the alert topic."""
+    inbox = world()
+    health = harness.health_inbox(moto)
+    deploy_own_rules(moto)
+    elsewhere = "eu-west-1"
+    env = {"POSTURE_REGIONS": f"{harness.HOME_REGION},{elsewhere}", "HEARTBEAT_WINDOW_MINUTES": "15"}
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, env) as function:
+        now = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=2)
+        make_the_heartbeat_call(moto, now)
+        assert function.invoke(recorded("heartbeat", now)).json()["status"] == "heartbeat"
+        function.wait_for_output('"HeartbeatProbes"')
+        [beat] = [r for r in emf_lines(function.output()) if "Heartbeats" in r]
+        put_as_cloudwatch_extracts(moto, beat)
+        harness.delivered(moto, inbox)  # the probe
+
+        function.invoke(harness.scheduled_event(now.strftime("%Y-%m-%dT%H:%M:%SZ")))
+
+    [about_trailwatch] = [m for m in harness.delivered(moto, health) if m.alert.get("kind") == "posture"]
+    findings = [f for f in about_trailwatch.alert["posture"]["findings"] if f["check"] == "no-heartbeat"]
+    assert [f["region"] for f in findings] == [elsewhere], about_trailwatch.alert["posture"]["findings"]
+    assert findings[0]["severity"] == "CRITICAL" and "in the last 15 minutes" in findings[0]["detail"], findings
+    commands = [step.get("command") for step in about_trailwatch.alert["nextSteps"]]
+    assert (
+        f"aws ssm list-tags-for-resource --resource-type Parameter --resource-id {harness.HEARTBEAT_PARAMETER} --region {elsewhere}"
+        in commands
+    ), commands
+    on_the_alert_topic = [f for m in harness.delivered(moto, inbox) if m.alert.get("kind") == "posture" for f in m.alert["posture"]["findings"]]
+    assert all(f["check"] != "no-heartbeat" for f in on_the_alert_topic), on_the_alert_topic
+
+
+def test_without_a_heartbeat_window_no_region_is_expected_to_send_one(function, moto, world):
+    """HEARTBEAT_WINDOW_MINUTES unset (the heartbeat off): no heartbeat counted, none expected."""
+    world()
+    health = harness.health_inbox(moto)
+    deploy_own_rules(moto)
+    function.invoke(harness.scheduled_event("2026-11-29T00:05:00Z"))
+    assert [f for f in posture_findings_about_trailwatch(moto, health) if f["check"] == "no-heartbeat"] == []

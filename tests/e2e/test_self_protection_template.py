@@ -540,6 +540,27 @@ def test_a_missing_heartbeat_or_probe_is_an_alarm_after_a_whole_window(minutes, 
     assert a["AlarmActions"] == a["OKActions"] == ["{health}"]
 
 
+@pytest.mark.parametrize("overrides, expected", [
+    *[({"HeartbeatMinutes": str(minutes)}, str(window(minutes))) for minutes in INTERVALS],
+    ({"HeartbeatMinutes": "0"}, "0"),
+    ({"PostureIntervalMinutes": "0"}, "0"),
+])
+def test_the_posture_check_counts_each_regions_heartbeats_over_the_alarms_window(overrides, expected):
+    """Regions other than the stack's own have no alarm; the posture check counts their
+    heartbeats over the same window as the alarms, and may read the metric only then."""
+    p = params(**overrides)
+    told = evaluated("AlertFunction", p, REFS)["Environment"]["Variables"]
+    assert str(told["HEARTBEAT_WINDOW_MINUTES"]) == expected
+    statements = evaluated("AlertFunctionPolicy", p, REFS)["PolicyDocument"]["Statement"]
+    counting = [s for s in statements if "cloudwatch:GetMetricStatistics" in _values(s["Action"])]
+    if expected == "0":
+        assert counting == []
+    else:
+        [statement] = counting
+        # Read-only: the one action, which CloudWatch grants on "*" only.
+        assert _values(statement["Action"]) == ["cloudwatch:GetMetricStatistics"] and statement["Resource"] == "*"
+
+
 def stated_heartbeat_bound() -> int:
     """The maximum time from a break to the heartbeat alarm that docs/safety-net.md states."""
     text = " ".join(re.sub(r"[*_`]", "", (harness.ROOT / "docs" / "safety-net.md").read_text()).split())

@@ -72,6 +72,23 @@ def for_moto(template: dict, parameters: dict[str, str]) -> dict:
 
     resolve_conditional_statements(t["Resources"])
 
+    def resolve_number_keys(node):
+        """moto looks a Number parameter up in a mapping as an integer, CloudFormation as the
+        string it is: give moto the string."""
+        if isinstance(node, dict):
+            found = node.get("Fn::FindInMap")
+            if isinstance(found, list) and isinstance(found[1], dict) and "Ref" in found[1]:
+                name = found[1]["Ref"]
+                if t["Parameters"].get(name, {}).get("Type") == "Number":
+                    found[1] = params[name]
+            for value in node.values():
+                resolve_number_keys(value)
+        elif isinstance(node, list):
+            for item in node:
+                resolve_number_keys(item)
+
+    resolve_number_keys(t["Resources"])
+
     for resource in t["Resources"].values():
         pattern = resource.get("Properties", {}).get("EventPattern")
         if isinstance(pattern, dict) and "Fn::Sub" in pattern:

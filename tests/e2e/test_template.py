@@ -75,8 +75,10 @@ READ_AND_PUBLISH = {
     "cloudtrail:GetTrailStatus", "cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors",
     "cloudtrail:GetEventDataStore", "sns:Publish", "sqs:SendMessage", "logs:CreateLogStream", "logs:PutLogEvents",
     "kms:GenerateDataKey", "kms:Decrypt",
-    # The posture check reads trailwatch's own rules and the alert topic's subscriptions.
+    # The posture check reads trailwatch's own rules and the alert topic's subscriptions, and
+    # counts each watched region's heartbeats.
     "events:DescribeRule", "events:ListTargetsByRule", "sns:ListSubscriptionsByTopic",
+    "cloudwatch:GetMetricStatistics",
 }
 
 
@@ -87,8 +89,9 @@ def test_function_permissions_are_read_only_lookups_publish_to_its_topics_and_it
     actions = function_permissions(template)
     assert set(actions) == READ_AND_PUBLISH
     resources = {action: statement["Resource"] for action, statement in actions.items()}
-    # DescribeTrails supports no resource-level permissions; it is the only "*" resource.
-    assert [a for a, resource in resources.items() if resource == "*"] == ["cloudtrail:DescribeTrails"]
+    # DescribeTrails and GetMetricStatistics (the posture check's count of heartbeats) support no
+    # resource-level permissions; they are the only "*" resources, and both only read.
+    assert sorted(a for a, resource in resources.items() if resource == "*") == ["cloudtrail:DescribeTrails", "cloudwatch:GetMetricStatistics"]
     assert resources["sns:Publish"] == ["{AlertTopic}", "{HealthTopic}"]
     assert resources["sqs:SendMessage"] == "{FunctionFailureQueue.Arn}"
     assert resources["cloudtrail:GetTrailStatus"] == "arn:aws:cloudtrail:*:*:trail/*"
