@@ -28,6 +28,9 @@ pub struct Config {
     pub trusted: TrustedPrincipals,
     /// The account trailwatch runs in, whose trails its role can see: the topic's account.
     pub home_account: Option<String>,
+    /// MEMBER_ROLE_NAME: central mode's read role in each member account; `None` where member
+    /// accounts are not read.
+    pub member_role: Option<MemberReadRole>,
     /// ACCOUNT_NAMES: a name for each account id, shown next to it.
     pub account_names: BTreeMap<String, String>,
     /// HEALTH_TOPIC_ARN: where calls on trailwatch's own resources are alerted; the alert topic
@@ -43,6 +46,14 @@ pub struct Config {
     pub trusted_roots: TrustedRoots,
     /// The level of the lines something counts (the posture run's finished line, the metrics).
     pub signal_level: SignalLevel,
+}
+
+/// trailwatch's read role in the member accounts: `arn:PARTITION:iam::ACCOUNT:role/NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberReadRole {
+    pub name: String,
+    /// The home account's partition (the topic's): member accounts of an organization share it.
+    pub partition: String,
 }
 
 /// The level of a line that must survive Lambda's log-level filtering: INFO, or the function's
@@ -157,6 +168,9 @@ impl Config {
             }
             None => None,
         };
+        let home_partition = topic
+            .as_ref()
+            .map_or_else(|| "aws".to_string(), |arn| arn.partition.clone());
         let home_account = topic.and_then(|arn| arn.account);
 
         let key = match non_empty("OWN_KEY_ARN") {
@@ -223,6 +237,21 @@ impl Config {
                 });
             }
         }
+        // Central mode: the read role's name in every member account (the same in each, so it
+        // can be built from the account id). A name only: the account comes from the event.
+        let member_role = match non_empty("MEMBER_ROLE_NAME") {
+            None => None,
+            Some(name) if ResourceKind::Role.is_valid_name(&name) => Some(MemberReadRole {
+                name,
+                partition: home_partition,
+            }),
+            Some(name) => {
+                return Err(ConfigError {
+                    variable: "MEMBER_ROLE_NAME",
+                    problem: format!("{name:?} is not an IAM role name"),
+                })
+            }
+        };
         let own = OwnResources {
             key,
             rules,
@@ -370,6 +399,7 @@ impl Config {
             signal_level,
             account_names,
             home_account,
+            member_role,
             health_topic_arn,
             own,
             auto_restart,
@@ -462,6 +492,33 @@ mod tests {
                 config(&[("ALERT_TOPIC_ARN", TOPIC), ("ENRICH_TIMEOUT_MS", bad)]).unwrap_err();
             assert_eq!(err.variable, "ENRICH_TIMEOUT_MS", "{bad}");
         }
+        for bad in ["role/x", "a*", "trailwatch read"] {
+            let err = config(&[("ALERT_TOPIC_ARN", TOPIC), ("MEMBER_ROLE_NAME", bad)]).unwrap_err();
+            assert_eq!(err.variable, "MEMBER_ROLE_NAME", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_member_role_takes_the_topic_partition() {
+        let gov = config(&[
+            (
+                "ALERT_TOPIC_ARN",
+                "arn:aws-us-gov:sns:us-gov-west-1:111122223333:alerts",
+            ),
+            ("MEMBER_ROLE_NAME", "trailwatch-read-x"),
+        ])
+        .unwrap();
+        assert_eq!(
+            gov.member_role,
+            Some(MemberReadRole {
+                name: "trailwatch-read-x".into(),
+                partition: "aws-us-gov".into()
+            })
+        );
+        assert_eq!(
+            config(&[("ALERT_TOPIC_ARN", TOPIC)]).unwrap().member_role,
+            None
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::enrichment::Enrichment;
 use crate::heartbeat::{self, Heartbeat};
 use crate::invocation::{Dependencies, HandlerError, Invocation, Status, Summary, PUBLISH_RESERVE};
 use crate::lookup::{enrichment_budget, Deadline, Lookups};
+use crate::members::Access;
 use crate::metrics::{self, alert_published, since};
 use crate::monitors;
 use crate::monitors::monitor::{Monitor, Outcome, Rule, Watched};
@@ -26,6 +27,7 @@ use crate::render::{self, render};
 use crate::resource::Resource;
 use crate::restart::answer_stop;
 use crate::severity::Severity;
+use crate::shape::is_account;
 
 /// Runs one call through the steps and returns what the function answers.
 pub async fn on_call(
@@ -223,13 +225,57 @@ async fn look_up_within_deadline(
             "no time left before the Lambda deadline to look the resource up",
         );
     }
-    let lookups = Lookups {
-        inspector,
-        deadline: Deadline::after(budget),
-        coverage: coverage_scope(watch.rule, outcome),
-        home_account: deps.config.home_account.as_deref(),
+    let deadline = Deadline::after(budget);
+    let coverage = coverage_scope(watch.rule, outcome);
+    let Some(member) = member_account(watch.call, deps) else {
+        let lookups = Lookups {
+            inspector,
+            deadline,
+            coverage,
+            home_account: deps.config.home_account.as_deref(),
+        };
+        return watch.monitor.look_up(watch.call, resource, &lookups).await;
     };
-    watch.monitor.look_up(watch.call, resource, &lookups).await
+    // A member account's resources are looked up through trailwatch's read role there, as if
+    // the function ran in that account; assuming it counts against the same deadline.
+    match deadline.within(deps.members.access(member)).await {
+        Some(Access::Member(member_inspector)) => {
+            let lookups = Lookups {
+                inspector: member_inspector.as_ref(),
+                deadline,
+                coverage,
+                home_account: Some(member),
+            };
+            watch.monitor.look_up(watch.call, resource, &lookups).await
+        }
+        Some(Access::NotConfigured) => {
+            let lookups = Lookups {
+                inspector,
+                deadline,
+                coverage,
+                home_account: deps.config.home_account.as_deref(),
+            };
+            watch.monitor.look_up(watch.call, resource, &lookups).await
+        }
+        Some(Access::Failed(error)) => Enrichment::skipped(format!(
+            "account {member}'s resources could not be read: {error}; deploy the forwarder StackSet with OrganizationId so the account has trailwatch's read role"
+        )),
+        None => Enrichment::skipped(format!(
+            "account {member}'s resources could not be read: assuming trailwatch's read role there timed out after {} ms",
+            budget.as_millis()
+        )),
+    }
+}
+
+/// The event's account when it is an account other than the function's own: a member account
+/// of an organization, in central mode.
+fn member_account<'c>(call: &'c ApiCall, deps: &Dependencies<'_>) -> Option<&'c str> {
+    let account = call
+        .account
+        .as_deref()
+        .filter(|account| is_account(account))?;
+    let home = deps.config.home_account.as_deref()?;
+    (account != home).then_some(account)
 }
 
 /// Step 4: judge again with the state, which can raise the severity (a trail left stopped, no
@@ -259,6 +305,7 @@ async fn assemble(
         watch.resource.as_ref(),
         &enrichment,
         watch.trusted_by,
+        member_account(watch.call, deps),
         deps.restarter,
     )
     .await;

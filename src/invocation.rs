@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::inspector::TrailInspector;
+use crate::members::MemberAccess;
 use crate::metrics::MetricSink;
 use crate::parse::InvalidEvent;
 use crate::plumbing::PlumbingInspector;
@@ -27,6 +28,9 @@ pub struct Dependencies<'a> {
     pub config: &'a Config,
     /// `None` where the trail cannot be looked up (preview without AWS access).
     pub inspector: Option<&'a dyn TrailInspector>,
+    /// A member account's trails, through trailwatch's read role there (central mode);
+    /// [`crate::members::NoMemberAccess`] elsewhere.
+    pub members: &'a dyn MemberAccess,
     /// The alert topic.
     pub publisher: &'a dyn AlertPublisher,
     /// The health topic, for calls on trailwatch's own resources: it depends on none of them.

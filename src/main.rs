@@ -5,12 +5,13 @@ use std::process::ExitCode;
 use lambda_runtime::{layers, service_fn, LambdaEvent, Runtime};
 use serde_json::Value;
 use trailwatch::aws::{
-    self, cloudtrail::CloudTrailInspector, plumbing::Plumbing, sns::SnsPublisher,
+    self, cloudtrail::CloudTrailInspector, plumbing::Plumbing, sns::SnsPublisher, sts::ReadRole,
 };
 use trailwatch::config::Config;
 use trailwatch::handler::{handle, Dependencies};
 use trailwatch::input::SanitizingLayer;
 use trailwatch::inspector::TrailInspector;
+use trailwatch::members::{AssumedRoles, MemberAccess, NoMemberAccess};
 use trailwatch::metrics::Emf;
 use trailwatch::preview::{describe, preview};
 use trailwatch::publish::AlertPublisher;
@@ -75,6 +76,16 @@ async fn run_lambda() -> ExitCode {
     };
     let clients = aws::clients(config.trusted_roots).await;
     let inspector = CloudTrailInspector::new(clients.cloudtrail);
+    // Central mode reads member accounts through trailwatch's read role in each.
+    let members: Box<dyn MemberAccess> = match &config.member_role {
+        Some(role) => Box::new(AssumedRoles::new(ReadRole::new(
+            clients.sts,
+            clients.cloudtrail_config,
+            &role.partition,
+            &role.name,
+        ))),
+        None => Box::new(NoMemberAccess),
+    };
     let plumbing = Plumbing::new(clients.events, clients.sns.clone(), clients.cloudwatch);
     let health = config
         .health_topic_arn
@@ -87,6 +98,7 @@ async fn run_lambda() -> ExitCode {
     let deps = Dependencies {
         config: &config,
         inspector: Some(&inspector),
+        members: members.as_ref(),
         publisher: &publisher,
         health: health
             .as_ref()

@@ -66,6 +66,7 @@ pub async fn preview(
     let deps = Dependencies {
         config,
         inspector,
+        members: &crate::members::NoMemberAccess,
         publisher: &capture,
         health: &capture,
         restarter: &crate::restart::NoRestart,

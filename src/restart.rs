@@ -50,6 +50,7 @@ pub async fn answer_stop(
     resource: Option<&Resource>,
     enrichment: &Enrichment,
     trusted_by: Option<&str>,
+    member_account: Option<&str>,
     restarter: &dyn LoggingRestarter,
 ) -> Option<AutoRestart> {
     if !enabled || call.name != "StopLogging" || !call.succeeded() {
@@ -63,6 +64,14 @@ pub async fn answer_stop(
     if let Some(pattern) = trusted_by {
         return Some(not_restarted(
             format!("not restarted: a trusted principal ({pattern}) stopped it"),
+            false,
+        ));
+    }
+    // trailwatch's role in a member account only reads: it cannot, and must not, start a
+    // trail there (and a trail of the same name here is someone else's).
+    if let Some(account) = member_account {
+        return Some(not_restarted(
+            format!("not restarted: the trail is in member account {}, where trailwatch's role only reads", code(account)),
             false,
         ));
     }
@@ -196,20 +205,47 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_first_stop_is_restarted_in_the_trails_home_region() {
-        let restarter = Recording::default();
+    /// Self-healing's answer to a stop of the trail in the function's own account.
+    async fn at_home(
+        enabled: bool,
+        call: &ApiCall,
+        state: &Enrichment,
+        trusted_by: Option<&str>,
+        restarter: &Recording,
+    ) -> Option<AutoRestart> {
+        answer_stop(
+            enabled,
+            call,
+            Some(&trail()),
+            state,
+            trusted_by,
+            None,
+            restarter,
+        )
+        .await
+    }
+
+    /// Self-healing's answer to a first untrusted stop of the trail, in `member_account` or in
+    /// the function's own.
+    async fn first_stop(restarter: &Recording, member_account: Option<&str>) -> AutoRestart {
         let call = stop("2026-11-29T10:00:00Z");
-        let answer = answer_stop(
+        answer_stop(
             true,
             &call,
             Some(&trail()),
             &started_at("2026-11-01T00:00:00Z"),
             None,
-            &restarter,
+            member_account,
+            restarter,
         )
         .await
-        .unwrap();
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_first_stop_is_restarted_in_the_trails_home_region() {
+        let restarter = Recording::default();
+        let answer = first_stop(&restarter, None).await;
         assert_eq!(answer.outcome, RestartOutcome::Restarted);
         assert_eq!(
             restarter.calls.lock().unwrap().as_slice(),
@@ -226,13 +262,12 @@ mod tests {
         let old_start = started_at("2026-11-01T00:00:00Z");
         let restarter = Recording::default();
         assert_eq!(
-            answer_stop(false, &call, Some(&trail()), &old_start, None, &restarter).await,
+            at_home(false, &call, &old_start, None, &restarter).await,
             None
         );
-        let trusted = answer_stop(
+        let trusted = at_home(
             true,
             &call,
-            Some(&trail()),
             &old_start,
             Some("arn:aws:iam::111122223333:role/deploy-*"),
             &restarter,
@@ -240,10 +275,9 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(trusted.outcome, RestartOutcome::NotRestarted);
-        let repeated = answer_stop(
+        let repeated = at_home(
             true,
             &call,
-            Some(&trail()),
             &started_at("2026-11-29T09:50:00Z"),
             None,
             &restarter,
@@ -256,7 +290,7 @@ mod tests {
             fail: true,
             ..Recording::default()
         };
-        let failed = answer_stop(true, &call, Some(&trail()), &old_start, None, &failing)
+        let failed = at_home(true, &call, &old_start, None, &failing)
             .await
             .unwrap();
         assert_eq!(failed.outcome, RestartOutcome::Failed);
@@ -271,8 +305,17 @@ mod tests {
             message: None,
         });
         assert_eq!(
-            answer_stop(true, &denied, Some(&trail()), &old_start, None, &restarter).await,
+            at_home(true, &denied, &old_start, None, &restarter).await,
             None
         );
+    }
+
+    #[tokio::test]
+    async fn a_member_accounts_trail_is_never_started_from_here() {
+        let restarter = Recording::default();
+        let answer = first_stop(&restarter, Some("444455556666")).await;
+        assert_eq!(answer.outcome, RestartOutcome::NotRestarted);
+        assert!(answer.detail.contains("444455556666"), "{}", answer.detail);
+        assert!(restarter.calls.lock().unwrap().is_empty(), "never asked");
     }
 }

@@ -41,6 +41,7 @@ fn config(min_severity: Severity) -> Config {
         enrich_timeout: Duration::from_millis(2000),
         trusted: Default::default(),
         home_account: Some("111122223333".into()),
+        member_role: None,
         account_names: Default::default(),
         health_topic_arn: None,
         own: Default::default(),
@@ -181,6 +182,7 @@ async fn run_with_inspector(
     let deps = Dependencies {
         config,
         inspector: Some(inspector),
+        members: &trailwatch::members::NoMemberAccess,
         publisher: &publisher,
         health: &publisher,
         restarter: &trailwatch::restart::NoRestart,
@@ -468,6 +470,7 @@ async fn an_sns_failure_is_an_error_so_lambda_retries() {
     let deps = Dependencies {
         config: &config,
         inspector: Some(&inspector),
+        members: &trailwatch::members::NoMemberAccess,
         publisher: &publisher,
         health: &publisher,
         restarter: &trailwatch::restart::NoRestart,

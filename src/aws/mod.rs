@@ -5,6 +5,7 @@ pub mod cloudtrail;
 pub mod plumbing;
 pub mod roots;
 pub mod sns;
+pub mod sts;
 
 use std::time::Duration;
 
@@ -109,6 +110,13 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         )
         .build();
 
+    // AssumeRole into a member account's read role (central mode), bounded like the lookups
+    // it serves: it runs inside their deadline.
+    let sts = aws_sdk_sts::config::Builder::from(&shared)
+        .retry_config(lookup_retries())
+        .timeout_config(lookup_timeouts())
+        .build();
+
     // The posture check's reads of trailwatch's own rules: bounded like the trail lookups.
     let events = aws_sdk_eventbridge::config::Builder::from(&shared)
         .retry_config(lookup_retries())
@@ -122,7 +130,9 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         .build();
 
     Clients {
-        cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail),
+        cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail.clone()),
+        cloudtrail_config: cloudtrail,
+        sts: aws_sdk_sts::Client::from_conf(sts),
         sns: aws_sdk_sns::Client::from_conf(sns),
         events: aws_sdk_eventbridge::Client::from_conf(events),
         cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch),
@@ -132,6 +142,9 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
 /// The function's clients, built once at init.
 pub struct Clients {
     pub cloudtrail: aws_sdk_cloudtrail::Client,
+    /// The lookups' CloudTrail settings, from which a member account's client is built.
+    pub cloudtrail_config: aws_sdk_cloudtrail::Config,
+    pub sts: aws_sdk_sts::Client,
     pub sns: aws_sdk_sns::Client,
     pub events: aws_sdk_eventbridge::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,

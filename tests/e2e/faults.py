@@ -80,6 +80,16 @@ def sns_error(code: str, status: int, message: str | None = None, *, error_type:
     return Fault("status", status, body, {"Content-Type": "text/xml", "x-amzn-RequestId": "x"}, operation, first)
 
 
+def sts_error(code: str, status: int = 403, message: str | None = None, *, operation: str | None = None) -> Fault:
+    """STS's awsQuery error document with the status."""
+    text = message or f"injected {code} (trailwatch fault test)"
+    body = (
+        f'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+        f"<Code>{code}</Code><Message>{text}</Message></Error><RequestId>x</RequestId></ErrorResponse>"
+    ).encode()
+    return Fault("status", status, body, {"Content-Type": "text/xml", "x-amzn-RequestId": "x"}, operation)
+
+
 class RefusingPort:
     """A loopback port where connections are refused: bound, never listening."""
 

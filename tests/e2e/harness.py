@@ -227,6 +227,11 @@ class MotoEndpoint:
 
     endpoint: str
     _clients: dict[tuple[str, str], object]
+    # The clients' credentials: moto's default account unless a view says otherwise.
+    _credentials: dict[str, str] = {
+        "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    }
 
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
@@ -242,24 +247,49 @@ class MotoEndpoint:
                 service,
                 region_name=region,
                 endpoint_url=self.endpoint,
-                aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                **self._credentials,
                 config=BotoConfig(retries={"max_attempts": 1}),
             )
         return self._clients[key]
 
 
 class MotoServer(MotoEndpoint, _Service):
-    """moto's server on a free loopback port, with MOTO_ACCOUNT_ID matching events/."""
+    """moto's server on a free loopback port, with MOTO_ACCOUNT_ID matching events/; with
+    account=None, moto's default account (123456789012), and AssumeRole into any other account
+    gives that account's view (MOTO_ACCOUNT_ID would override it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, account: str | None = ACCOUNT) -> None:
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._clients = {}
         binary = tool("bin/moto_server", "run `make venv` to install moto[server] into .venv/")
-        env = {**os.environ, **FAKE_CREDENTIALS, "MOTO_ACCOUNT_ID": ACCOUNT, "AWS_DEFAULT_REGION": HOME_REGION}
+        env = {k: v for k, v in os.environ.items() if k != "MOTO_ACCOUNT_ID"}
+        env.update({**FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": HOME_REGION})
+        if account is not None:
+            env["MOTO_ACCOUNT_ID"] = account
         self._process = _Process("moto_server", [str(binary), "-H", "127.0.0.1", "-p", str(self.port)], env)
         self._process.wait_for_line("Running on", timeout=60)
+
+
+class AccountView(MotoEndpoint):
+    """A moto server as another account sees it: clients sign with a session of a role assumed
+    in `account` (moto needs no such role). Build it after each reset: the reset forgets the
+    session."""
+
+    def __init__(self, server: MotoEndpoint, account: str) -> None:
+        self.endpoint = server.endpoint
+        self.account = account
+        self._clients = {}
+        session = server.client("sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/trailwatch-e2e-seed", RoleSessionName="trailwatch-e2e"
+        )["Credentials"]
+        self._credentials = {
+            "aws_access_key_id": session["AccessKeyId"],
+            "aws_secret_access_key": session["SecretAccessKey"],
+            "aws_session_token": session["SessionToken"],
+        }
+        actual = self.client("sts").get_caller_identity()["Account"]
+        assert actual == account, f"moto gave account {actual}'s view, not {account}'s: is MOTO_ACCOUNT_ID set?"
 
 
 @dataclass

@@ -1,0 +1,107 @@
+"""trailwatch's read role in member accounts (issue 17), as template.yaml creates it: once per
+account, trusted only by the central function's role (by its stable name) within the
+organization, and allowed exactly the reads the central function makes at home.
+
+moto's AssumeRole ignores trust policies, so who may assume the role is proven here, on the
+template; test_members.py proves the reads through it on the runtime."""
+
+from __future__ import annotations
+
+import template as tpl
+
+ORG = "o-a1b2c3d4e5"
+CENTRAL_ACCOUNT = "444455556666"
+CENTRAL_BUS = f"arn:aws:events:eu-west-1:{CENTRAL_ACCOUNT}:event-bus/trailwatch-trailwatch"
+# The forwarder's CentralId is the central stack's id: the same UUID the helpers give every stack.
+CENTRAL_ID = tpl.STACK_UUID
+READ_ACTIONS = {"cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors", "cloudtrail:GetEventDataStore", "cloudtrail:DescribeTrails"}
+
+
+def forwarder(**overrides: str) -> dict[str, str]:
+    return {"Mode": "forwarder", "CentralEventBusArn": CENTRAL_BUS, "CentralId": CENTRAL_ID, "OrganizationId": ORG, **overrides}
+
+
+def member_role(region: str = "us-east-1", partition: str = "aws", **overrides: str) -> dict:
+    template = tpl.load()
+    params = tpl.parameters(template, region=region, partition=partition, **forwarder(**overrides))
+    return tpl.evaluate(template, template["Resources"]["MemberReadRole"]["Properties"], params)
+
+
+def central(**overrides: str) -> tuple[dict, dict[str, str]]:
+    template = tpl.load()
+    return template, tpl.parameters(template, account=CENTRAL_ACCOUNT, **{"Mode": "central", "OrganizationId": ORG, **overrides})
+
+
+def granted(statements: list[dict]) -> dict[str, object]:
+    """Each allowed action and its resource."""
+    actions = {}
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        for action in [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]:
+            actions[action] = statement["Resource"]
+    return actions
+
+
+def test_one_role_per_account_in_the_member_role_region_only():
+    template = tpl.load()
+    assert template["Parameters"]["MemberRoleRegion"]["Default"] == "us-east-1"
+    assert "MemberReadRole" in tpl.created(template, region="us-east-1", **forwarder())
+    assert "MemberReadRole" not in tpl.created(template, region="eu-west-1", **forwarder())
+    assert "MemberReadRole" in tpl.created(template, region="eu-west-1", **forwarder(MemberRoleRegion="eu-west-1"))
+    # Without the organization (its trust) or the central stack's id (its name): no role.
+    assert "MemberReadRole" not in tpl.created(template, region="us-east-1", **forwarder(OrganizationId=""))
+    assert "MemberReadRole" not in tpl.created(template, region="us-east-1", **forwarder(CentralId=""))
+    for mode in ("standalone", "central"):
+        assert "MemberReadRole" not in tpl.created(template, region="us-east-1", Mode=mode, OrganizationId=ORG)
+
+
+def test_only_the_central_functions_role_in_the_organization_may_assume_it():
+    role = member_role()
+    assert role["RoleName"] == f"trailwatch-read-{CENTRAL_ID}"
+    assert len(role["RoleName"]) <= 64
+    assert role["MaxSessionDuration"] == 3600
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Effect"] == "Allow" and trust["Action"] == "sts:AssumeRole"
+    # The central account as principal, narrowed to the role by name: a role ARN as principal
+    # would be turned into that role's id and break when the role is replaced.
+    assert trust["Principal"] == {"AWS": f"arn:aws:iam::{CENTRAL_ACCOUNT}:root"}
+    assert trust["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{CENTRAL_ACCOUNT}:role/trailwatch-central-{CENTRAL_ID}"},
+        "StringEquals": {"aws:PrincipalOrgID": ORG},
+    }
+    gov = member_role(region="us-gov-west-1", partition="aws-us-gov", MemberRoleRegion="us-gov-west-1")
+    assert gov["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"].startswith("arn:aws-us-gov:iam::")
+
+
+def test_the_role_reads_exactly_what_the_central_function_reads_at_home():
+    [policy] = member_role()["Policies"]
+    actions = granted(policy["PolicyDocument"]["Statement"])
+    assert set(actions) == READ_ACTIONS
+    template, params = central()
+    home = granted(tpl.evaluate(template, template["Resources"]["AlertFunctionPolicy"]["Properties"]["PolicyDocument"], params)["Statement"])
+    for action, resource in actions.items():
+        assert home[action] == resource, action
+
+
+def test_the_central_role_and_the_members_roles_name_each_other():
+    template, params = central()
+    resources = template["Resources"]
+    central_role = tpl.evaluate(template, resources["AlertFunctionRole"]["Properties"], params)
+    trusted = member_role()["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    assert trusted.endswith(f":role/{central_role['RoleName']}")
+    variables = tpl.evaluate(template, resources["AlertFunction"]["Properties"]["Environment"]["Variables"], params)
+    assert variables["MEMBER_ROLE_NAME"] == member_role()["RoleName"]
+    home = granted(tpl.evaluate(template, resources["AlertFunctionPolicy"]["Properties"]["PolicyDocument"], params)["Statement"])
+    assert home["sts:AssumeRole"] == f"arn:aws:iam::*:role/{variables['MEMBER_ROLE_NAME']}"
+
+
+def test_without_an_organization_nothing_is_assumed():
+    template, params = central(OrganizationId="")
+    resources = template["Resources"]
+    variables = tpl.evaluate(template, resources["AlertFunction"]["Properties"]["Environment"]["Variables"], params)
+    assert variables["MEMBER_ROLE_NAME"] == ""
+    home = granted(tpl.evaluate(template, resources["AlertFunctionPolicy"]["Properties"]["PolicyDocument"], params)["Statement"])
+    assert "sts:AssumeRole" not in home
+    # A standalone stack's role keeps the name CloudFormation gives it.
+    standalone = tpl.parameters(template)
+    assert "RoleName" not in tpl.evaluate(template, resources["AlertFunctionRole"]["Properties"], standalone)
