@@ -31,6 +31,9 @@ pub struct Config {
     /// MEMBER_ROLE_NAME: central mode's read role in each member account; `None` where member
     /// accounts are not read.
     pub member_role: Option<MemberReadRole>,
+    /// DEDUP_TABLE: the DynamoDB table that keeps each event published once; `None` publishes
+    /// every delivery.
+    pub dedup_table: Option<String>,
     /// ACCOUNT_NAMES: a name for each account id, shown next to it.
     pub account_names: BTreeMap<String, String>,
     /// HEALTH_TOPIC_ARN: where calls on trailwatch's own resources are alerted; the alert topic
@@ -252,6 +255,24 @@ impl Config {
                 })
             }
         };
+        // DEDUP_TABLE: DynamoDB's table names are 3 to 255 of letters, digits, `_`, `-`, `.`.
+        let dedup_table = match non_empty("DEDUP_TABLE") {
+            None => None,
+            Some(name)
+                if (3..=255).contains(&name.len())
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)) =>
+            {
+                Some(name)
+            }
+            Some(name) => {
+                return Err(ConfigError {
+                    variable: "DEDUP_TABLE",
+                    problem: format!("{name:?} is not a DynamoDB table name"),
+                })
+            }
+        };
         let own = OwnResources {
             key,
             rules,
@@ -400,6 +421,7 @@ impl Config {
             account_names,
             home_account,
             member_role,
+            dedup_table,
             health_topic_arn,
             own,
             auto_restart,
@@ -491,6 +513,10 @@ mod tests {
             let err =
                 config(&[("ALERT_TOPIC_ARN", TOPIC), ("ENRICH_TIMEOUT_MS", bad)]).unwrap_err();
             assert_eq!(err.variable, "ENRICH_TIMEOUT_MS", "{bad}");
+        }
+        for bad in ["ab", "table/x", "a b c"] {
+            let err = config(&[("ALERT_TOPIC_ARN", TOPIC), ("DEDUP_TABLE", bad)]).unwrap_err();
+            assert_eq!(err.variable, "DEDUP_TABLE", "{bad}");
         }
         for bad in ["role/x", "a*", "trailwatch read"] {
             let err = config(&[("ALERT_TOPIC_ARN", TOPIC), ("MEMBER_ROLE_NAME", bad)]).unwrap_err();

@@ -13,6 +13,7 @@ use crate::alert::Alert;
 use crate::assemble;
 use crate::call::ApiCall;
 use crate::classify::{classify, coverage_scope, escalate_own, state_can_raise, Assessment};
+use crate::dedup::{claim_until, Claim};
 use crate::enrichment::Enrichment;
 use crate::heartbeat::{self, Heartbeat};
 use crate::invocation::{Dependencies, HandlerError, Invocation, Status, Summary, PUBLISH_RESERVE};
@@ -27,7 +28,7 @@ use crate::render::{self, render};
 use crate::resource::Resource;
 use crate::restart::answer_stop;
 use crate::severity::Severity;
-use crate::shape::is_account;
+use crate::shape::{is_account, is_event_id};
 
 /// Runs one call through the steps and returns what the function answers.
 pub async fn on_call(
@@ -43,7 +44,7 @@ pub async fn on_call(
         return conclude(call, Some(&watch), ending, deps);
     }
     let ending = match judge_and_assemble(&watch, invocation, deps).await {
-        Ok(alert) => publish(&watch, alert, deps).await,
+        Ok(alert) => publish(&watch, alert, invocation, deps).await,
         Err(ending) => ending,
     };
     conclude(call, Some(&watch), ending, deps)
@@ -117,6 +118,11 @@ enum Ending {
         severity: Severity,
         failure: PublishError,
     },
+    /// Another delivery of the same event was published: nothing more to do.
+    Duplicate { severity: Severity },
+    /// Another delivery of the same event is being published right now and may still fail:
+    /// end in an error so Lambda retries, when the ledger will know.
+    InFlight { severity: Severity },
     /// trailwatch's own heartbeat, counted; whether its probe reached the alert topic.
     Heartbeat {
         region: String,
@@ -329,21 +335,95 @@ async fn assemble(
     alert
 }
 
-/// Step 6: publish, to the health topic for trailwatch's own resources (it depends on none of
-/// them), else to the alert topic.
-async fn publish(watch: &Watch<'_>, alert: Alert, deps: &Dependencies<'_>) -> Ending {
+/// Step 6: publish once, to the health topic for trailwatch's own resources (it depends on
+/// none of them), else to the alert topic. The event is claimed in the ledger first, so a
+/// second delivery of it publishes nothing ([`crate::dedup`]).
+async fn publish(
+    watch: &Watch<'_>,
+    alert: Alert,
+    invocation: &Invocation,
+    deps: &Dependencies<'_>,
+) -> Ending {
     let severity = alert.severity;
+    let claimed = match claim(watch.call, invocation, deps).await {
+        Ok(claimed) => claimed,
+        Err(ending) => return ending(severity),
+    };
     let (publisher, topic) = match watch.own {
         true => (deps.health, "health"),
         false => (deps.publisher, "alert"),
     };
-    match publisher.publish(&render(alert)).await {
-        Ok(message_id) => Ending::Published {
-            severity,
-            topic,
-            message_id,
-        },
-        Err(failure) => Ending::PublishFailed { severity, failure },
+    let published = publisher.publish(&render(alert)).await;
+    let Some(event_id) = claimed else {
+        return match published {
+            Ok(message_id) => Ending::Published {
+                severity,
+                topic,
+                message_id,
+            },
+            Err(failure) => Ending::PublishFailed { severity, failure },
+        };
+    };
+    let logged_id = LogText(Some(event_id));
+    match published {
+        Ok(message_id) => {
+            if let Err(problem) = deps.ledger.published(event_id, &message_id).await {
+                warn!(
+                    event_id = %logged_id,
+                    problem = %LogText(Some(&problem)),
+                    "published, but not recorded as published: another delivery of this event after this invocation's deadline would publish it again"
+                );
+            }
+            Ending::Published {
+                severity,
+                topic,
+                message_id,
+            }
+        }
+        Err(failure) => {
+            if let Err(problem) = deps.ledger.release(event_id).await {
+                warn!(
+                    event_id = %logged_id,
+                    problem = %LogText(Some(&problem)),
+                    "the claim on this event could not be released: its retry publishes once the claim ends at this invocation's deadline"
+                );
+            }
+            Ending::PublishFailed { severity, failure }
+        }
+    }
+}
+
+/// The event's claim in the ledger: `Ok(Some(id))` when this invocation holds it, `Ok(None)`
+/// when no claim could be made (no usable eventID, or the ledger is unreachable: published
+/// anyway), or the ending when another delivery published it or is publishing it.
+async fn claim<'c>(
+    call: &'c ApiCall,
+    invocation: &Invocation,
+    deps: &Dependencies<'_>,
+) -> Result<Option<&'c str>, fn(Severity) -> Ending> {
+    let Some(event_id) = call.id.as_deref().filter(|id| is_event_id(id)) else {
+        return Ok(None);
+    };
+    let until = claim_until(SystemTime::now(), invocation.time_left);
+    match deps.ledger.claim(event_id, until).await {
+        Claim::New => Ok(Some(event_id)),
+        Claim::Published { message_id } => {
+            info!(
+                event_id = %LogText(Some(event_id)),
+                message_id = %LogText(message_id.as_deref()),
+                "this event was already published"
+            );
+            Err(|severity| Ending::Duplicate { severity })
+        }
+        Claim::InFlight => Err(|severity| Ending::InFlight { severity }),
+        Claim::Unavailable(problem) => {
+            warn!(
+                event_id = %LogText(Some(event_id)),
+                problem = %LogText(Some(&problem)),
+                "the duplicate check could not be made; publishing anyway"
+            );
+            Ok(None)
+        }
     }
 }
 
@@ -485,6 +565,35 @@ fn conclude(
                 "alert NOT published; returning an error so Lambda retries"
             );
             Err(failure.into())
+        }
+        Ending::Duplicate { severity } => {
+            info!(
+                outcome = "duplicate",
+                event_id = %event_id,
+                event_name,
+                severity = %severity,
+                resource = %resource,
+                "a second delivery of an event already published; not published again"
+            );
+            Ok(Summary {
+                severity: Some(severity),
+                event_id: call.id.clone(),
+                ..Summary::nothing(
+                    Status::Duplicate,
+                    "already published for an earlier delivery of this event",
+                )
+            })
+        }
+        Ending::InFlight { severity } => {
+            warn!(
+                outcome = "in-flight",
+                event_id = %event_id,
+                event_name,
+                severity = %severity,
+                resource = %resource,
+                "another delivery of this event is being published; returning an error so Lambda retries"
+            );
+            Err(HandlerError::InFlight(call.id.clone().unwrap_or_default()))
         }
     }
 }

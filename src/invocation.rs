@@ -11,6 +11,7 @@ use lambda_runtime::Diagnostic;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::dedup::EventLedger;
 use crate::inspector::TrailInspector;
 use crate::members::MemberAccess;
 use crate::metrics::MetricSink;
@@ -31,6 +32,8 @@ pub struct Dependencies<'a> {
     /// A member account's trails, through trailwatch's read role there (central mode);
     /// [`crate::members::NoMemberAccess`] elsewhere.
     pub members: &'a dyn MemberAccess,
+    /// Each event published once ([`crate::dedup`]); [`crate::dedup::NoLedger`] without a table.
+    pub ledger: &'a dyn EventLedger,
     /// The alert topic.
     pub publisher: &'a dyn AlertPublisher,
     /// The health topic, for calls on trailwatch's own resources: it depends on none of them.
@@ -64,6 +67,8 @@ pub enum Status {
     AlreadyReported,
     /// trailwatch's own heartbeat: counted, nothing published to people.
     Heartbeat,
+    /// A second delivery of an event already published.
+    Duplicate,
 }
 
 /// What the function returns for each event.
@@ -141,7 +146,7 @@ impl Summary {
     }
 }
 
-/// The only two ways an invocation ends in an error, mapped to Lambda error types so Lambda's
+/// The only ways an invocation ends in an error, mapped to Lambda error types so Lambda's
 /// retries and on-failure destination keep the event.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -149,6 +154,11 @@ pub enum HandlerError {
     InvalidEvent(#[from] InvalidEvent),
     #[error(transparent)]
     Publish(#[from] PublishError),
+    /// Another delivery of the same event is being published; a retry learns whether it landed.
+    #[error(
+        "event {0} is being published by another invocation; retry to learn whether it landed"
+    )]
+    InFlight(String),
 }
 
 impl From<HandlerError> for Diagnostic {
@@ -156,6 +166,7 @@ impl From<HandlerError> for Diagnostic {
         let error_type = match error {
             HandlerError::InvalidEvent(_) => "InvalidEvent",
             HandlerError::Publish(_) => "PublishFailed",
+            HandlerError::InFlight(_) => "InFlight",
         };
         Diagnostic {
             error_type: error_type.to_string(),

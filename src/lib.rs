@@ -23,7 +23,7 @@
 //! | layer | what lives there | modules |
 //! |---|---|---|
 //! | 1 data | what things are: the call, the resource and its state, the coverage verdict, the alert document and its parts, what may go into a command, the settings | [`arn`], [`shape`], [`prose`], [`severity`], [`call`], [`client`], [`resource`], [`coverage`], [`enrichment`], [`links`], [`own`], [`trust`], [`config`], [`alert`], [`command`] |
-//! | 2 wire | the edges: the payload read into a call, the alert written for SNS, and the narrow traits to AWS with the lookups' plumbing (one deadline, bounded concurrency) | [`input`], [`parse`], [`render`], [`publish`], [`metrics`], [`inspector`], [`members`], [`plumbing`], [`lookup`] |
+//! | 2 wire | the edges: the payload read into a call, the alert written for SNS, and the narrow traits to AWS with the lookups' plumbing (one deadline, bounded concurrency) | [`input`], [`parse`], [`render`], [`publish`], [`metrics`], [`inspector`], [`members`], [`dedup`], [`plumbing`], [`lookup`] |
 //! | 3 judgement | what a call or a trail's state means: the monitors, the policy and its modifiers, self-healing's decision, the posture findings | [`monitors`], [`classify`], [`actor`], [`restart`], [`heartbeat`], [`posture::gather`], [`posture::judge`], [`posture::drift`], [`posture::heartbeats`], [`posture::remind`] |
 //! | 4 assembly | one alert document from a judged call or a posture run | [`assemble`], [`posture::report`] |
 //! | 5 invocation | what the entry points share: their dependencies, the invocation, the answer | [`invocation`] |
@@ -32,10 +32,11 @@
 //!
 //! # Errors
 //!
-//! Only two things end an invocation with an error: input that is not an EventBridge event
-//! ([`parse::InvalidEvent`]) and a publish that failed ([`publish::PublishError`]); both map to
-//! Lambda error types in [`invocation::HandlerError`] so Lambda's retries and on-failure
-//! destination keep the event. Everything else (a lookup that failed, a field that could not be
+//! Only three things end an invocation with an error: input that is not an EventBridge event
+//! ([`parse::InvalidEvent`]), a publish that failed ([`publish::PublishError`]), and an event
+//! another invocation is publishing at that moment ([`dedup`]: whether that publish lands is
+//! not known yet). All map to Lambda error types in [`invocation::HandlerError`] so Lambda's
+//! retries and on-failure destination keep the event. Everything else (a lookup that failed, a field that could not be
 //! read) is written into the alert, because an alert that says what it could not learn beats
 //! no alert.
 
@@ -50,6 +51,7 @@ pub mod client;
 pub mod command;
 pub mod config;
 pub mod coverage;
+pub mod dedup;
 pub mod enrichment;
 pub mod event_path;
 pub mod handler;

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 use lambda_runtime::{layers, service_fn, LambdaEvent, Runtime};
 use serde_json::Value;
 use trailwatch::aws::{
-    self, cloudtrail::CloudTrailInspector, plumbing::Plumbing, sns::SnsPublisher, sts::ReadRole,
+    self, cloudtrail::CloudTrailInspector, dynamodb::DynamoLedger, plumbing::Plumbing,
+    sns::SnsPublisher, sts::ReadRole,
 };
 use trailwatch::config::Config;
+use trailwatch::dedup::{EventLedger, NoLedger};
 use trailwatch::handler::{handle, Dependencies};
 use trailwatch::input::SanitizingLayer;
 use trailwatch::inspector::TrailInspector;
@@ -86,6 +88,10 @@ async fn run_lambda() -> ExitCode {
         ))),
         None => Box::new(NoMemberAccess),
     };
+    let ledger: Box<dyn EventLedger> = match &config.dedup_table {
+        Some(table) => Box::new(DynamoLedger::new(clients.dynamodb, table.clone())),
+        None => Box::new(NoLedger),
+    };
     let plumbing = Plumbing::new(clients.events, clients.sns.clone(), clients.cloudwatch);
     let health = config
         .health_topic_arn
@@ -99,6 +105,7 @@ async fn run_lambda() -> ExitCode {
         config: &config,
         inspector: Some(&inspector),
         members: members.as_ref(),
+        ledger: ledger.as_ref(),
         publisher: &publisher,
         health: health
             .as_ref()

@@ -67,6 +67,7 @@ pub async fn preview(
         config,
         inspector,
         members: &crate::members::NoMemberAccess,
+        ledger: &crate::dedup::NoLedger,
         publisher: &capture,
         health: &capture,
         restarter: &crate::restart::NoRestart,

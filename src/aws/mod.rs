@@ -2,6 +2,7 @@
 //! AWS SDK type.
 
 pub mod cloudtrail;
+pub mod dynamodb;
 pub mod plumbing;
 pub mod roots;
 pub mod sns;
@@ -117,6 +118,19 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         .timeout_config(lookup_timeouts())
         .build();
 
+    // The duplicate check sits on the publish path: short limits, and a failure only means
+    // publishing without it.
+    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared)
+        .retry_config(lookup_retries())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(1000))
+                .operation_attempt_timeout(Duration::from_millis(1000))
+                .operation_timeout(Duration::from_millis(2000))
+                .build(),
+        )
+        .build();
+
     // The posture check's reads of trailwatch's own rules: bounded like the trail lookups.
     let events = aws_sdk_eventbridge::config::Builder::from(&shared)
         .retry_config(lookup_retries())
@@ -133,6 +147,7 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail.clone()),
         cloudtrail_config: cloudtrail,
         sts: aws_sdk_sts::Client::from_conf(sts),
+        dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
         sns: aws_sdk_sns::Client::from_conf(sns),
         events: aws_sdk_eventbridge::Client::from_conf(events),
         cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch),
@@ -145,6 +160,7 @@ pub struct Clients {
     /// The lookups' CloudTrail settings, from which a member account's client is built.
     pub cloudtrail_config: aws_sdk_cloudtrail::Config,
     pub sts: aws_sdk_sts::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
     pub sns: aws_sdk_sns::Client,
     pub events: aws_sdk_eventbridge::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,

@@ -80,6 +80,12 @@ def sns_error(code: str, status: int, message: str | None = None, *, error_type:
     return Fault("status", status, body, {"Content-Type": "text/xml", "x-amzn-RequestId": "x"}, operation, first)
 
 
+def dynamodb_error(code: str, status: int = 500, *, operation: str | None = None) -> Fault:
+    """DynamoDB's awsJson1_0 error."""
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": f"injected {code} (trailwatch fault test)"}).encode()
+    return Fault("status", status, body, {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "fault-injected"}, operation)
+
+
 def sts_error(code: str, status: int = 403, message: str | None = None, *, operation: str | None = None) -> Fault:
     """STS's awsQuery error document with the status."""
     text = message or f"injected {code} (trailwatch fault test)"

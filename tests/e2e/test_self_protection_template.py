@@ -725,16 +725,21 @@ def test_the_functions_environment_fits_lambdas_4_kb_with_room_for_the_parameter
     what users pass (AccountNames, TrustedPrincipals, PostureRegions), as docs/deploy.md says."""
     user_given = {"TRUSTED_PRINCIPALS", "ACCOUNT_NAMES", "POSTURE_REGIONS"}
     p = tpl.parameters(T, region="ap-southeast-4", stack_name="s" * 128, partition="aws-us-gov",
-                       Mode="central", CloudTrailLogGroupName="x", AutoRestartLogging="true")
+                       Mode="central", OrganizationId="o-" + "a" * 32, CloudTrailLogGroupName="x",
+                       AutoRestartLogging="true")
     refs = {"AlertTopic": "arn:aws-us-gov:sns:ap-southeast-4:111122223333:trailwatch-" + ID + "-alerts",
             "HealthTopic": "arn:aws-us-gov:sns:ap-southeast-4:111122223333:trailwatch-" + ID + "-health",
             "AlertKey.Arn": "arn:aws-us-gov:kms:ap-southeast-4:111122223333:key/" + KEY_ID,
+            # Central mode names the role (trailwatch-central-ID); a generated name is longer.
             "AlertFunctionRole.Arn": "arn:aws-us-gov:iam::111122223333:role/" + "s" * 40 + "-AlertFunctionRole-ABCDEFGHIJKL",
+            "EventLedger": evaluated("EventLedger", p)["TableName"],
             "FunctionLogGroup": f"/trailwatch/{ID}/alert-function"}
     for queue in ("RuleDeadLetterQueue", "FunctionFailureQueue", "SubscriptionDeadLetterQueue"):
         refs[f"{queue}.Arn"] = f"arn:aws-us-gov:sqs:ap-southeast-4:111122223333:{evaluated(queue, p)['QueueName']}"
     variables = tpl.evaluate(T, props("AlertFunction")["Environment"]["Variables"], p, refs)
+    assert variables["MEMBER_ROLE_NAME"] and variables["DEDUP_TABLE"] == f"trailwatch-{ID}-events"
     size = sum(len(k) + len(str(v)) for k, v in variables.items() if k not in user_given)
+    print(f"the template's own environment, largest layout: {size} bytes")
     assert size <= 4096 - 2048, size
 
 

@@ -79,6 +79,8 @@ READ_AND_PUBLISH = {
     # counts each watched region's heartbeats.
     "events:DescribeRule", "events:ListTargetsByRule", "sns:ListSubscriptionsByTopic",
     "cloudwatch:GetMetricStatistics",
+    # Each event published once: its id claimed, recorded and released in the ledger table.
+    "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem",
 }
 
 
@@ -93,6 +95,8 @@ def test_function_permissions_are_read_only_lookups_publish_to_its_topics_and_it
     # resource-level permissions; they are the only "*" resources, and both only read.
     assert sorted(a for a, resource in resources.items() if resource == "*") == ["cloudtrail:DescribeTrails", "cloudwatch:GetMetricStatistics"]
     assert resources["sns:Publish"] == ["{AlertTopic}", "{HealthTopic}"]
+    for action in ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"):
+        assert resources[action] == "{EventLedger.Arn}", action
     assert resources["sqs:SendMessage"] == "{FunctionFailureQueue.Arn}"
     assert resources["cloudtrail:GetTrailStatus"] == "arn:aws:cloudtrail:*:*:trail/*"
     assert resources["cloudtrail:GetEventDataStore"] == "arn:aws:cloudtrail:*:*:eventdatastore/*"
