@@ -93,6 +93,7 @@ pub fn for_call(
         request_parameters: call.request_parameters.clone(),
         truncated: Vec::new(),
         auto_restart: None,
+        digest: None,
         posture: None,
     }
 }

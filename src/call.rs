@@ -50,6 +50,29 @@ pub struct ApiCall {
     pub input_problems: Vec<String>,
 }
 
+#[cfg(test)]
+impl ApiCall {
+    /// A call with its source, name and account, and nothing else read: for unit tests.
+    pub fn bare(source: &str, name: &str, account: &str) -> ApiCall {
+        ApiCall {
+            source: source.into(),
+            name: name.into(),
+            id: None,
+            time: None,
+            region: Some("us-east-1".into()),
+            account: Some(account.into()),
+            source_ip: None,
+            user_agent: None,
+            request_id: None,
+            error: None,
+            actor: Actor::default(),
+            request_parameters: None,
+            response_elements: None,
+            input_problems: Vec::new(),
+        }
+    }
+}
+
 impl ApiCall {
     pub fn succeeded(&self) -> bool {
         self.error.is_none()

@@ -11,6 +11,7 @@ use crate::arn::Arn;
 use crate::own::OwnResources;
 use crate::resource::ResourceKind;
 use crate::severity::Severity;
+use crate::shape::is_region;
 use crate::trust::TrustedPrincipals;
 
 pub const DEFAULT_ENRICH_TIMEOUT: Duration = Duration::from_millis(2000);
@@ -34,6 +35,11 @@ pub struct Config {
     /// DEDUP_TABLE: the DynamoDB table that keeps each event published once; `None` publishes
     /// every delivery.
     pub dedup_table: Option<String>,
+    /// BURST_THRESHOLD, BURST_WINDOW_SECONDS, DIGEST_DELAY_SECONDS: when a principal's alerts
+    /// are folded into a digest ([`crate::burst`]). Folding needs the table and the queue too.
+    pub burst: BurstSettings,
+    /// DIGEST_QUEUE_URL: where a burst's digest request waits for its window to close.
+    pub digest_queue_url: Option<String>,
     /// ACCOUNT_NAMES: a name for each account id, shown next to it.
     pub account_names: BTreeMap<String, String>,
     /// HEALTH_TOPIC_ARN: where calls on trailwatch's own resources are alerted; the alert topic
@@ -49,6 +55,34 @@ pub struct Config {
     pub trusted_roots: TrustedRoots,
     /// The level of the lines something counts (the posture run's finished line, the metrics).
     pub signal_level: SignalLevel,
+}
+
+/// When a principal's alerts are folded into a digest ([`crate::burst`]): BURST_THRESHOLD,
+/// BURST_WINDOW_SECONDS, DIGEST_DELAY_SECONDS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BurstSettings {
+    /// Alerts of one principal published on their own per window; 0 turns folding off.
+    pub threshold: u64,
+    pub window: Duration,
+    /// How long after its window closes a digest is sent: the function's timeout, so every
+    /// invocation that folded a call into the window has finished counting it.
+    pub delay_after_window: Duration,
+}
+
+pub const DEFAULT_BURST_THRESHOLD: u64 = 10;
+pub const DEFAULT_BURST_WINDOW: Duration = Duration::from_secs(300);
+pub const DEFAULT_DIGEST_DELAY: Duration = Duration::from_secs(60);
+/// SQS delays a message by at most 15 minutes: the window and the delay together must fit.
+pub const MAX_DIGEST_DELAY: Duration = Duration::from_secs(900);
+
+impl Default for BurstSettings {
+    fn default() -> BurstSettings {
+        BurstSettings {
+            threshold: 0,
+            window: DEFAULT_BURST_WINDOW,
+            delay_after_window: DEFAULT_DIGEST_DELAY,
+        }
+    }
 }
 
 /// trailwatch's read role in the member accounts: `arn:PARTITION:iam::ACCOUNT:role/NAME`.
@@ -231,6 +265,36 @@ impl Config {
                 });
             }
         }
+        // The digest queue: DIGEST_QUEUE_URL, else the stack's own, named from its id like every
+        // part of the stack (`trailwatch-ID-digests`, in the function's account and region):
+        // the function's environment has little room to spare.
+        let digest_queue_url = match non_empty("DIGEST_QUEUE_URL") {
+            Some(url)
+                if (url.starts_with("https://") || url.starts_with("http://"))
+                    && url.len() <= 1024
+                    && !url.chars().any(char::is_whitespace) =>
+            {
+                Some(url)
+            }
+            Some(url) => {
+                return Err(ConfigError {
+                    variable: "DIGEST_QUEUE_URL",
+                    problem: format!("{url:?} is not an SQS queue URL"),
+                })
+            }
+            None => match (&id, &home_account, non_empty("AWS_REGION")) {
+                (Some(id), Some(account), Some(region)) if is_region(&region) => {
+                    let suffix = match home_partition.as_str() {
+                        "aws-cn" => "amazonaws.com.cn",
+                        _ => "amazonaws.com",
+                    };
+                    Some(format!(
+                        "https://sqs.{region}.{suffix}/{account}/trailwatch-{id}-digests"
+                    ))
+                }
+                _ => None,
+            },
+        };
         let heartbeat_role = non_empty("HEARTBEAT_ROLE_NAME");
         if let Some(name) = &heartbeat_role {
             if !ResourceKind::Role.is_valid_name(&name.replace("{region}", "us-east-1")) {
@@ -246,7 +310,7 @@ impl Config {
             None => None,
             Some(name) if ResourceKind::Role.is_valid_name(&name) => Some(MemberReadRole {
                 name,
-                partition: home_partition,
+                partition: home_partition.clone(),
             }),
             Some(name) => {
                 return Err(ConfigError {
@@ -273,6 +337,16 @@ impl Config {
                 })
             }
         };
+        let burst = read_burst(&non_empty)?;
+        // The digest queue is one of trailwatch's own (a purge would drop pending digests).
+        if let Some(digest_queue) = digest_queue_url
+            .as_deref()
+            .and_then(|url| queue_arn_of_url(url, &home_partition))
+        {
+            if !queues.contains(&digest_queue) {
+                queues.push(digest_queue);
+            }
+        }
         let own = OwnResources {
             key,
             rules,
@@ -422,6 +496,8 @@ impl Config {
             home_account,
             member_role,
             dedup_table,
+            burst,
+            digest_queue_url,
             health_topic_arn,
             own,
             auto_restart,
@@ -433,6 +509,67 @@ impl Config {
             trusted,
         })
     }
+}
+
+/// The burst settings; the window and the delay together must fit SQS's 15-minute delay.
+fn read_burst(non_empty: &impl Fn(&str) -> Option<String>) -> Result<BurstSettings, ConfigError> {
+    let seconds = |variable: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| {
+        match non_empty(variable) {
+            None => Ok(default),
+            Some(value) => value
+                .parse::<u64>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| ConfigError {
+                    variable,
+                    problem: format!(
+                        "{value:?} is not a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                }),
+        }
+    };
+    let max = MAX_DIGEST_DELAY.as_secs();
+    let settings = BurstSettings {
+        threshold: seconds("BURST_THRESHOLD", 0, 0..=1000)?,
+        window: Duration::from_secs(seconds(
+            "BURST_WINDOW_SECONDS",
+            DEFAULT_BURST_WINDOW.as_secs(),
+            1..=max,
+        )?),
+        delay_after_window: Duration::from_secs(seconds(
+            "DIGEST_DELAY_SECONDS",
+            DEFAULT_DIGEST_DELAY.as_secs(),
+            0..=max,
+        )?),
+    };
+    if settings.window + settings.delay_after_window > MAX_DIGEST_DELAY {
+        return Err(ConfigError {
+            variable: "BURST_WINDOW_SECONDS",
+            problem: format!(
+                "the window and DIGEST_DELAY_SECONDS together must fit SQS's {max}-second delay"
+            ),
+        });
+    }
+    Ok(settings)
+}
+
+/// The ARN of the queue at `url` (`https://sqs.REGION.SUFFIX/ACCOUNT/NAME`).
+fn queue_arn_of_url(url: &str, partition: &str) -> Option<Arn> {
+    let rest = url.split_once("://")?.1;
+    let mut parts = rest.split('/');
+    let host = parts.next()?;
+    let account = parts.next().filter(|a| crate::shape::is_account(a))?;
+    let name = parts.next().filter(|n| !n.is_empty())?;
+    let region = host.strip_prefix("sqs.")?.split('.').next()?;
+    Some(Arn {
+        partition: partition.to_string(),
+        service: "sqs".to_string(),
+        region: Some(region.to_string()),
+        account: Some(account.to_string()),
+        resource: name.to_string(),
+    })
 }
 
 /// An SNS topic ARN, or an error naming the variable it came from.
@@ -514,6 +651,16 @@ mod tests {
                 config(&[("ALERT_TOPIC_ARN", TOPIC), ("ENRICH_TIMEOUT_MS", bad)]).unwrap_err();
             assert_eq!(err.variable, "ENRICH_TIMEOUT_MS", "{bad}");
         }
+        for (variable, bad) in [
+            ("BURST_THRESHOLD", "-1"),
+            ("BURST_THRESHOLD", "1001"),
+            ("BURST_WINDOW_SECONDS", "0"),
+            ("BURST_WINDOW_SECONDS", "900"),
+            ("DIGEST_QUEUE_URL", "queue"),
+        ] {
+            let err = config(&[("ALERT_TOPIC_ARN", TOPIC), (variable, bad)]).unwrap_err();
+            assert_eq!(err.variable, variable, "{bad}");
+        }
         for bad in ["ab", "table/x", "a b c"] {
             let err = config(&[("ALERT_TOPIC_ARN", TOPIC), ("DEDUP_TABLE", bad)]).unwrap_err();
             assert_eq!(err.variable, "DEDUP_TABLE", "{bad}");
@@ -522,6 +669,44 @@ mod tests {
             let err = config(&[("ALERT_TOPIC_ARN", TOPIC), ("MEMBER_ROLE_NAME", bad)]).unwrap_err();
             assert_eq!(err.variable, "MEMBER_ROLE_NAME", "{bad}");
         }
+    }
+
+    #[test]
+    fn the_digest_queue_is_the_stacks_own_unless_named() {
+        let id = "5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f";
+        let derived = config(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("OWN_ID", id),
+            ("AWS_REGION", "eu-west-1"),
+        ])
+        .unwrap();
+        let url =
+            format!("https://sqs.eu-west-1.amazonaws.com/111122223333/trailwatch-{id}-digests");
+        assert_eq!(derived.digest_queue_url.as_deref(), Some(url.as_str()));
+        let own_queue = format!("arn:aws:sqs:eu-west-1:111122223333:trailwatch-{id}-digests");
+        assert!(derived
+            .own
+            .queues
+            .iter()
+            .any(|q| q.to_string() == own_queue));
+        let named = config(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            (
+                "DIGEST_QUEUE_URL",
+                "http://127.0.0.1:5000/111122223333/digests",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            named.digest_queue_url.as_deref(),
+            Some("http://127.0.0.1:5000/111122223333/digests")
+        );
+        assert_eq!(
+            config(&[("ALERT_TOPIC_ARN", TOPIC)])
+                .unwrap()
+                .digest_queue_url,
+            None
+        );
     }
 
     #[test]

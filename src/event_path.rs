@@ -11,6 +11,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::alert::Alert;
 use crate::assemble;
+use crate::burst::{digest_delay, folds, BurstKey, DigestRequest, FoldedCall};
 use crate::call::ApiCall;
 use crate::classify::{classify, coverage_scope, escalate_own, state_can_raise, Assessment};
 use crate::dedup::{claim_until, Claim};
@@ -118,6 +119,8 @@ enum Ending {
         severity: Severity,
         failure: PublishError,
     },
+    /// Counted in its principal's burst, to be told in the window's digest.
+    Folded { severity: Severity, burst: BurstKey },
     /// Another delivery of the same event was published: nothing more to do.
     Duplicate { severity: Severity },
     /// Another delivery of the same event is being published right now and may still fail:
@@ -349,6 +352,23 @@ async fn publish(
         Ok(claimed) => claimed,
         Err(ending) => return ending(severity),
     };
+    if let Some(burst) = fold(watch, &alert, invocation, deps).await {
+        if let Some(event_id) = claimed {
+            // A second delivery of a folded call must not be counted (or published) again.
+            if let Err(problem) = deps
+                .ledger
+                .published(event_id, &format!("folded:{}", burst.id()))
+                .await
+            {
+                warn!(
+                    event_id = %LogText(Some(event_id)),
+                    problem = %LogText(Some(&problem)),
+                    "folded, but not recorded: another delivery of this event would be counted again"
+                );
+            }
+        }
+        return Ending::Folded { severity, burst };
+    }
     let (publisher, topic) = match watch.own {
         true => (deps.health, "health"),
         false => (deps.publisher, "alert"),
@@ -389,6 +409,87 @@ async fn publish(
                 );
             }
             Ending::PublishFailed { severity, failure }
+        }
+    }
+}
+
+/// Folds the alert into its principal's burst when the window already had its share of alerts
+/// ([`crate::burst`]): `Some(key)` when it was counted for the digest, `None` when it is to be
+/// published on its own (not folded, or anything kept it from being counted).
+async fn fold(
+    watch: &Watch<'_>,
+    alert: &Alert,
+    invocation: &Invocation,
+    deps: &Dependencies<'_>,
+) -> Option<BurstKey> {
+    let settings = &deps.config.burst;
+    // trailwatch's own resources go to the health topic one by one; CRITICAL is never folded.
+    if settings.threshold == 0 || watch.own || alert.severity == Severity::Critical {
+        return None;
+    }
+    let now = SystemTime::now();
+    let key = BurstKey::of(watch.call, now, settings.window)?;
+    let logged_id = LogText(watch.call.id.as_deref());
+    let not_folded = |problem: String| {
+        warn!(
+            event_id = %logged_id,
+            problem = %LogText(Some(&problem)),
+            "the burst tally could not be kept; publishing this alert on its own"
+        );
+    };
+    let seen = match deps
+        .bursts
+        .count(&key, claim_until(now, invocation.time_left))
+        .await
+    {
+        Ok(seen) => seen,
+        Err(problem) => {
+            not_folded(problem);
+            return None;
+        }
+    };
+    if !folds(alert.severity, seen, settings) {
+        return None;
+    }
+    let call = FoldedCall {
+        name: watch.rule.event,
+        severity: alert.severity,
+        resource: alert
+            .resource
+            .as_ref()
+            .map(|_| alert.resource_label().to_string()),
+        actor: alert
+            .actor
+            .as_ref()
+            .map(|actor| actor.arn.clone().unwrap_or_else(|| actor.name.clone()))
+            .unwrap_or_default()
+            .chars()
+            .take(256)
+            .collect(),
+        at: now,
+    };
+    match deps.bursts.fold(&key, &call).await {
+        Ok(false) => Some(key),
+        // The window's first folded call: its digest is due when the window closes.
+        Ok(true) => {
+            let request = DigestRequest { key };
+            let delay = digest_delay(&request.key, now, settings);
+            match deps.digests.schedule(&request, delay).await {
+                Ok(()) => Some(request.key),
+                Err(problem) => {
+                    // Without a digest on its way the call must not be counted: take it back
+                    // out, so the next folded call tries to schedule the digest again.
+                    if let Err(undo) = deps.bursts.unfold(&request.key, &call).await {
+                        not_folded(undo);
+                    }
+                    not_folded(problem);
+                    None
+                }
+            }
+        }
+        Err(problem) => {
+            not_folded(problem);
+            None
         }
     }
 }
@@ -565,6 +666,25 @@ fn conclude(
                 "alert NOT published; returning an error so Lambda retries"
             );
             Err(failure.into())
+        }
+        Ending::Folded { severity, burst } => {
+            info!(
+                outcome = "folded",
+                event_id = %event_id,
+                event_name,
+                severity = %severity,
+                resource = %resource,
+                burst = %LogText(Some(&burst.id())),
+                "part of a burst: counted for the window's digest, not published on its own"
+            );
+            Ok(Summary {
+                severity: Some(severity),
+                event_id: call.id.clone(),
+                ..Summary::nothing(
+                    Status::Folded,
+                    "part of a burst from one principal: counted in the window's digest",
+                )
+            })
         }
         Ending::Duplicate { severity } => {
             info!(

@@ -1,7 +1,8 @@
 //! The Lambda handler: every invocation starts here and goes to one path.
 //!
 //! A CloudTrail-recorded call goes to the event path ([`crate::event_path`]), the posture
-//! schedule to the posture run ([`crate::posture::run`]); anything else that is a well-formed
+//! schedule to the posture run ([`crate::posture::run`]), a batch from the digest queue to the
+//! digest path ([`crate::digest_path`]); anything else that is a well-formed
 //! EventBridge event is ignored, and anything that is not one is an error. Written against the
 //! narrow traits in [`Dependencies`], so it runs the same on Lambda, in tests with fakes, and in
 //! preview mode with no AWS at all.
@@ -12,6 +13,7 @@ use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 use tracing::{error, warn};
 
+use crate::digest_path;
 use crate::event_path;
 use crate::parse::{parse_event, Inbound};
 use crate::posture;
@@ -41,6 +43,7 @@ pub async fn handle_payload(
     match parse_event(payload) {
         Ok(Inbound::ApiCall(call)) => event_path::on_call(&call, invocation, deps).await,
         Ok(Inbound::Scheduled(schedule)) => posture::run(&schedule, invocation, deps).await,
+        Ok(Inbound::Queued(batch)) => Ok(digest_path::on_batch(&batch, deps).await),
         Ok(Inbound::Other {
             detail_type,
             source,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use lambda_runtime::Diagnostic;
 use serde::Serialize;
 
+use crate::burst::{BurstTally, DigestScheduler};
 use crate::config::Config;
 use crate::dedup::EventLedger;
 use crate::inspector::TrailInspector;
@@ -34,6 +35,10 @@ pub struct Dependencies<'a> {
     pub members: &'a dyn MemberAccess,
     /// Each event published once ([`crate::dedup`]); [`crate::dedup::NoLedger`] without a table.
     pub ledger: &'a dyn EventLedger,
+    /// Each principal's alerts per window, and the digests of bursts ([`crate::burst`]);
+    /// [`crate::burst::NoBursts`] where alerts are not folded.
+    pub bursts: &'a dyn BurstTally,
+    pub digests: &'a dyn DigestScheduler,
     /// The alert topic.
     pub publisher: &'a dyn AlertPublisher,
     /// The health topic, for calls on trailwatch's own resources: it depends on none of them.
@@ -69,6 +74,10 @@ pub enum Status {
     Heartbeat,
     /// A second delivery of an event already published.
     Duplicate,
+    /// Part of a burst: counted in the window's digest instead of published on its own.
+    Folded,
+    /// A batch of digest requests from the digest queue, handled.
+    Digests,
 }
 
 /// What the function returns for each event.
@@ -84,6 +93,17 @@ pub struct Summary {
     /// A posture check's number of findings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub findings: Option<usize>,
+    /// For a batch from the digest queue: the messages SQS should deliver again (Lambda's
+    /// partial batch response, with ReportBatchItemFailures on the event source mapping).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_item_failures: Option<Vec<BatchItemFailure>>,
+}
+
+/// One message of a batch to deliver again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchItemFailure {
+    pub item_identifier: String,
 }
 
 impl Summary {
@@ -96,6 +116,7 @@ impl Summary {
             event_id: None,
             reason: Some(why.to_string()),
             findings: None,
+            batch_item_failures: None,
         }
     }
 
@@ -142,6 +163,7 @@ impl Summary {
             event_id,
             reason: None,
             findings,
+            batch_item_failures: None,
         }
     }
 }

@@ -6,8 +6,9 @@ use lambda_runtime::{layers, service_fn, LambdaEvent, Runtime};
 use serde_json::Value;
 use trailwatch::aws::{
     self, cloudtrail::CloudTrailInspector, dynamodb::DynamoLedger, plumbing::Plumbing,
-    sns::SnsPublisher, sts::ReadRole,
+    sns::SnsPublisher, sqs::DigestQueue, sts::ReadRole,
 };
+use trailwatch::burst::{BurstTally, DigestScheduler, NoBursts};
 use trailwatch::config::Config;
 use trailwatch::dedup::{EventLedger, NoLedger};
 use trailwatch::handler::{handle, Dependencies};
@@ -89,8 +90,25 @@ async fn run_lambda() -> ExitCode {
         None => Box::new(NoMemberAccess),
     };
     let ledger: Box<dyn EventLedger> = match &config.dedup_table {
-        Some(table) => Box::new(DynamoLedger::new(clients.dynamodb, table.clone())),
+        Some(table) => Box::new(DynamoLedger::new(clients.dynamodb.clone(), table.clone())),
         None => Box::new(NoLedger),
+    };
+    // Bursts are folded only with a threshold, the table that tallies them and the queue that
+    // sends their digests.
+    let (bursts, digests): (Box<dyn BurstTally>, Box<dyn DigestScheduler>) = match (
+        &config.dedup_table,
+        &config.digest_queue_url,
+    ) {
+        (Some(table), Some(queue)) if config.burst.threshold > 0 => (
+            Box::new(DynamoLedger::new(clients.dynamodb, table.clone())),
+            Box::new(DigestQueue::new(clients.sqs, queue.clone())),
+        ),
+        _ => {
+            if config.burst.threshold > 0 {
+                tracing::warn!("BURST_THRESHOLD is set but DEDUP_TABLE or DIGEST_QUEUE_URL is not: every alert is published on its own");
+            }
+            (Box::new(NoBursts), Box::new(NoBursts))
+        }
     };
     let plumbing = Plumbing::new(clients.events, clients.sns.clone(), clients.cloudwatch);
     let health = config
@@ -106,6 +124,8 @@ async fn run_lambda() -> ExitCode {
         inspector: Some(&inspector),
         members: members.as_ref(),
         ledger: ledger.as_ref(),
+        bursts: bursts.as_ref(),
+        digests: digests.as_ref(),
         publisher: &publisher,
         health: health
             .as_ref()

@@ -6,6 +6,7 @@
 //! rejecting the record: losing an alert over a malformed user agent would be the worse failure.
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use aws_lambda_events::sqs::SqsEvent;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -29,6 +30,15 @@ pub enum Inbound {
     Scheduled(Schedule),
     /// A well-formed EventBridge event of some other kind.
     Other { detail_type: String, source: String },
+    /// A batch from trailwatch's digest queue (an SQS event source mapping).
+    Queued(Vec<QueuedMessage>),
+}
+
+/// One message of an SQS batch: its id (what a partial batch failure names) and its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMessage {
+    pub message_id: String,
+    pub body: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,12 +57,39 @@ pub enum InvalidEvent {
     Unreadable(String),
 }
 
+/// An SQS batch: `Records` whose every entry comes from `aws:sqs`; anything else is read as an
+/// EventBridge event (and refused as one, if it is not).
+fn sqs_batch(event: &Value) -> Option<Vec<QueuedMessage>> {
+    let records = event.get("Records")?.as_array()?;
+    if records.is_empty()
+        || !records
+            .iter()
+            .all(|r| r.get("eventSource").and_then(Value::as_str) == Some("aws:sqs"))
+    {
+        return None;
+    }
+    let batch: SqsEvent = serde_json::from_value(event.clone()).ok()?;
+    Some(
+        batch
+            .records
+            .into_iter()
+            .map(|record| QueuedMessage {
+                message_id: record.message_id.unwrap_or_default(),
+                body: record.body.unwrap_or_default(),
+            })
+            .collect(),
+    )
+}
+
 pub fn parse_event(event: &Value) -> Result<Inbound, InvalidEvent> {
     let object = event
         .as_object()
         .ok_or_else(|| InvalidEvent::NotAnObject(json_kind(event)))?;
     if let Some(reason) = object.get(UNREADABLE_KEY) {
         return Err(InvalidEvent::Unreadable(text_of(reason)));
+    }
+    if let Some(batch) = sqs_batch(event) {
+        return Ok(Inbound::Queued(batch));
     }
     let mut problems: Vec<String> = object
         .get(NOTES_KEY)

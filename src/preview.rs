@@ -51,7 +51,7 @@ pub fn render_offline(body: &[u8]) -> Result<Option<RenderedAlert>, InvalidEvent
         .map_err(|e| InvalidEvent::Unreadable(format!("the payload is not JSON: {e}")))?;
     match parse_event(&payload)? {
         Inbound::ApiCall(call) => Ok(alert_without_lookups(&call).map(render)),
-        Inbound::Other { .. } | Inbound::Scheduled(_) => Ok(None),
+        Inbound::Other { .. } | Inbound::Scheduled(_) | Inbound::Queued(_) => Ok(None),
     }
 }
 
@@ -68,6 +68,8 @@ pub async fn preview(
         inspector,
         members: &crate::members::NoMemberAccess,
         ledger: &crate::dedup::NoLedger,
+        bursts: &crate::burst::NoBursts,
+        digests: &crate::burst::NoBursts,
         publisher: &capture,
         health: &capture,
         restarter: &crate::restart::NoRestart,

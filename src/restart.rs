@@ -162,20 +162,8 @@ mod tests {
 
     fn stop(at: &str) -> ApiCall {
         ApiCall {
-            source: "cloudtrail.amazonaws.com".into(),
-            name: "StopLogging".into(),
-            id: None,
             time: Some(at.into()),
-            region: Some("us-east-1".into()),
-            account: Some("111122223333".into()),
-            source_ip: None,
-            user_agent: None,
-            request_id: None,
-            error: None,
-            actor: Default::default(),
-            request_parameters: None,
-            response_elements: None,
-            input_problems: Vec::new(),
+            ..ApiCall::bare("cloudtrail.amazonaws.com", "StopLogging", "111122223333")
         }
     }
 

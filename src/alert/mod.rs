@@ -5,6 +5,7 @@
 //! which resource, how it looks now and what to do. An API call adds `event` and `actor`; the
 //! renderers and the publisher need neither, so a scheduled check can reuse them.
 
+pub mod digest;
 pub mod posture;
 pub mod restart;
 
@@ -18,6 +19,7 @@ use crate::links::Links;
 use crate::resource::{Resource, ResourceKind, ResourceState};
 use crate::severity::Severity;
 use crate::shape::{is_account, is_region_of};
+use digest::DigestInfo;
 use posture::PostureInfo;
 use restart::AutoRestart;
 
@@ -28,9 +30,10 @@ pub const INVALID_NAME: &str = "(invalid name)";
 /// 2.0: `resource` and a tagged `resourceState` replace 1.0's `trail`, `trailStatus`,
 /// `trailConfig` and `eventSelectors`; `kind`, `coverage` and `trustedPrincipal` are new;
 /// `links.trail` became `links.resource`.
+/// 2.2: `kind: "digest"` with `digest` (a burst's folded calls).
 /// 2.1: `kind: "posture"` with `posture` (the scheduled check's findings) and
 /// `resourceState.type: "trails"`; `ownResource` (a call on trailwatch's own resources).
-pub const SCHEMA_VERSION: &str = "2.1";
+pub const SCHEMA_VERSION: &str = "2.2";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -39,6 +42,8 @@ pub enum AlertKind {
     ApiCall,
     /// The scheduled posture check's findings.
     Posture,
+    /// The calls of one principal's burst, folded into one alert.
+    Digest,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -75,6 +80,9 @@ pub struct Alert {
     /// The posture check's run and findings, for `kind: "posture"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub posture: Option<PostureInfo>,
+    /// The folded calls, for `kind: "digest"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<DigestInfo>,
 }
 
 /// One thing for the responder to do: prose (identifiers from the event in backticks, see
@@ -146,19 +154,59 @@ impl AlertKind {
         match self {
             AlertKind::ApiCall => "api-call",
             AlertKind::Posture => "posture",
+            AlertKind::Digest => "digest",
         }
     }
 }
 
 /// What a posture alert gives as its event name (attributes, chat metadata).
 pub const POSTURE_EVENT_NAME: &str = "PostureCheck";
+/// ... and a burst's digest.
+pub const DIGEST_EVENT_NAME: &str = "BurstDigest";
 
 impl Alert {
+    /// An alert that is not about one call (a posture report, a burst's digest): its kind,
+    /// severity, headline, reasons and next steps, and nothing else yet.
+    pub fn report(
+        kind: AlertKind,
+        severity: Severity,
+        title: String,
+        reasons: Vec<String>,
+        next_steps: Vec<NextStep>,
+    ) -> Alert {
+        Alert {
+            schema_version: SCHEMA_VERSION,
+            product: "trailwatch",
+            kind,
+            severity,
+            title,
+            reasons,
+            resource: None,
+            resource_state: ResourceState::NotLookedUp,
+            coverage: None,
+            trusted_principal: false,
+            own_resource: false,
+            account_name: None,
+            event: None,
+            actor: None,
+            enrichment_error: None,
+            input_problems: Vec::new(),
+            next_steps,
+            links: Links::default(),
+            request_parameters: None,
+            truncated: Vec::new(),
+            auto_restart: None,
+            digest: None,
+            posture: None,
+        }
+    }
+
     /// The call's name, or [`POSTURE_EVENT_NAME`] for a posture report.
     pub fn event_name(&self) -> Option<&str> {
         match (&self.event, self.kind) {
             (Some(event), _) => Some(&event.name),
             (None, AlertKind::Posture) => Some(POSTURE_EVENT_NAME),
+            (None, AlertKind::Digest) => Some(DIGEST_EVENT_NAME),
             (None, AlertKind::ApiCall) => None,
         }
     }
@@ -168,6 +216,7 @@ impl Alert {
     pub fn resource_label(&self) -> &str {
         match &self.resource {
             None if self.kind == AlertKind::Posture => "all trails",
+            None if self.kind == AlertKind::Digest => "one principal",
             None => "(no resource named)",
             Some(resource) => resource.valid_name().unwrap_or(INVALID_NAME),
         }

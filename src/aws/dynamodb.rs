@@ -6,10 +6,11 @@
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
 use crate::aws::describe_sdk_error;
+use crate::burst::{BurstKey, BurstTally, FoldedCall, Tally, MAX_LISTED_RESOURCES};
 use crate::dedup::{epoch_seconds_up, Claim, EventLedger, REMEMBER_PUBLISHED};
 
 const PUBLISHING: &str = "publishing";
@@ -126,5 +127,173 @@ impl EventLedger for DynamoLedger {
             .await
             .map(|_| ())
             .map_err(|error| problem("DeleteItem", &error))
+    }
+}
+
+/// [`BurstTally`] in the same table: one item per principal's window (`eventId` is
+/// `burst#ACCOUNT#PRINCIPAL#WINDOW`), with `seen` (alerts counted), `folded`, one counter per
+/// call name (`c.NAME`) and severity (`s.SEVERITY`), the listed `resources` (a string set) and
+/// `unlisted`, `actor`, `firstAt`/`lastAt` and `sent`.
+#[async_trait]
+impl BurstTally for DynamoLedger {
+    async fn count(&self, key: &BurstKey, until: SystemTime) -> Result<u64, String> {
+        let answer = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("eventId", AttributeValue::S(key.id()))
+            .update_expression("ADD seen :one SET expiresAt = if_not_exists(expiresAt, :expires)")
+            .expression_attribute_values(":one", number(1))
+            .expression_attribute_values(
+                ":expires",
+                number(epoch_seconds_up(until + REMEMBER_PUBLISHED)),
+            )
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|error| problem("UpdateItem", &error))?;
+        Ok(count_of(answer.attributes.as_ref(), "seen"))
+    }
+
+    async fn fold(&self, key: &BurstKey, call: &FoldedCall) -> Result<bool, String> {
+        let at = number(epoch_seconds_up(call.at));
+        let base = |listed: bool| {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .key("eventId", AttributeValue::S(key.id()))
+                .update_expression(if listed {
+                    "ADD folded :one, #call :one, #severity :one, resources :resource SET firstAt = if_not_exists(firstAt, :at), lastAt = :at, actor = if_not_exists(actor, :actor)"
+                } else {
+                    "ADD folded :one, #call :one, #severity :one, unlisted :one SET firstAt = if_not_exists(firstAt, :at), lastAt = :at, actor = if_not_exists(actor, :actor)"
+                })
+                .expression_attribute_names("#call", format!("c.{}", call.name))
+                .expression_attribute_names("#severity", format!("s.{}", call.severity))
+                .expression_attribute_values(":one", number(1))
+                .expression_attribute_values(":at", at.clone())
+                .expression_attribute_values(":actor", AttributeValue::S(call.actor.clone()))
+                .return_values(ReturnValue::UpdatedNew)
+        };
+        // A resource is listed while the list has room; the rest are counted. The condition
+        // keeps the item far below DynamoDB's 400 KB.
+        let listed = match &call.resource {
+            Some(resource) => {
+                base(true)
+                    .expression_attribute_values(
+                        ":resource",
+                        AttributeValue::Ss(vec![resource.clone()]),
+                    )
+                    .expression_attribute_values(":room", number(MAX_LISTED_RESOURCES as u64))
+                    .condition_expression("attribute_not_exists(resources) OR size(resources) < :room OR contains(resources, :resourceName)")
+                    .expression_attribute_values(":resourceName", AttributeValue::S(resource.clone()))
+                    .send()
+                    .await
+            }
+            None => base(false).send().await,
+        };
+        let answer = match listed {
+            Ok(answer) => answer,
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                base(false)
+                    .send()
+                    .await
+                    .map_err(|error| problem("UpdateItem", &error))?
+            }
+            Err(error) => return Err(problem("UpdateItem", &error)),
+        };
+        Ok(count_of(answer.attributes.as_ref(), "folded") == 1)
+    }
+
+    async fn unfold(&self, key: &BurstKey, call: &FoldedCall) -> Result<(), String> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("eventId", AttributeValue::S(key.id()))
+            .update_expression("ADD folded :less, #call :less, #severity :less")
+            .expression_attribute_names("#call", format!("c.{}", call.name))
+            .expression_attribute_names("#severity", format!("s.{}", call.severity))
+            .expression_attribute_values(":less", AttributeValue::N("-1".to_string()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| problem("UpdateItem", &error))
+    }
+
+    async fn read(&self, key: &BurstKey) -> Result<Option<Tally>, String> {
+        let answer = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("eventId", AttributeValue::S(key.id()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| problem("GetItem", &error))?;
+        let Some(item) = answer.item else {
+            return Ok(None);
+        };
+        let mut tally = Tally {
+            folded: count_of(Some(&item), "folded"),
+            unlisted: count_of(Some(&item), "unlisted"),
+            first_at: count_of(Some(&item), "firstAt"),
+            last_at: count_of(Some(&item), "lastAt"),
+            sent: matches!(item.get("sent"), Some(AttributeValue::Bool(true))),
+            actor: match item.get("actor") {
+                Some(AttributeValue::S(actor)) => actor.clone(),
+                _ => String::new(),
+            },
+            resources: match item.get("resources") {
+                Some(AttributeValue::Ss(resources)) => resources.clone(),
+                _ => Vec::new(),
+            },
+            ..Tally::default()
+        };
+        for (name, value) in &item {
+            let count = match value {
+                AttributeValue::N(n) => n.parse::<u64>().unwrap_or(0),
+                _ => continue,
+            };
+            if count == 0 {
+                continue;
+            }
+            if let Some(call) = name.strip_prefix("c.") {
+                tally.calls.push((call.to_string(), count));
+            } else if let Some(severity) = name.strip_prefix("s.").and_then(|s| s.parse().ok()) {
+                tally.severities.push((severity, count));
+            }
+        }
+        tally
+            .calls
+            .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        tally
+            .severities
+            .sort_by_key(|(severity, _)| std::cmp::Reverse(*severity));
+        tally.resources.sort();
+        Ok(Some(tally))
+    }
+
+    async fn mark_sent(&self, key: &BurstKey) -> Result<(), String> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("eventId", AttributeValue::S(key.id()))
+            .update_expression("SET sent = :sent")
+            .expression_attribute_values(":sent", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| problem("UpdateItem", &error))
+    }
+}
+
+/// A counter attribute, 0 when absent or unreadable.
+fn count_of(item: Option<&std::collections::HashMap<String, AttributeValue>>, name: &str) -> u64 {
+    match item.and_then(|item| item.get(name)) {
+        Some(AttributeValue::N(value)) => value.parse().unwrap_or(0),
+        _ => 0,
     }
 }

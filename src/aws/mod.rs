@@ -6,6 +6,7 @@ pub mod dynamodb;
 pub mod plumbing;
 pub mod roots;
 pub mod sns;
+pub mod sqs;
 pub mod sts;
 
 use std::time::Duration;
@@ -83,6 +84,16 @@ fn lookup_timeouts() -> TimeoutConfig {
         .build()
 }
 
+/// The duplicate check and a digest's scheduling sit on the publish path: short limits, and a
+/// failure only means publishing the alert on its own.
+fn publish_path_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(1000))
+        .operation_attempt_timeout(Duration::from_millis(1000))
+        .operation_timeout(Duration::from_millis(2000))
+        .build()
+}
+
 /// Builds the clients once, at init. The shared config honours the standard AWS variables
 /// (AWS_REGION, AWS_ENDPOINT_URL, credentials) and trusts `roots`; each service gets its own
 /// time limits.
@@ -122,13 +133,13 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
     // publishing without it.
     let dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared)
         .retry_config(lookup_retries())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_millis(1000))
-                .operation_attempt_timeout(Duration::from_millis(1000))
-                .operation_timeout(Duration::from_millis(2000))
-                .build(),
-        )
+        .timeout_config(publish_path_timeouts())
+        .build();
+
+    // Scheduling a burst's digest: on the publish path like the ledger, bounded the same way.
+    let sqs = aws_sdk_sqs::config::Builder::from(&shared)
+        .retry_config(lookup_retries())
+        .timeout_config(publish_path_timeouts())
         .build();
 
     // The posture check's reads of trailwatch's own rules: bounded like the trail lookups.
@@ -148,6 +159,7 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         cloudtrail_config: cloudtrail,
         sts: aws_sdk_sts::Client::from_conf(sts),
         dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
+        sqs: aws_sdk_sqs::Client::from_conf(sqs),
         sns: aws_sdk_sns::Client::from_conf(sns),
         events: aws_sdk_eventbridge::Client::from_conf(events),
         cloudwatch: aws_sdk_cloudwatch::Client::from_conf(cloudwatch),
@@ -161,6 +173,7 @@ pub struct Clients {
     pub cloudtrail_config: aws_sdk_cloudtrail::Config,
     pub sts: aws_sdk_sts::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
     pub sns: aws_sdk_sns::Client,
     pub events: aws_sdk_eventbridge::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,

@@ -3,10 +3,9 @@
 use chrono::SecondsFormat;
 
 use crate::alert::posture::{Finding, PostureInfo};
-use crate::alert::{Alert, AlertKind, SCHEMA_VERSION};
+use crate::alert::{Alert, AlertKind};
 use crate::arn::Arn;
 use crate::config::Config;
-use crate::links::Links;
 use crate::posture::judge;
 use crate::posture::remind::Window;
 use crate::resource::{Resource, ResourceKind, ResourceState, TrailSnapshot};
@@ -62,27 +61,8 @@ pub fn alert(
         _ => None,
     };
     Alert {
-        schema_version: SCHEMA_VERSION,
-        product: "trailwatch",
-        kind: AlertKind::Posture,
-        severity,
-        title,
-        reasons,
         resource,
         resource_state: ResourceState::Trails { trails },
-        coverage: None,
-        trusted_principal: false,
-        own_resource: false,
-        account_name: None,
-        event: None,
-        actor: None,
-        enrichment_error: None,
-        input_problems: Vec::new(),
-        next_steps,
-        links: Links::default(),
-        request_parameters: None,
-        truncated: Vec::new(),
-        auto_restart: None,
         posture: Some(PostureInfo {
             account: config.home_account.clone(),
             regions: config.posture.regions.clone(),
@@ -93,6 +73,7 @@ pub fn alert(
                 .next_digest()
                 .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
         }),
+        ..Alert::report(AlertKind::Posture, severity, title, reasons, next_steps)
     }
     .with_account_name(&config.account_names)
 }

@@ -434,7 +434,7 @@ def test_a_monitored_event_in_a_forwarder_region_reaches_the_central_target(moto
     assert arrived[0]["detail"]["awsRegion"] == "eu-west-1"
 
 
-KEPT = {"FunctionLogGroup", "FunctionFailureQueue", "RuleDeadLetterQueue", "SubscriptionDeadLetterQueue", "ForwarderDeadLetterQueue", "AlertKey"}
+KEPT = {"FunctionLogGroup", "FunctionFailureQueue", "RuleDeadLetterQueue", "SubscriptionDeadLetterQueue", "ForwarderDeadLetterQueue", "DigestQueue", "AlertKey"}
 
 
 def test_parked_events_the_functions_logs_and_the_key_that_reads_them_outlive_the_stack():
@@ -460,6 +460,7 @@ def test_parked_events_the_functions_logs_and_the_key_that_reads_them_outlive_th
 PHYSICAL_NAMES = {
     "FunctionLogGroup": ("LogGroupName", 512), "FunctionFailureQueue": ("QueueName", 80), "RuleDeadLetterQueue": ("QueueName", 80),
     "SubscriptionDeadLetterQueue": ("QueueName", 80), "ForwarderDeadLetterQueue": ("QueueName", 80),
+    "DigestQueue": ("QueueName", 80),
 }
 
 

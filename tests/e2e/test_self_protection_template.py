@@ -688,7 +688,11 @@ def test_the_function_is_told_its_own_resources_from_the_stack():
     assert variables["OWN_ROLE_ARN"] == {"Fn::GetAtt": ["AlertFunctionRole", "Arn"]}
     assert variables["OWN_LOG_GROUP"] == {"Ref": "FunctionLogGroup"}
     assert told["OWN_QUEUE_ARNS"].split(",") == ["{RuleDeadLetterQueue.Arn}", "{FunctionFailureQueue.Arn}", "{SubscriptionDeadLetterQueue.Arn}"]
-    assert set(told["OWN_QUEUE_ARNS"].split(",")) == {f"{{{q}.Arn}}" for q in tpl.resources(T, "AWS::SQS::Queue") if q in tpl.created(T)}
+    # The digest queue is the one queue the function is not told: it names it from OWN_ID
+    # (`trailwatch-ID-digests`, src/config.rs), as the template does, to spare the environment.
+    queues = {q for q in tpl.resources(T, "AWS::SQS::Queue") if q in tpl.created(T)}
+    assert set(told["OWN_QUEUE_ARNS"].split(",")) == {f"{{{q}.Arn}}" for q in queues - {"DigestQueue"}}
+    assert evaluated("DigestQueue", p)["QueueName"] == f"trailwatch-{told['OWN_ID']}-digests"
     assert told["OWN_EVENT_BUS"] == ""
     central = params(Mode="central")
     assert evaluated("AlertFunction", central, REFS)["Environment"]["Variables"]["OWN_EVENT_BUS"] == evaluated("CentralEventBus", central)["Name"]

@@ -80,7 +80,9 @@ READ_AND_PUBLISH = {
     "events:DescribeRule", "events:ListTargetsByRule", "sns:ListSubscriptionsByTopic",
     "cloudwatch:GetMetricStatistics",
     # Each event published once: its id claimed, recorded and released in the ledger table.
-    "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem",
+    "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem",
+    # Bursts: a digest request sent to, and consumed from, its own queue.
+    "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
 }
 
 
@@ -95,9 +97,11 @@ def test_function_permissions_are_read_only_lookups_publish_to_its_topics_and_it
     # resource-level permissions; they are the only "*" resources, and both only read.
     assert sorted(a for a, resource in resources.items() if resource == "*") == ["cloudtrail:DescribeTrails", "cloudwatch:GetMetricStatistics"]
     assert resources["sns:Publish"] == ["{AlertTopic}", "{HealthTopic}"]
-    for action in ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"):
+    for action in ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"):
         assert resources[action] == "{EventLedger.Arn}", action
-    assert resources["sqs:SendMessage"] == "{FunctionFailureQueue.Arn}"
+    assert resources["sqs:SendMessage"] == ["{FunctionFailureQueue.Arn}", "{DigestQueue.Arn}"]
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+        assert resources[action] == "{DigestQueue.Arn}", action
     assert resources["cloudtrail:GetTrailStatus"] == "arn:aws:cloudtrail:*:*:trail/*"
     assert resources["cloudtrail:GetEventDataStore"] == "arn:aws:cloudtrail:*:*:eventdatastore/*"
     # The delivery-chain checks read trails only: nothing is asked of S3, and the key is used

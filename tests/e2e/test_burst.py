@@ -1,0 +1,199 @@
+"""Alert storms that stay readable (issue 17), on the real runtime + moto: 1,000 events from
+several principals and accounts, some delivered twice, through one function instance whose
+first SNS publishes are throttled. Every CRITICAL is alerted on its own; every other event is
+either alerted or folded into its principal's digest, and the test reconciles the counts
+exactly; no redelivered event is published or counted twice; nothing is lost to throttling
+(a failed invocation is invoked again, as Lambda's retries would).
+
+The digests come back the way they do on AWS: each burst's request waits on the digest queue
+(moto's SQS, delayed until its window closes), and the function is invoked with the batch the
+event source mapping would hand it (moto runs no mapping without Docker)."""
+
+from __future__ import annotations
+
+import copy
+import random
+import uuid
+
+import pytest
+
+import faults
+import harness
+
+TABLE = "trailwatch-events"
+QUEUE = "trailwatch-digests"
+THRESHOLD = 3
+WINDOW_SECONDS = 10
+# Non-CRITICAL samples of several severities, and CRITICAL ones (the trail is not stopped on
+# moto, but a deleted or stopped trail is CRITICAL by the call alone).
+ORDINARY = ["stop-logging-access-denied", "put-bucket-policy", "update-trail-s3-prefix", "put-event-selectors-benign",
+            "update-trail-benign", "create-trail", "put-insight-selectors-off", "put-bucket-lifecycle-90-days"]
+CRITICAL = ["stop-logging", "delete-trail"]
+PRINCIPALS = [f"arn:aws:iam::{harness.ACCOUNT}:user/script-{n}" for n in range(4)]
+OTHER_ACCOUNT = "444455556666"
+
+
+def events(count: int, seed: int = 17) -> list[dict]:
+    """`count` events: principals and accounts mixed, one in 20 CRITICAL, each with its own id."""
+    rng = random.Random(seed)
+    samples = {name: harness.load_event(harness.EVENTS / f"{name}.json") for name in ORDINARY + CRITICAL}
+    made = []
+    for n in range(count):
+        name = rng.choice(CRITICAL) if n % 20 == 7 else rng.choice(ORDINARY)
+        event = copy.deepcopy(samples[name])
+        detail = event["detail"]
+        detail["eventID"] = str(uuid.UUID(int=rng.getrandbits(128)))
+        principal = rng.choice(PRINCIPALS)
+        if n % 5 == 0:
+            # Another account's principal (its lookups are "not looked up": no read role here).
+            principal = principal.replace(harness.ACCOUNT, OTHER_ACCOUNT)
+            event["account"] = detail["recipientAccountId"] = OTHER_ACCOUNT
+        detail["userIdentity"] = {"type": "IAMUser", "arn": principal, "accountId": principal.split(":")[4],
+                                  "principalId": "AIDA" + principal[-1] * 16, "userName": principal.rsplit("/", 1)[-1]}
+        made.append(event)
+    return made
+
+
+@pytest.fixture
+def storm(moto, world):
+    inbox = world()
+    dynamodb = moto.client("dynamodb")
+    dynamodb.create_table(TableName=TABLE, AttributeDefinitions=[{"AttributeName": "eventId", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "eventId", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+    sqs = moto.client("sqs")
+    queue = sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
+    env = {"DEDUP_TABLE": TABLE, "DIGEST_QUEUE_URL": queue, "BURST_THRESHOLD": str(THRESHOLD),
+           "BURST_WINDOW_SECONDS": str(WINDOW_SECONDS), "DIGEST_DELAY_SECONDS": "0"}
+    return inbox, queue, env
+
+
+def invoke_until_handled(function, event: dict, retries: int = 5) -> dict:
+    """Invokes as Lambda's asynchronous retries would: again after an error, up to `retries`."""
+    for _ in range(retries + 1):
+        answer = function.invoke(event).json()
+        if "errorType" not in answer:
+            return answer
+        assert answer["errorType"] in ("PublishFailed", "InFlight"), answer
+    raise AssertionError(f"not handled after {retries} retries: {answer}")
+
+
+def sqs_batch(messages: list[dict], queue_arn: str) -> dict:
+    """The event an SQS event source mapping hands the function."""
+    return {"Records": [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "x", "ApproximateFirstReceiveTimestamp": "0"},
+        "messageAttributes": {}, "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn, "awsRegion": harness.HOME_REGION} for m in messages]}
+
+
+def drain_digests(moto, function, queue: str, expected: int) -> list[dict]:
+    """Receives the digest requests as their delays end (long polls: SQS's own wait), hands each
+    batch to the function, and deletes what it handled. Returns the function's answers."""
+    sqs = moto.client("sqs")
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    answers, handled = [], 0
+    for _ in range(expected + 20):
+        if handled == expected:
+            break
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
+        if not messages:
+            continue
+        answer = function.invoke(sqs_batch(messages, queue_arn)).json()
+        answers.append(answer)
+        failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+                handled += 1
+    assert handled == expected, f"{handled} of {expected} digest requests handled"
+    return answers
+
+
+def test_a_storm_of_1000_events_is_alerted_or_counted_exactly_once(moto, storm):
+    inbox, queue, env = storm
+    storm_events = events(1000)
+    redelivered = storm_events[100:150]
+    outcomes: dict[str, dict] = {}
+    # The first 50 go through a fault proxy whose SNS throttles the first 12 publishes: four
+    # invocations in a row fail after the SDK's three attempts each and are invoked again. The
+    # rest go straight to moto (the proxy is slow), through a second instance, as Lambda scales.
+    with faults.FaultProxy(moto.endpoint) as proxy:
+        proxy.inject("sns", faults.sns_error("Throttling", 400, "Rate exceeded", operation="Publish", first=12))
+        with harness.RuntimeEmulator(harness.RELEASE_BINARY, proxy.endpoint, env) as throttled:
+            for event in storm_events[:50]:
+                outcomes[event["detail"]["eventID"]] = invoke_until_handled(throttled, event)
+        assert proxy.count("sns", "Publish") >= 12
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, env) as function:
+        for event in storm_events[50:] + redelivered:
+            answer = invoke_until_handled(function, event)
+            event_id = event["detail"]["eventID"]
+            if event_id in outcomes:
+                assert answer["status"] == "duplicate", answer
+            else:
+                outcomes[event_id] = answer
+        statuses = [a["status"] for a in outcomes.values()]
+        folded = [a for a in outcomes.values() if a["status"] == "folded"]
+        published = [a for a in outcomes.values() if a["status"] == "published"]
+        assert len(folded) + len(published) == len(outcomes) == 1000, sorted(set(statuses))
+        assert len(folded) > 500, "most of the storm was folded"
+        assert all(a["severity"] != "CRITICAL" for a in folded)
+        critical = [a for a in outcomes.values() if a["severity"] == "CRITICAL"]
+        assert critical and all(a["status"] == "published" for a in critical)
+
+        individual = harness.delivered(moto, inbox)
+        assert len(individual) == len(published)
+        assert sorted(m.alert["event"]["id"] for m in individual) == sorted(a["eventId"] for a in published)
+
+        # One digest request per principal's window that folded anything.
+        sqs = moto.client("sqs")
+        counts = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"])["Attributes"]
+        requests = int(counts["ApproximateNumberOfMessages"]) + int(counts["ApproximateNumberOfMessagesDelayed"])
+        answers = drain_digests(moto, function, queue, requests)
+    digests = harness.delivered(moto, inbox)
+    assert all(m.alert["kind"] == "digest" for m in digests)
+    assert len(digests) == requests == sum(int(a["reason"].split()[0]) for a in answers)
+    assert sum(m.alert["digest"]["folded"] for m in digests) == len(folded)
+    for message in digests:
+        digest = message.alert["digest"]
+        assert sum(c["count"] for c in digest["calls"]) == digest["folded"] == sum(s["count"] for s in digest["severities"])
+        assert "CRITICAL" not in {s["severity"] for s in digest["severities"]}
+        assert message.attributes["alertKind"] == "digest"
+        assert message.subject.startswith(f"[{message.alert['severity']}] Burst: {digest['folded']} more calls")
+    # Publishes per event: what the digest saved.
+    print(f"storm: 1000 events (+50 redelivered) -> {len(published)} alerts + {len(digests)} digests")
+
+
+def test_a_digest_that_cannot_be_published_is_delivered_again_and_sent_once(moto, storm):
+    inbox, queue, env = storm
+    burst = [e for e in events(40) if e["detail"]["eventName"] not in ("StopLogging", "DeleteTrail")]
+    for event in burst:
+        event["detail"]["userIdentity"]["arn"] = PRINCIPALS[0]
+        event["account"] = event["detail"]["recipientAccountId"] = harness.ACCOUNT
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, env) as function:
+        statuses = [invoke_until_handled(function, event)["status"] for event in burst]
+    folded = statuses.count("folded")
+    assert folded >= len(burst) - 2 * THRESHOLD, statuses
+    harness.delivered(moto, inbox)
+    sqs = moto.client("sqs")
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # The window's digest request, once its delay is over (SQS's own long poll waits for it).
+    messages: list[dict] = []
+    for _ in range(4):
+        messages += sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=10).get("Messages", [])
+        if messages:
+            break
+    real = messages[0]
+    garbled = {**real, "MessageId": "garbled", "Body": "{not json"}
+    again = {**real, "MessageId": "again"}
+    with faults.FaultProxy(moto.endpoint) as proxy:
+        proxy.inject("sns", faults.sns_error("InternalError", 500, error_type="Receiver"))
+        with harness.RuntimeEmulator(harness.RELEASE_BINARY, proxy.endpoint, env) as failing:
+            answer = failing.invoke(sqs_batch([real, garbled], queue_arn)).json()
+    # The digest is delivered again; a message that can never be read is not.
+    assert answer["batchItemFailures"] == [{"itemIdentifier": real["MessageId"]}], answer
+    assert harness.delivered(moto, inbox) == []
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, env) as function:
+        answer = function.invoke(sqs_batch([real, again], queue_arn)).json()
+    assert answer["batchItemFailures"] == [], answer
+    [digest] = harness.delivered(moto, inbox)
+    assert digest.alert["kind"] == "digest"
