@@ -13,7 +13,10 @@ under awslambdaric from .venv-bench/. Measured, alternating the two:
   handler's own share;
 - peak RSS (VmHWM) of the function process after the warm run;
 - binary and deployment-zip sizes;
-- the posture scenario (Rust only): POSTURE_REGIONS with 1 region, then 17, 20 trails.
+- the posture scenario (Rust only): POSTURE_REGIONS with 1 region, then 17, 20 trails;
+- the burst (Rust only): a storm of 1,000 events from 8 principals through one instance, every
+  alert published on its own and then with bursts folded into digests: events per second the
+  instance sustains, and publishes per event (a digest counted as one publish).
 
 Every alert is checked to have arrived at an SQS subscriber of the topic, so a broken function
 cannot be measured. Prints the table and writes bench/results.md and bench/ratios.svg.
@@ -494,6 +497,45 @@ def posture(moto: TimedMoto, rust: Implementation, samples: int) -> dict:
     return {"supported": True, **found}
 
 
+BURST_OUTCOMES = {"published", "folded"}
+
+
+def burst(moto: TimedMoto, rust: Implementation, count: int) -> dict:
+    """The storm through one instance, without folding and then with it (threshold 10 in a
+    300-second window, the template's defaults); the ledger table is on in both."""
+    found = {}
+    for label, threshold in (("one alert per event", "0"), ("bursts folded into digests", "10")):
+        moto.reset()
+        queue = harness.seed(moto)
+        moto.client("dynamodb").create_table(
+            TableName="trailwatch-bench-events", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "eventId", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "eventId", "KeyType": "HASH"}])
+        digests = moto.client("sqs").create_queue(QueueName="trailwatch-bench-digests")["QueueUrl"]
+        env = {"DEDUP_TABLE": "trailwatch-bench-events", "DIGEST_QUEUE_URL": digests, "BURST_THRESHOLD": threshold,
+               "BURST_WINDOW_SECONDS": "300"}
+        storm = [json.dumps(event).encode() for event in harness.storm_events(count)]
+        with Function(rust, moto.endpoint, env) as function:
+            # The cold start is not part of the storm.
+            function.answer(function.invoke(json.dumps(harness.storm_events(1, seed=1)[0]).encode())[0], BURST_OUTCOMES)
+            harness.delivered(moto, queue)
+            statuses: dict[str, int] = {}
+            started = time.monotonic()
+            for payload in storm:
+                status = function.answer(function.invoke(payload)[0], BURST_OUTCOMES)["status"]
+                statuses[status] = statuses.get(status, 0) + 1
+            elapsed = time.monotonic() - started
+        attributes = moto.client("sqs").get_queue_attributes(
+            QueueUrl=digests, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"])["Attributes"]
+        due = sum(int(v) for v in attributes.values())
+        published = statuses.get("published", 0)
+        expect_delivered(moto, queue, published, f"burst ({label})", severity=None)
+        found[label] = {"rate": count / elapsed, "published": published, "digests": due,
+                        "per_event": (published + due) / count, "statuses": statuses}
+        say(f"burst: {label}: {count / elapsed:.0f} events/s, {published} alerts + {due} digests due, {statuses}")
+    return found
+
+
 # ---------------------------------------------------------------------------------------------
 # sizes
 
@@ -584,7 +626,7 @@ class Row:
         return [self.metric, self.rust, self.python, ratio, self.target, met]
 
 
-def rows_for(figures: dict, size: dict, boto: dict, posture_found: dict) -> tuple[list[Row], list[Row]]:
+def rows_for(figures: dict, size: dict, boto: dict, posture_found: dict, burst_found: dict) -> tuple[list[Row], list[Row]]:
     rust, python = figures["Rust"], figures["Python"]
     rows = []
 
@@ -665,6 +707,10 @@ def rows_for(figures: dict, size: dict, boto: dict, posture_found: dict) -> tupl
         other.append(Row(f"posture own share p50 (latency − time inside moto), {len(REGIONS)} regions / 1 region",
                          f"{own:.2f}×", "(Rust only)", own, "(≤ 3×)", own <= POSTURE_TARGET,
                          f"posture {len(REGIONS)}/1, own share", POSTURE_TARGET))
+    for label, f in burst_found.items():
+        other.append(Row(f"burst, 1,000 events from 8 principals, {label}: events/s one instance sustains; "
+                         "publishes per event (alerts + digests due)",
+                         f"{f['rate']:.0f}/s; {f['per_event']:.3f} ({f['published']} + {f['digests']})", "(Rust only)", None))
     return rows, other
 
 
@@ -714,8 +760,8 @@ def svg(rows: list[Row]) -> str:
     return "\n".join(out) + "\n"
 
 
-def report(args, figures, size, boto, posture_found, info, elapsed) -> str:
-    rows, other = rows_for(figures, size, boto, posture_found)
+def report(args, figures, size, boto, posture_found, burst_found, info, elapsed) -> str:
+    rows, other = rows_for(figures, size, boto, posture_found, burst_found)
     lookups = "sequential" if args.python_lookups == "sequential" else "on a thread pool of 3"
     text = [
         "# trailwatch benchmark: Rust function vs Python reference",
@@ -781,6 +827,8 @@ def main() -> int:
             boto = plain_boto3(moto, event)
             say(f"phase 4/5: posture scenario (Rust only), 20 trails, 1 then {len(REGIONS)} regions")
             posture_found = posture(moto, rust, args.posture)
+            say("phase 4b/5: the burst (Rust only), 1,000 events, without and with digests")
+            burst_found = burst(moto, rust, 1000)
         say("phase 5/5: sizes and report")
         size = sizes(binary)
         info = machine(binary, args.binary.resolve())
@@ -791,8 +839,8 @@ def main() -> int:
     finally:
         scratch.cleanup()
 
-    text = report(args, figures, size, boto, posture_found, info, time.monotonic() - started)
-    rows, other = rows_for(figures, size, boto, posture_found)
+    text = report(args, figures, size, boto, posture_found, burst_found, info, time.monotonic() - started)
+    rows, other = rows_for(figures, size, boto, posture_found, burst_found)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.md").write_text(text)
     (args.out / "ratios.svg").write_text(svg(rows + other))

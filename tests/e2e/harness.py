@@ -14,10 +14,12 @@ when its context ends, also on failure.
 from __future__ import annotations
 
 import contextlib
+import copy
 import ctypes
 import io
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -26,6 +28,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -680,3 +683,35 @@ def load_event(path: Path | str) -> dict:
 
 def say(message: str) -> None:
     print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+# A storm: many monitored calls from a few principals in two accounts.
+# Non-CRITICAL samples of several severities, and CRITICAL ones (the trail is not stopped on
+# moto, but a deleted or stopped trail is CRITICAL by the call alone).
+STORM_ORDINARY = ["stop-logging-access-denied", "put-bucket-policy", "update-trail-s3-prefix", "put-event-selectors-benign",
+                  "update-trail-benign", "create-trail", "put-insight-selectors-off", "put-bucket-lifecycle-90-days"]
+STORM_CRITICAL = ["stop-logging", "delete-trail"]
+STORM_PRINCIPALS = [f"arn:aws:iam::{ACCOUNT}:user/script-{n}" for n in range(4)]
+STORM_OTHER_ACCOUNT = "444455556666"
+
+
+def storm_events(count: int, seed: int = 17) -> list[dict]:
+    """A storm for the burst tests and `make bench`: `count` events, principals and accounts
+    mixed, one in 20 CRITICAL, each with its own id."""
+    rng = random.Random(seed)
+    samples = {name: load_event(EVENTS / f"{name}.json") for name in STORM_ORDINARY + STORM_CRITICAL}
+    made = []
+    for n in range(count):
+        name = rng.choice(STORM_CRITICAL) if n % 20 == 7 else rng.choice(STORM_ORDINARY)
+        event = copy.deepcopy(samples[name])
+        detail = event["detail"]
+        detail["eventID"] = str(uuid.UUID(int=rng.getrandbits(128)))
+        principal = rng.choice(STORM_PRINCIPALS)
+        if n % 5 == 0:
+            # Another account's principal (its lookups are "not looked up": no read role here).
+            principal = principal.replace(ACCOUNT, STORM_OTHER_ACCOUNT)
+            event["account"] = detail["recipientAccountId"] = STORM_OTHER_ACCOUNT
+        detail["userIdentity"] = {"type": "IAMUser", "arn": principal, "accountId": principal.split(":")[4],
+                                  "principalId": "AIDA" + principal[-1] * 16, "userName": principal.rsplit("/", 1)[-1]}
+        made.append(event)
+    return made

@@ -11,9 +11,6 @@ event source mapping would hand it (moto runs no mapping without Docker)."""
 
 from __future__ import annotations
 
-import copy
-import random
-import uuid
 
 import pytest
 
@@ -24,34 +21,11 @@ TABLE = "trailwatch-events"
 QUEUE = "trailwatch-digests"
 THRESHOLD = 3
 WINDOW_SECONDS = 10
-# Non-CRITICAL samples of several severities, and CRITICAL ones (the trail is not stopped on
-# moto, but a deleted or stopped trail is CRITICAL by the call alone).
-ORDINARY = ["stop-logging-access-denied", "put-bucket-policy", "update-trail-s3-prefix", "put-event-selectors-benign",
-            "update-trail-benign", "create-trail", "put-insight-selectors-off", "put-bucket-lifecycle-90-days"]
-CRITICAL = ["stop-logging", "delete-trail"]
-PRINCIPALS = [f"arn:aws:iam::{harness.ACCOUNT}:user/script-{n}" for n in range(4)]
-OTHER_ACCOUNT = "444455556666"
+PRINCIPALS = harness.STORM_PRINCIPALS
 
 
 def events(count: int, seed: int = 17) -> list[dict]:
-    """`count` events: principals and accounts mixed, one in 20 CRITICAL, each with its own id."""
-    rng = random.Random(seed)
-    samples = {name: harness.load_event(harness.EVENTS / f"{name}.json") for name in ORDINARY + CRITICAL}
-    made = []
-    for n in range(count):
-        name = rng.choice(CRITICAL) if n % 20 == 7 else rng.choice(ORDINARY)
-        event = copy.deepcopy(samples[name])
-        detail = event["detail"]
-        detail["eventID"] = str(uuid.UUID(int=rng.getrandbits(128)))
-        principal = rng.choice(PRINCIPALS)
-        if n % 5 == 0:
-            # Another account's principal (its lookups are "not looked up": no read role here).
-            principal = principal.replace(harness.ACCOUNT, OTHER_ACCOUNT)
-            event["account"] = detail["recipientAccountId"] = OTHER_ACCOUNT
-        detail["userIdentity"] = {"type": "IAMUser", "arn": principal, "accountId": principal.split(":")[4],
-                                  "principalId": "AIDA" + principal[-1] * 16, "userName": principal.rsplit("/", 1)[-1]}
-        made.append(event)
-    return made
+    return harness.storm_events(count, seed)
 
 
 @pytest.fixture
