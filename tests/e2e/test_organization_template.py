@@ -1,9 +1,11 @@
-"""trailwatch's read role in member accounts (issue 17), as template.yaml creates it: once per
-account, trusted only by the central function's role (by its stable name) within the
-organization, and allowed exactly the reads the central function makes at home.
+"""Issue 17's template: trailwatch's read role in member accounts, as template.yaml creates it
+(once per account, trusted only by the central function's role by its stable name within the
+organization, allowed exactly the reads the central function makes at home), and the ledger
+table and digest queue that keep a storm readable.
 
 moto's AssumeRole ignores trust policies, so who may assume the role is proven here, on the
-template; test_members.py proves the reads through it on the runtime."""
+template; test_members.py proves the reads through it on the runtime, test_dedup.py and
+test_burst.py the table and the queue."""
 
 from __future__ import annotations
 
@@ -105,3 +107,42 @@ def test_without_an_organization_nothing_is_assumed():
     # A standalone stack's role keeps the name CloudFormation gives it.
     standalone = tpl.parameters(template)
     assert "RoleName" not in tpl.evaluate(template, resources["AlertFunctionRole"]["Properties"], standalone)
+
+
+# ---------------------------------------------------------------- the ledger and the digest queue
+
+
+def test_the_ledger_table_is_on_demand_encrypted_expiring_and_the_functions_alone():
+    template = tpl.load()
+    params = tpl.parameters(template)
+    table = tpl.evaluate(template, template["Resources"]["EventLedger"]["Properties"], params)
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["SSESpecification"] == {"SSEEnabled": True}
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert table["KeySchema"] == [{"AttributeName": "eventId", "KeyType": "HASH"}]
+    assert table["TableName"] == f"trailwatch-{tpl.STACK_UUID}-events"
+    # Only ids of events already published: deleted with the stack.
+    assert template["Resources"]["EventLedger"]["DeletionPolicy"] == "Delete"
+    variables = tpl.evaluate(template, template["Resources"]["AlertFunction"]["Properties"]["Environment"]["Variables"], params)
+    assert variables["DEDUP_TABLE"] == "{EventLedger}"
+    assert (variables["BURST_THRESHOLD"], variables["BURST_WINDOW_SECONDS"]) == ("10", "300")
+    # The window and the digest's 60-second delay fit SQS's 900-second delay.
+    assert int(template["Parameters"]["BurstWindowSeconds"]["MaxValue"]) + 60 <= 900
+    assert "EventLedger" not in tpl.created(template, Mode="forwarder", CentralEventBusArn=CENTRAL_BUS)
+
+
+def test_the_digest_queue_is_consumed_by_the_function_with_partial_batch_failures():
+    template = tpl.load()
+    params = tpl.parameters(template)
+    resources = template["Resources"]
+    mapping = tpl.evaluate(template, resources["DigestQueueMapping"]["Properties"], params)
+    assert mapping == {"EventSourceArn": "{DigestQueue.Arn}", "FunctionName": "{AlertFunction}", "BatchSize": 10,
+                       "FunctionResponseTypes": ["ReportBatchItemFailures"]}
+    queue = tpl.evaluate(template, resources["DigestQueue"]["Properties"], params)
+    # A digest that cannot be told after five deliveries is parked with the failed events.
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": "{FunctionFailureQueue.Arn}", "maxReceiveCount": 5}
+    # At least six times the function's timeout, as AWS advises for a Lambda event source.
+    assert queue["VisibilityTimeout"] >= 6 * resources["AlertFunction"]["Properties"]["Timeout"]
+    assert queue["KmsMasterKeyId"] == "{AlertKey.Arn}"
+    # The function builds the queue's URL from OWN_ID: the name must be the one it builds.
+    assert queue["QueueName"] == f"trailwatch-{tpl.STACK_UUID}-digests"
