@@ -22,6 +22,15 @@ def function(moto):
     emulator.stop()
 
 
+@pytest.fixture(scope="module")
+def org_moto():
+    """A moto for an organization: no MOTO_ACCOUNT_ID, so its default account (123456789012) is
+    the central account and AssumeRole gives a member account's view (harness.AccountView)."""
+    server = harness.MotoServer(account=None)
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def world(moto):
     """A freshly reset moto with the scenario seeded; returns a seeder taking logging= and

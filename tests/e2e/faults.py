@@ -57,6 +57,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     operation: str | None = None  # None: every operation of the service
     first: int | None = None  # fail only the first N requests of each operation, then pass through
+    matching: bytes | None = None  # fail only requests whose body holds these bytes (one account's)
 
 
 def hang(*, operation: str | None = None, first: int | None = None) -> Fault:
@@ -86,14 +87,14 @@ def dynamodb_error(code: str, status: int = 500, *, operation: str | None = None
     return Fault("status", status, body, {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "fault-injected"}, operation)
 
 
-def sts_error(code: str, status: int = 403, message: str | None = None, *, operation: str | None = None) -> Fault:
-    """STS's awsQuery error document with the status."""
+def sts_error(code: str, status: int = 403, message: str | None = None, *, operation: str | None = None, matching: bytes | None = None) -> Fault:
+    """STS's awsQuery error document with the status (for requests holding `matching`, if given)."""
     text = message or f"injected {code} (trailwatch fault test)"
     body = (
         f'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
         f"<Code>{code}</Code><Message>{text}</Message></Error><RequestId>x</RequestId></ErrorResponse>"
     ).encode()
-    return Fault("status", status, body, {"Content-Type": "text/xml", "x-amzn-RequestId": "x"}, operation)
+    return Fault("status", status, body, {"Content-Type": "text/xml", "x-amzn-RequestId": "x"}, operation, matching=matching)
 
 
 class RefusingPort:
@@ -131,9 +132,11 @@ class _Rule:
         self.fault = fault
         self.seen: Counter[str] = Counter()
 
-    def applies(self, operation: str) -> bool:
-        """Counts the request when the rule is about its operation; True when it fails it."""
+    def applies(self, operation: str, body: bytes = b"") -> bool:
+        """Counts the request when the rule is about it; True when it fails it."""
         if self.fault.operation not in (None, operation):
+            return False
+        if self.fault.matching is not None and self.fault.matching not in body:
             return False
         self.seen[operation] += 1
         return self.fault.first is None or self.seen[operation] <= self.fault.first
@@ -247,7 +250,7 @@ class FaultProxy:
             self._counts[(service, operation)] += 1
             self._counted.notify_all()
             rule = self._rules.get(service)
-            fault = rule.fault if rule is not None and rule.applies(operation) else None
+            fault = rule.fault if rule is not None and rule.applies(operation, body) else None
         if fault is None:
             self._forward(handler, body)
         elif fault.kind == "hang":

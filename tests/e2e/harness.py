@@ -482,6 +482,27 @@ def health_inbox(moto: MotoServer) -> str:
     return moto.client("sqs").get_queue_url(QueueName=HEALTH_QUEUE_NAME)["QueueUrl"]
 
 
+def sqs_batch(messages: list[dict], queue_arn: str) -> dict:
+    """The event an SQS event source mapping hands the function."""
+    return {"Records": [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "x", "ApproximateFirstReceiveTimestamp": "0"},
+        "messageAttributes": {}, "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn, "awsRegion": HOME_REGION} for m in messages]}
+
+
+def hand_batch(function, sqs, queue_url: str, messages: list[dict]) -> dict:
+    """Does what an SQS event source mapping does with one batch: invokes the function with it,
+    then deletes every message it did not report as a batch item failure. The function's answer."""
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    answer = function.invoke(sqs_batch(messages, arn)).json()
+    failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
+    for message in messages:
+        if message["MessageId"] not in failed:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return answer
+
+
 def scheduled_event(time: str, *, report_all: bool = False) -> dict:
     """What an EventBridge schedule sends the function (the posture check's trigger)."""
     return {

@@ -51,20 +51,10 @@ def invoke_until_handled(function, event: dict, retries: int = 5) -> dict:
     raise AssertionError(f"not handled after {retries} retries: {answer}")
 
 
-def sqs_batch(messages: list[dict], queue_arn: str) -> dict:
-    """The event an SQS event source mapping hands the function."""
-    return {"Records": [{
-        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "x", "ApproximateFirstReceiveTimestamp": "0"},
-        "messageAttributes": {}, "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn, "awsRegion": harness.HOME_REGION} for m in messages]}
-
-
 def drain_digests(moto, function, queue: str, expected: int) -> list[dict]:
     """Receives the digest requests as their delays end (long polls: SQS's own wait), hands each
     batch to the function, and deletes what it handled. Returns the function's answers."""
     sqs = moto.client("sqs")
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     answers, handled = [], 0
     for _ in range(expected + 20):
         if handled == expected:
@@ -72,13 +62,9 @@ def drain_digests(moto, function, queue: str, expected: int) -> list[dict]:
         messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
         if not messages:
             continue
-        answer = function.invoke(sqs_batch(messages, queue_arn)).json()
+        answer = harness.hand_batch(function, sqs, queue, messages)
         answers.append(answer)
-        failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
-        for message in messages:
-            if message["MessageId"] not in failed:
-                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-                handled += 1
+        handled += len(messages) - len(answer["batchItemFailures"])
     assert handled == expected, f"{handled} of {expected} digest requests handled"
     return answers
 
@@ -162,12 +148,12 @@ def test_a_digest_that_cannot_be_published_is_delivered_again_and_sent_once(moto
     with faults.FaultProxy(moto.endpoint) as proxy:
         proxy.inject("sns", faults.sns_error("InternalError", 500, error_type="Receiver"))
         with harness.RuntimeEmulator(harness.RELEASE_BINARY, proxy.endpoint, env) as failing:
-            answer = failing.invoke(sqs_batch([real, garbled], queue_arn)).json()
+            answer = failing.invoke(harness.sqs_batch([real, garbled], queue_arn)).json()
     # The digest is delivered again; a message that can never be read is not.
     assert answer["batchItemFailures"] == [{"itemIdentifier": real["MessageId"]}], answer
     assert harness.delivered(moto, inbox) == []
     with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, env) as function:
-        answer = function.invoke(sqs_batch([real, again], queue_arn)).json()
+        answer = function.invoke(harness.sqs_batch([real, again], queue_arn)).json()
     assert answer["batchItemFailures"] == [], answer
     [digest] = harness.delivered(moto, inbox)
     assert digest.alert["kind"] == "digest"

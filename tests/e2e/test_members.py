@@ -41,13 +41,6 @@ def central_env(**extra: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def org_moto():
-    server = harness.MotoServer(account=None)
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def central(org_moto):
     # One per test: the function keeps its session in the member account, and moto's reset
