@@ -40,6 +40,9 @@ pub struct Config {
     pub burst: BurstSettings,
     /// DIGEST_QUEUE_URL: where a burst's digest request waits for its window to close.
     pub digest_queue_url: Option<String>,
+    /// POSTURE_QUEUE_URL: where an organization's run sends one check per account (the
+    /// stack's `trailwatch-ID-posture` unless named); `None` unless POSTURE_ACCOUNTS is set.
+    pub posture_queue_url: Option<String>,
     /// ACCOUNT_NAMES: a name for each account id, shown next to it.
     pub account_names: BTreeMap<String, String>,
     /// HEALTH_TOPIC_ARN: where calls on trailwatch's own resources are alerted; the alert topic
@@ -136,6 +139,46 @@ pub struct PostureSettings {
     /// HEARTBEAT_WINDOW_MINUTES: the heartbeat alarms' window; when set, every run expects a
     /// heartbeat from each region within it. `None` (unset or 0) when the heartbeat is off.
     pub heartbeat_window: Option<Duration>,
+    /// POSTURE_ACCOUNTS: an organization's run over these accounts; `None` (unset) checks the
+    /// function's own account alone, in the run itself.
+    pub accounts: Option<AccountSource>,
+}
+
+/// Where an organization's posture run finds its accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountSource {
+    /// `organization`: every ACTIVE account Organizations lists (ListAccounts, allowed in the
+    /// management account or a delegated administrator's).
+    Organization,
+    /// A comma-separated list of 12-digit account ids.
+    Listed(Vec<String>),
+}
+
+/// POSTURE_ACCOUNTS: unset, `organization`, or a list of account ids.
+fn read_accounts(
+    non_empty: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<AccountSource>, ConfigError> {
+    let Some(value) = non_empty("POSTURE_ACCOUNTS") else {
+        return Ok(None);
+    };
+    if value.eq_ignore_ascii_case("organization") {
+        return Ok(Some(AccountSource::Organization));
+    }
+    let mut accounts: Vec<String> = Vec::new();
+    for account in value.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        if !crate::shape::is_account(account) {
+            return Err(ConfigError {
+                variable: "POSTURE_ACCOUNTS",
+                problem: format!(
+                    "{account:?} is not a 12-digit account id (give `organization`, or a comma-separated list of account ids)"
+                ),
+            });
+        }
+        if !accounts.iter().any(|a| a == account) {
+            accounts.push(account.to_string());
+        }
+    }
+    Ok(Some(AccountSource::Listed(accounts)))
 }
 
 pub const DEFAULT_POSTURE_INTERVAL_MINUTES: u64 = 60;
@@ -148,6 +191,7 @@ impl Default for PostureSettings {
             interval: Duration::from_secs(DEFAULT_POSTURE_INTERVAL_MINUTES * 60),
             remind_after: Duration::from_secs(DEFAULT_REMIND_AFTER_HOURS * 3600),
             heartbeat_window: None,
+            accounts: None,
         }
     }
 }
@@ -265,36 +309,36 @@ impl Config {
                 });
             }
         }
-        // The digest queue: DIGEST_QUEUE_URL, else the stack's own, named from its id like every
-        // part of the stack (`trailwatch-ID-digests`, in the function's account and region):
-        // the function's environment has little room to spare.
-        let digest_queue_url = match non_empty("DIGEST_QUEUE_URL") {
+        // trailwatch's queues: the variable's URL, else the stack's own, named from its id like
+        // every part of the stack (`trailwatch-ID-SUFFIX`, in the function's account and
+        // region): the function's environment has little room to spare.
+        let own_queue_url = |variable: &'static str, suffix: &str| match non_empty(variable) {
             Some(url)
                 if (url.starts_with("https://") || url.starts_with("http://"))
                     && url.len() <= 1024
                     && !url.chars().any(char::is_whitespace) =>
             {
-                Some(url)
+                Ok(Some(url))
             }
-            Some(url) => {
-                return Err(ConfigError {
-                    variable: "DIGEST_QUEUE_URL",
-                    problem: format!("{url:?} is not an SQS queue URL"),
-                })
-            }
-            None => match (&id, &home_account, non_empty("AWS_REGION")) {
+            Some(url) => Err(ConfigError {
+                variable,
+                problem: format!("{url:?} is not an SQS queue URL"),
+            }),
+            None => Ok(match (&id, &home_account, non_empty("AWS_REGION")) {
                 (Some(id), Some(account), Some(region)) if is_region(&region) => {
-                    let suffix = match home_partition.as_str() {
+                    let domain = match home_partition.as_str() {
                         "aws-cn" => "amazonaws.com.cn",
                         _ => "amazonaws.com",
                     };
                     Some(format!(
-                        "https://sqs.{region}.{suffix}/{account}/trailwatch-{id}-digests"
+                        "https://sqs.{region}.{domain}/{account}/trailwatch-{id}-{suffix}"
                     ))
                 }
                 _ => None,
-            },
+            }),
         };
+        let digest_queue_url = own_queue_url("DIGEST_QUEUE_URL", "digests")?;
+        let posture_queue_url = own_queue_url("POSTURE_QUEUE_URL", "posture")?;
         let heartbeat_role = non_empty("HEARTBEAT_ROLE_NAME");
         if let Some(name) = &heartbeat_role {
             if !ResourceKind::Role.is_valid_name(&name.replace("{region}", "us-east-1")) {
@@ -339,12 +383,32 @@ impl Config {
         };
         let burst = read_burst(&non_empty)?;
         // The digest queue is one of trailwatch's own (a purge would drop pending digests).
-        if let Some(digest_queue) = digest_queue_url
-            .as_deref()
-            .and_then(|url| queue_arn_of_url(url, &home_partition))
+        let accounts = read_accounts(&non_empty)?;
+        // An organization's run keeps its record in the table and spreads over the queue.
+        let posture_queue_url = match (&accounts, &dedup_table, posture_queue_url) {
+            (None, _, _) => None,
+            (Some(_), Some(_), Some(url)) => Some(url),
+            (Some(_), None, _) => {
+                return Err(ConfigError {
+                    variable: "POSTURE_ACCOUNTS",
+                    problem: "an organization's posture run needs DEDUP_TABLE (it records the run there)".into(),
+                })
+            }
+            (Some(_), Some(_), None) => {
+                return Err(ConfigError {
+                    variable: "POSTURE_ACCOUNTS",
+                    problem: "an organization's posture run needs POSTURE_QUEUE_URL, or OWN_ID to name the stack's queue".into(),
+                })
+            }
+        };
+        // trailwatch's own queues (a purge would drop pending digests or checks).
+        for own_queue in [&digest_queue_url, &posture_queue_url]
+            .into_iter()
+            .flatten()
+            .filter_map(|url| queue_arn_of_url(url, &home_partition))
         {
-            if !queues.contains(&digest_queue) {
-                queues.push(digest_queue);
+            if !queues.contains(&own_queue) {
+                queues.push(own_queue);
             }
         }
         let own = OwnResources {
@@ -448,6 +512,7 @@ impl Config {
             remind_after: Duration::from_secs(remind_hours * 3600),
             heartbeat_window: (heartbeat_window_minutes > 0)
                 .then(|| Duration::from_secs(heartbeat_window_minutes * 60)),
+            accounts,
         };
 
         let min_severity = match non_empty("MIN_SEVERITY") {
@@ -498,6 +563,7 @@ impl Config {
             dedup_table,
             burst,
             digest_queue_url,
+            posture_queue_url,
             health_topic_arn,
             own,
             auto_restart,
@@ -707,6 +773,55 @@ mod tests {
                 .digest_queue_url,
             None
         );
+    }
+
+    #[test]
+    fn an_organizations_run_names_its_accounts_table_and_queue() {
+        let id = "5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f";
+        let base = [
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("OWN_ID", id),
+            ("AWS_REGION", "eu-west-1"),
+            ("DEDUP_TABLE", "trailwatch-events"),
+        ];
+        let with = |accounts: &str| {
+            let mut vars = base.to_vec();
+            vars.push(("POSTURE_ACCOUNTS", accounts));
+            config(&vars)
+        };
+        let one = config(&base).unwrap();
+        assert_eq!((one.posture.accounts, one.posture_queue_url), (None, None));
+        let whole = with("organization").unwrap();
+        assert_eq!(whole.posture.accounts, Some(AccountSource::Organization));
+        let queue =
+            format!("https://sqs.eu-west-1.amazonaws.com/111122223333/trailwatch-{id}-posture");
+        assert_eq!(whole.posture_queue_url.as_deref(), Some(queue.as_str()));
+        // The posture queue is one of trailwatch's own doors.
+        let own = format!("arn:aws:sqs:eu-west-1:111122223333:trailwatch-{id}-posture");
+        assert!(whole.own.queues.iter().any(|q| q.to_string() == own));
+        assert_eq!(
+            with(" 111122223333 , 444455556666,111122223333")
+                .unwrap()
+                .posture
+                .accounts,
+            Some(AccountSource::Listed(vec![
+                "111122223333".into(),
+                "444455556666".into()
+            ]))
+        );
+        for bad in ["1111-2222-3333", "*", "111122223333;444455556666"] {
+            let err = with(bad).unwrap_err();
+            assert_eq!(err.variable, "POSTURE_ACCOUNTS", "{bad}");
+        }
+        // Without the table it records runs in, an organization's run cannot start.
+        let err = config(&[
+            ("ALERT_TOPIC_ARN", TOPIC),
+            ("OWN_ID", id),
+            ("AWS_REGION", "eu-west-1"),
+            ("POSTURE_ACCOUNTS", "organization"),
+        ])
+        .unwrap_err();
+        assert!(err.problem.contains("DEDUP_TABLE"), "{err}");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! A CloudTrail-recorded call goes to the event path ([`crate::event_path`]), the posture
 //! schedule to the posture run ([`crate::posture::run`]), a batch from the digest queue to the
-//! digest path ([`crate::digest_path`]); anything else that is a well-formed
+//! digest path ([`crate::digest_path`]) and one from the posture queue to the organization's
+//! account checks ([`crate::posture::organization`]); anything else that is a well-formed
 //! EventBridge event is ignored, and anything that is not one is an error. Written against the
 //! narrow traits in [`Dependencies`], so it runs the same on Lambda, in tests with fakes, and in
 //! preview mode with no AWS at all.
@@ -15,7 +16,8 @@ use tracing::{error, warn};
 
 use crate::digest_path;
 use crate::event_path;
-use crate::parse::{parse_event, Inbound};
+use crate::organization::AccountCheck;
+use crate::parse::{parse_event, Inbound, QueuedMessage};
 use crate::posture;
 use crate::render::escape::LogText;
 
@@ -43,7 +45,7 @@ pub async fn handle_payload(
     match parse_event(payload) {
         Ok(Inbound::ApiCall(call)) => event_path::on_call(&call, invocation, deps).await,
         Ok(Inbound::Scheduled(schedule)) => posture::run(&schedule, invocation, deps).await,
-        Ok(Inbound::Queued(batch)) => Ok(digest_path::on_batch(&batch, deps).await),
+        Ok(Inbound::Queued(batch)) => Ok(queued(batch, invocation, deps).await),
         Ok(Inbound::Other {
             detail_type,
             source,
@@ -63,6 +65,33 @@ pub async fn handle_payload(
                 "input is not an EventBridge CloudTrail event"
             );
             Err(invalid.into())
+        }
+    }
+}
+
+/// A batch from one of trailwatch's queues. Each queue has its own event source mapping, so a
+/// batch holds one kind of message; each message is still told by its body (an account check
+/// names its run), so a stray one is handled, not misread.
+async fn queued(
+    batch: Vec<QueuedMessage>,
+    invocation: &Invocation,
+    deps: &Dependencies<'_>,
+) -> Summary {
+    let (checks, digests): (Vec<QueuedMessage>, Vec<QueuedMessage>) = batch
+        .into_iter()
+        .partition(|message| AccountCheck::from_body(&message.body).is_some());
+    match (checks.is_empty(), digests.is_empty()) {
+        (false, true) => posture::organization::on_batch(&checks, invocation, deps).await,
+        (true, _) => digest_path::on_batch(&digests, deps).await,
+        (false, false) => {
+            let checked = posture::organization::on_batch(&checks, invocation, deps).await;
+            let told = digest_path::on_batch(&digests, deps).await;
+            let mut failures = checked.batch_item_failures.unwrap_or_default();
+            failures.extend(told.batch_item_failures.unwrap_or_default());
+            Summary {
+                batch_item_failures: Some(failures),
+                ..told
+            }
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::dedup::EventLedger;
 use crate::inspector::TrailInspector;
 use crate::members::MemberAccess;
 use crate::metrics::MetricSink;
+use crate::organization::{AccountDirectory, PostureQueue, RunLedger};
 use crate::parse::InvalidEvent;
 use crate::plumbing::PlumbingInspector;
 use crate::publish::{AlertPublisher, PublishError};
@@ -48,6 +49,12 @@ pub struct Dependencies<'a> {
     pub restarter: &'a dyn LoggingRestarter,
     /// Where latency and heartbeat metrics go; [`crate::metrics::NoMetrics`] in preview.
     pub metrics: &'a dyn MetricSink,
+    /// The organization's posture run: its accounts, the queue that spreads them and the
+    /// record that knows when all answered ([`crate::organization`]);
+    /// [`crate::organization::NoOrganization`] where the check covers one account.
+    pub accounts: &'a dyn AccountDirectory,
+    pub posture_queue: &'a dyn PostureQueue,
+    pub runs: &'a dyn RunLedger,
     /// trailwatch's own rules and subscriptions, for the posture check;
     /// [`crate::plumbing::NoPlumbing`] where they are not read.
     pub plumbing: &'a dyn PlumbingInspector,
@@ -78,6 +85,10 @@ pub enum Status {
     Folded,
     /// A batch of digest requests from the digest queue, handled.
     Digests,
+    /// The organization's posture run began: one check per account is on the posture queue.
+    RunStarted,
+    /// A batch of the posture queue's account checks, handled.
+    AccountsChecked,
 }
 
 /// What the function returns for each event.
@@ -181,6 +192,11 @@ pub enum HandlerError {
         "event {0} is being published by another invocation; retry to learn whether it landed"
     )]
     InFlight(String),
+    /// The organization's posture run could not be started (its accounts listed, its record
+    /// written or its checks sent); Lambda's retry starts it again, and what was already done
+    /// counts once.
+    #[error("the organization's posture run could not be started: {0}")]
+    RunNotStarted(String),
 }
 
 impl From<HandlerError> for Diagnostic {
@@ -189,6 +205,7 @@ impl From<HandlerError> for Diagnostic {
             HandlerError::InvalidEvent(_) => "InvalidEvent",
             HandlerError::Publish(_) => "PublishFailed",
             HandlerError::InFlight(_) => "InFlight",
+            HandlerError::RunNotStarted(_) => "RunNotStarted",
         };
         Diagnostic {
             error_type: error_type.to_string(),

@@ -23,11 +23,11 @@
 //! | layer | what lives there | modules |
 //! |---|---|---|
 //! | 1 data | what things are: the call, the resource and its state, the coverage verdict, the alert document and its parts, what may go into a command, the settings | [`arn`], [`shape`], [`prose`], [`severity`], [`call`], [`client`], [`resource`], [`coverage`], [`enrichment`], [`links`], [`own`], [`trust`], [`config`], [`alert`], [`command`] |
-//! | 2 wire | the edges: the payload read into a call, the alert written for SNS, and the narrow traits to AWS with the lookups' plumbing (one deadline, bounded concurrency) | [`input`], [`parse`], [`render`], [`publish`], [`metrics`], [`inspector`], [`members`], [`dedup`], [`burst`], [`plumbing`], [`lookup`] |
+//! | 2 wire | the edges: the payload read into a call, the alert written for SNS, and the narrow traits to AWS with the lookups' plumbing (one deadline, bounded concurrency) | [`input`], [`parse`], [`render`], [`publish`], [`metrics`], [`inspector`], [`members`], [`dedup`], [`burst`], [`organization`], [`plumbing`], [`lookup`] |
 //! | 3 judgement | what a call or a trail's state means: the monitors, the policy and its modifiers, self-healing's decision, the posture findings | [`monitors`], [`classify`], [`actor`], [`restart`], [`heartbeat`], [`posture::gather`], [`posture::judge`], [`posture::drift`], [`posture::heartbeats`], [`posture::remind`] |
 //! | 4 assembly | one alert document from a judged call, a posture run or a burst | [`assemble`], [`posture::report`], [`digest`] |
 //! | 5 invocation | what the entry points share: their dependencies, the invocation, the answer | [`invocation`] |
-//! | 6 paths | the event path, the posture run and the digest path | [`event_path`], [`posture`], [`digest_path`] |
+//! | 6 paths | the event path, the posture run (an organization's spread over the posture queue) and the digest path | [`event_path`], [`posture`], [`digest_path`] |
 //! | 7 entry | the handler, preview, the adapters that talk to AWS and the log subscriber (`main.rs` wires them) | [`handler`], [`preview`], [`aws`], [`logging`] |
 //!
 //! # Errors
@@ -68,6 +68,7 @@ pub mod lookup;
 pub mod members;
 pub mod metrics;
 pub mod monitors;
+pub mod organization;
 pub mod own;
 pub mod parse;
 pub mod plumbing;

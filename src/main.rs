@@ -5,17 +5,21 @@ use std::process::ExitCode;
 use lambda_runtime::{layers, service_fn, LambdaEvent, Runtime};
 use serde_json::Value;
 use trailwatch::aws::{
-    self, cloudtrail::CloudTrailInspector, dynamodb::DynamoLedger, plumbing::Plumbing,
-    sns::SnsPublisher, sqs::DigestQueue, sts::ReadRole,
+    self, cloudtrail::CloudTrailInspector, dynamodb::DynamoLedger,
+    organizations::OrganizationAccounts, plumbing::Plumbing, runs::DynamoRuns, sns::SnsPublisher,
+    sqs::DigestQueue, sqs::PostureChecks, sts::ReadRole,
 };
 use trailwatch::burst::{BurstTally, DigestScheduler, NoBursts};
-use trailwatch::config::Config;
+use trailwatch::config::{AccountSource, Config};
 use trailwatch::dedup::{EventLedger, NoLedger};
 use trailwatch::handler::{handle, Dependencies};
 use trailwatch::input::SanitizingLayer;
 use trailwatch::inspector::TrailInspector;
 use trailwatch::members::{AssumedRoles, MemberAccess, NoMemberAccess};
 use trailwatch::metrics::Emf;
+use trailwatch::organization::{
+    AccountDirectory, ListedAccounts, NoOrganization, PostureQueue, RunLedger,
+};
 use trailwatch::preview::{describe, preview};
 use trailwatch::publish::AlertPublisher;
 use trailwatch::restart::NoRestart;
@@ -101,7 +105,7 @@ async fn run_lambda() -> ExitCode {
     ) {
         (Some(table), Some(queue)) if config.burst.threshold > 0 => (
             Box::new(DynamoLedger::new(clients.dynamodb, table.clone())),
-            Box::new(DigestQueue::new(clients.sqs, queue.clone())),
+            Box::new(DigestQueue::new(clients.sqs.clone(), queue.clone())),
         ),
         _ => {
             if config.burst.threshold > 0 {
@@ -109,6 +113,33 @@ async fn run_lambda() -> ExitCode {
             }
             (Box::new(NoBursts), Box::new(NoBursts))
         }
+    };
+    // An organization's posture run: its accounts, its queue and its record (the config
+    // refuses POSTURE_ACCOUNTS without the table and the queue).
+    let (accounts, posture_queue, runs): (
+        Box<dyn AccountDirectory>,
+        Box<dyn PostureQueue>,
+        Box<dyn RunLedger>,
+    ) = match (
+        &config.posture.accounts,
+        &config.posture_queue_url,
+        &config.dedup_table,
+    ) {
+        (Some(source), Some(queue), Some(table)) => (
+            match source {
+                AccountSource::Organization => {
+                    Box::new(OrganizationAccounts::new(clients.organizations))
+                }
+                AccountSource::Listed(accounts) => Box::new(ListedAccounts(accounts.clone())),
+            },
+            Box::new(PostureChecks::new(clients.sqs.clone(), queue.clone())),
+            Box::new(DynamoRuns::new(clients.posture_dynamodb, table.clone())),
+        ),
+        _ => (
+            Box::new(NoOrganization),
+            Box::new(NoOrganization),
+            Box::new(NoOrganization),
+        ),
     };
     let plumbing = Plumbing::new(clients.events, clients.sns.clone(), clients.cloudwatch);
     let health = config
@@ -137,6 +168,9 @@ async fn run_lambda() -> ExitCode {
             &NoRestart
         },
         metrics: &emf,
+        accounts: accounts.as_ref(),
+        posture_queue: posture_queue.as_ref(),
+        runs: runs.as_ref(),
         plumbing: &plumbing,
     };
     let deps = &deps;

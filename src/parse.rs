@@ -139,6 +139,7 @@ pub fn parse_event(event: &Value) -> Result<Inbound, InvalidEvent> {
         };
     if envelope.source == SCHEDULER_SOURCE && envelope.detail_type == SCHEDULED_EVENT {
         return Ok(Inbound::Scheduled(Schedule {
+            id: object.get("id").and_then(Value::as_str).map(cap),
             time: object.get("time").and_then(Value::as_str).map(cap),
             report_all: detail.get("reportAll") == Some(&Value::Bool(true)),
         }));
@@ -162,6 +163,9 @@ pub fn parse_event(event: &Value) -> Result<Inbound, InvalidEvent> {
 /// A scheduled event: when it was due, and whether every finding is to be reported now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
+    /// The envelope's `id`: the same for every delivery of one firing (an organization's run
+    /// is named by it, so a second delivery finds its run).
+    pub id: Option<String>,
     /// The envelope's `time`: when the schedule fired (what "now" is for the reminder window).
     pub time: Option<String>,
     /// `detail.reportAll: true`, for a run by hand: report every finding, reminder or not.
@@ -490,6 +494,7 @@ mod tests {
         assert_eq!(
             parse_event(&event).unwrap(),
             Inbound::Scheduled(Schedule {
+                id: event["id"].as_str().map(str::to_string),
                 time: Some("2026-11-29T00:05:00Z".into()),
                 report_all: true,
             })

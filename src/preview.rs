@@ -74,6 +74,9 @@ pub async fn preview(
         health: &capture,
         restarter: &crate::restart::NoRestart,
         metrics: &crate::metrics::NoMetrics,
+        accounts: &crate::organization::NoOrganization,
+        posture_queue: &crate::organization::NoOrganization,
+        runs: &crate::organization::NoOrganization,
         plumbing: &crate::plumbing::NoPlumbing,
     };
     let summary = handle_payload(payload, &Invocation::default(), &deps).await?;

@@ -298,8 +298,8 @@ pub enum ResourceState {
 }
 
 /// One trail as the posture check found it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct TrailSnapshot {
     pub config: TrailConfig,
     pub status: Option<TrailStatus>,
@@ -327,8 +327,8 @@ impl ResourceState {
 }
 
 /// The trail's live status (`GetTrailStatus`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct TrailStatus {
     pub is_logging: Option<bool>,
     pub latest_delivery_error: Option<String>,
@@ -340,8 +340,8 @@ pub struct TrailStatus {
 }
 
 /// The trail's configuration (`DescribeTrails`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct TrailConfig {
     pub name: Option<String>,
     pub arn: Option<String>,
@@ -375,8 +375,8 @@ impl TrailConfig {
 }
 
 /// Which management events the trail records (`GetEventSelectors`), summarised for a reader.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct SelectorSummary {
     /// "basic", "advanced", or "none".
     pub style: String,

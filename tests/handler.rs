@@ -45,6 +45,7 @@ fn config(min_severity: Severity) -> Config {
         dedup_table: None,
         burst: Default::default(),
         digest_queue_url: None,
+        posture_queue_url: None,
         account_names: Default::default(),
         health_topic_arn: None,
         own: Default::default(),
@@ -193,6 +194,9 @@ async fn run_with_inspector(
         health: &publisher,
         restarter: &trailwatch::restart::NoRestart,
         metrics: &trailwatch::metrics::NoMetrics,
+        accounts: &trailwatch::organization::NoOrganization,
+        posture_queue: &trailwatch::organization::NoOrganization,
+        runs: &trailwatch::organization::NoOrganization,
         plumbing: &trailwatch::plumbing::NoPlumbing,
     };
     let result = handle(LambdaEvent::new(event, context), &deps).await;
@@ -484,6 +488,9 @@ async fn an_sns_failure_is_an_error_so_lambda_retries() {
         health: &publisher,
         restarter: &trailwatch::restart::NoRestart,
         metrics: &trailwatch::metrics::NoMetrics,
+        accounts: &trailwatch::organization::NoOrganization,
+        posture_queue: &trailwatch::organization::NoOrganization,
+        runs: &trailwatch::organization::NoOrganization,
         plumbing: &trailwatch::plumbing::NoPlumbing,
     };
 

@@ -75,7 +75,7 @@ fn every_sample_renders_a_valid_subject_and_three_parts() {
         assert_valid_subject(&alert.subject);
         assert!(alert.subject.starts_with('['), "{name}: {}", alert.subject);
         let p = parts(&alert);
-        assert_eq!(p.document["schemaVersion"], "2.2");
+        assert_eq!(p.document["schemaVersion"], "2.3");
         assert_eq!(p.document["severity"], alert.attributes[0].1);
         assert_eq!(p.card["version"], "1.0");
         assert_eq!(p.card["source"], "custom");

@@ -30,10 +30,12 @@ pub const INVALID_NAME: &str = "(invalid name)";
 /// 2.0: `resource` and a tagged `resourceState` replace 1.0's `trail`, `trailStatus`,
 /// `trailConfig` and `eventSelectors`; `kind`, `coverage` and `trustedPrincipal` are new;
 /// `links.trail` became `links.resource`.
+/// 2.3: an organization's posture summary: `posture.organization` (accounts checked, what did
+/// not fit) and each finding's `account`.
 /// 2.2: `kind: "digest"` with `digest` (a burst's folded calls).
 /// 2.1: `kind: "posture"` with `posture` (the scheduled check's findings) and
 /// `resourceState.type: "trails"`; `ownResource` (a call on trailwatch's own resources).
-pub const SCHEMA_VERSION: &str = "2.2";
+pub const SCHEMA_VERSION: &str = "2.3";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -88,7 +90,7 @@ pub struct Alert {
 /// One thing for the responder to do: prose (identifiers from the event in backticks, see
 /// [`crate::prose::code`]), and the exact command when there is one, built only from validated
 /// values ([`crate::command`]) so it can be copied as it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NextStep {
     pub action: String,
@@ -215,6 +217,13 @@ impl Alert {
     /// naming rules, else a placeholder; the raw text is in the body, escaped.
     pub fn resource_label(&self) -> &str {
         match &self.resource {
+            None if self
+                .posture
+                .as_ref()
+                .is_some_and(|p| p.organization.is_some()) =>
+            {
+                "the organization"
+            }
             None if self.kind == AlertKind::Posture => "all trails",
             None if self.kind == AlertKind::Digest => "one principal",
             None => "(no resource named)",

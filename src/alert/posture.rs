@@ -1,6 +1,6 @@
 //! The posture report's part of the alert: the scheduled check's run and its findings.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::resource::TrailSnapshot;
 use crate::severity::Severity;
@@ -16,9 +16,24 @@ pub struct PostureInfo {
     pub findings: Vec<Finding>,
     /// When open findings are next repeated; `None` when every run repeats them.
     pub next_reminder: Option<String>,
+    /// An organization's run: how many accounts were checked, and what did not fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrganizationRun>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// An organization's run, for its summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationRun {
+    pub accounts_checked: usize,
+    pub accounts_with_findings: usize,
+    /// Findings left out to fit SNS's message limit (their accounts' worst findings first are
+    /// kept), and in how many accounts.
+    pub omitted_findings: usize,
+    pub omitted_accounts: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Check {
     NoMultiRegionTrail,
@@ -34,6 +49,8 @@ pub enum Check {
     NoConfirmedSubscription,
     /// A watched region sent no heartbeat for a whole window: its events are not seen.
     NoHeartbeat,
+    /// An organization's account could not be read at all (no read role, or refused).
+    AccountNotRead,
 }
 
 impl Check {
@@ -50,13 +67,17 @@ impl Check {
             Check::RuleNotAsDeployed => "trailwatch's own rule is not as deployed",
             Check::NoConfirmedSubscription => "Nobody receives trailwatch's alerts",
             Check::NoHeartbeat => "trailwatch hears nothing from a region",
+            Check::AccountNotRead => "An account's trails could not be read",
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
+    /// The account it is about, in an organization's run; `None` in one account's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     pub severity: Severity,
     pub check: Check,
     /// The trail's ARN (or name when there is no ARN); `None` for account-wide findings.
@@ -79,6 +100,7 @@ impl Finding {
         detail: String,
     ) -> Finding {
         Finding {
+            account: None,
             severity,
             check,
             trail: Some(

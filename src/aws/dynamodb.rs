@@ -55,7 +55,7 @@ impl DynamoLedger {
     }
 }
 
-fn problem<E, R>(call: &str, error: &aws_sdk_dynamodb::error::SdkError<E, R>) -> String
+pub(crate) fn problem<E, R>(call: &str, error: &aws_sdk_dynamodb::error::SdkError<E, R>) -> String
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -67,7 +67,7 @@ where
     }
 }
 
-fn number(value: u64) -> AttributeValue {
+pub(crate) fn number(value: u64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
@@ -277,17 +277,39 @@ impl BurstTally for DynamoLedger {
     }
 
     async fn mark_sent(&self, key: &BurstKey) -> Result<(), String> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("eventId", AttributeValue::S(key.id()))
-            .update_expression("SET sent = :sent")
-            .expression_attribute_values(":sent", AttributeValue::Bool(true))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| problem("UpdateItem", &error))
+        update(
+            &self.client,
+            &self.table,
+            key.id(),
+            "SET sent = :sent",
+            &[(":sent", AttributeValue::Bool(true))],
+        )
+        .await
     }
+}
+
+/// An unconditional UpdateItem of the item keyed `event_id`, answered with nothing.
+pub(crate) async fn update(
+    client: &Client,
+    table: &str,
+    event_id: String,
+    expression: &str,
+    values: &[(&str, AttributeValue)],
+) -> Result<(), String> {
+    values
+        .iter()
+        .fold(
+            client
+                .update_item()
+                .table_name(table)
+                .key("eventId", AttributeValue::S(event_id))
+                .update_expression(expression),
+            |request, (name, value)| request.expression_attribute_values(*name, value.clone()),
+        )
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|error| problem("UpdateItem", &error))
 }
 
 /// A counter attribute, 0 when absent or unreadable.

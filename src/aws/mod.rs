@@ -3,8 +3,10 @@
 
 pub mod cloudtrail;
 pub mod dynamodb;
+pub mod organizations;
 pub mod plumbing;
 pub mod roots;
+pub mod runs;
 pub mod sns;
 pub mod sqs;
 pub mod sts;
@@ -142,6 +144,25 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         .timeout_config(publish_path_timeouts())
         .build();
 
+    // An organization's posture run: its record and every account's result (BatchGetItem of up
+    // to a hundred results), off the publish path, so bounded like the lookups but longer.
+    let posture_dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared)
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(1000))
+                .operation_attempt_timeout(Duration::from_millis(3000))
+                .operation_timeout(Duration::from_millis(8000))
+                .build(),
+        )
+        .build();
+
+    // ... and its accounts (ListAccounts, a page of 20 at a time): bounded the same way.
+    let organizations = aws_sdk_organizations::config::Builder::from(&shared)
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(lookup_timeouts())
+        .build();
+
     // The posture check's reads of trailwatch's own rules: bounded like the trail lookups.
     let events = aws_sdk_eventbridge::config::Builder::from(&shared)
         .retry_config(lookup_retries())
@@ -159,6 +180,8 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         cloudtrail_config: cloudtrail,
         sts: aws_sdk_sts::Client::from_conf(sts),
         dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
+        posture_dynamodb: aws_sdk_dynamodb::Client::from_conf(posture_dynamodb),
+        organizations: aws_sdk_organizations::Client::from_conf(organizations),
         sqs: aws_sdk_sqs::Client::from_conf(sqs),
         sns: aws_sdk_sns::Client::from_conf(sns),
         events: aws_sdk_eventbridge::Client::from_conf(events),
@@ -173,6 +196,8 @@ pub struct Clients {
     pub cloudtrail_config: aws_sdk_cloudtrail::Config,
     pub sts: aws_sdk_sts::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
+    pub posture_dynamodb: aws_sdk_dynamodb::Client,
+    pub organizations: aws_sdk_organizations::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub sns: aws_sdk_sns::Client,
     pub events: aws_sdk_eventbridge::Client,

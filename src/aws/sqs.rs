@@ -1,12 +1,16 @@
-//! [`DigestScheduler`] on SQS: a burst's digest request, delayed on the digest queue until its
-//! window has closed; the function consumes the queue (an event source mapping).
+//! trailwatch's queues on SQS, each consumed by the function (an event source mapping):
+//! [`DigestScheduler`], a burst's digest request delayed on the digest queue until its window
+//! has closed, and [`PostureQueue`], an organization's run, one check per account.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+
 use crate::aws::describe_sdk_error;
 use crate::burst::{DigestRequest, DigestScheduler};
+use crate::organization::{AccountCheck, PostureQueue};
 
 pub struct DigestQueue {
     client: aws_sdk_sqs::Client,
@@ -39,5 +43,75 @@ impl DigestScheduler for DigestQueue {
                     code.map(|c| format!("{c}: ")).unwrap_or_default()
                 )
             })
+    }
+}
+
+/// [`PostureQueue`] on SQS: an organization's run, one message per account, ten a call.
+pub struct PostureChecks {
+    client: aws_sdk_sqs::Client,
+    queue_url: String,
+}
+
+impl PostureChecks {
+    pub fn new(client: aws_sdk_sqs::Client, queue_url: String) -> PostureChecks {
+        PostureChecks { client, queue_url }
+    }
+}
+
+/// SendMessageBatch takes at most ten messages.
+const BATCH: usize = 10;
+
+#[async_trait]
+impl PostureQueue for PostureChecks {
+    async fn send(&self, checks: &[AccountCheck]) -> Result<(), String> {
+        for chunk in checks.chunks(BATCH) {
+            let mut entries = Vec::with_capacity(chunk.len());
+            for (index, check) in chunk.iter().enumerate() {
+                let body = serde_json::to_string(check).map_err(|e| e.to_string())?;
+                entries.push(
+                    SendMessageBatchRequestEntry::builder()
+                        .id(index.to_string())
+                        .message_body(body)
+                        .build()
+                        .map_err(|e| e.to_string())?,
+                );
+            }
+            // An entry SQS refused is sent once more; a second refusal fails the run's start,
+            // and the schedule's retry sends them all again (each account counts once).
+            let mut pending = entries;
+            for attempt in 0..2 {
+                let answer = self
+                    .client
+                    .send_message_batch()
+                    .queue_url(&self.queue_url)
+                    .set_entries(Some(pending.clone()))
+                    .send()
+                    .await
+                    .map_err(|error| {
+                        let (code, message) = describe_sdk_error(&error);
+                        format!(
+                            "SendMessageBatch failed: {}{message}",
+                            code.map(|c| format!("{c}: ")).unwrap_or_default()
+                        )
+                    })?;
+                let failed: Vec<&str> = answer.failed().iter().map(|f| f.id()).collect();
+                if failed.is_empty() {
+                    break;
+                }
+                if attempt == 1 {
+                    return Err(format!(
+                        "SendMessageBatch refused {} message(s): {}",
+                        failed.len(),
+                        answer
+                            .failed()
+                            .first()
+                            .map(|f| f.code().to_string())
+                            .unwrap_or_default()
+                    ));
+                }
+                pending.retain(|entry| failed.contains(&entry.id()));
+            }
+        }
+        Ok(())
     }
 }

@@ -34,6 +34,7 @@ pub fn findings(
     let mut found = Vec::new();
     let mut finding = |severity: Severity, check: Check, detail: String| {
         found.push(Finding {
+            account: None,
             severity,
             check,
             trail: None,

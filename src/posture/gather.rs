@@ -1,12 +1,17 @@
 //! Gather: every trail that applies in the checked regions, each read once in its home region.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use futures_util::future::join_all;
 
 use crate::inspector::{LookupError, TrailInspector};
 use crate::lookup::{all_within, Deadline};
 use crate::resource::{SelectorSummary, TrailConfig, TrailSnapshot, TrailStatus};
+
+/// The posture check's share of an invocation: all its lookups together, whatever the count
+/// (one account's, in an organization's run).
+pub const POSTURE_BUDGET: Duration = Duration::from_secs(30);
 
 /// What the lookups could not read, by region or trail, for the findings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -146,7 +151,6 @@ mod tests {
     use super::*;
     use crate::resource::EventDataStoreState;
     use async_trait::async_trait;
-    use std::time::Duration;
     use tokio::time::{sleep, Instant};
 
     /// Every call takes 100 ms; region `rN` has N single-region trails of its own.

@@ -42,6 +42,7 @@ pub fn findings(counts: &[(String, Result<u64, LookupError>)], window: Duration)
                 ),
             };
             Some(Finding {
+                account: None,
                 severity,
                 check,
                 trail: None,

@@ -8,10 +8,40 @@ use crate::coverage::{verdict, Candidate, Verdict};
 use crate::monitors::cloudtrail::{
     create_trail, enable_validation, record_management_events, restart_logging,
 };
-use crate::posture::gather::Gaps;
+use crate::posture::gather::{Gaps, Gathered};
+use crate::posture::remind::Window;
 use crate::prose::code;
 use crate::resource::TrailSnapshot;
-use crate::severity::Severity::*;
+use crate::severity::Severity::{self, *};
+
+/// An organization's account whose trails could not be read at all: HIGH, since nothing
+/// about its logging is known (a finding, never silence).
+pub fn account_not_read(account: &str, problem: &str) -> Finding {
+    Finding {
+        account: Some(account.to_string()),
+        severity: High,
+        check: Check::AccountNotRead,
+        trail: None,
+        region: None,
+        detail: format!(
+            "account {} could not be read, so its trails were not checked: {}",
+            code(account),
+            code(problem)
+        ),
+        since: None,
+        new: false,
+    }
+}
+
+/// The findings at or above `min_severity`, each marked new when it began after the last run.
+pub fn at_or_above(gathered: &Gathered, window: &Window, min_severity: Severity) -> Vec<Finding> {
+    let mut found = findings(&gathered.trails, &gathered.gaps);
+    found.retain(|f| f.severity >= min_severity);
+    for finding in &mut found {
+        finding.new = window.is_new(finding.since.as_deref());
+    }
+    found
+}
 
 /// Every finding, worst first.
 pub fn findings(trails: &[TrailSnapshot], gaps: &Gaps) -> Vec<Finding> {
@@ -71,6 +101,7 @@ pub fn findings(trails: &[TrailSnapshot], gaps: &Gaps) -> Vec<Finding> {
     }
     for (region, problem) in &gaps.unlisted_regions {
         found.push(Finding {
+            account: None,
             severity: Medium,
             check: Check::CouldNotCheck,
             trail: None,
@@ -86,6 +117,7 @@ pub fn findings(trails: &[TrailSnapshot], gaps: &Gaps) -> Vec<Finding> {
     }
     for (trail, problem) in &gaps.unread {
         found.push(Finding {
+            account: None,
             severity: Medium,
             check: Check::CouldNotCheck,
             trail: Some(trail.clone()),
@@ -136,6 +168,7 @@ fn coverage_finding(trails: &[TrailSnapshot], gaps: &Gaps) -> Option<Finding> {
         .then(|| stops.iter().max().map(|t| t.to_string()))
         .flatten();
     Some(Finding {
+        account: None,
         severity,
         check: Check::NoMultiRegionTrail,
         trail: None,
@@ -209,6 +242,9 @@ pub fn next_steps(
             }
             Check::NoConfirmedSubscription => push(NextStep::say(
                 "Subscribe someone to the alert topic and confirm it (the email's confirmation link), or redeploy with AlertEmail set: until then every alert is published to nobody.",
+            )),
+            Check::AccountNotRead => push(NextStep::say(
+                "Give trailwatch a way in: deploy the forwarder StackSet to that account (it creates trailwatch's read role there), or, if the role exists, check that its trust still names the central function's role and the organization. The management account is skipped by service-managed StackSets: deploy the forwarder stack there directly, or leave it out of POSTURE_ACCOUNTS.",
             )),
             Check::CouldNotCheck => push(NextStep::say(
                 "Check that the function's role may call cloudtrail:DescribeTrails, GetTrailStatus and GetEventSelectors in every region of POSTURE_REGIONS",

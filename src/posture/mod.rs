@@ -13,20 +13,22 @@
 //! by [`run`]; beside it, trailwatch itself ([`drift`], [`heartbeats`]) to the health topic. The run is an entry point; the steps are below it (see the crate's layout).
 
 pub mod drift;
+pub mod finished;
 pub mod gather;
 pub mod heartbeats;
 pub mod judge;
+pub mod organization;
 pub mod remind;
 pub mod report;
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use tracing::{error, info, warn};
+use chrono::SecondsFormat;
+use tracing::error;
 
 use crate::alert::posture::Finding;
 use crate::alert::Alert;
-use crate::config::{Config, SignalLevel};
+use crate::config::Config;
 use crate::inspector::LookupError;
 use crate::invocation::{Dependencies, HandlerError, Invocation, Status, Summary, PUBLISH_RESERVE};
 use crate::lookup::{all_within, Deadline};
@@ -34,12 +36,9 @@ use crate::metrics::alert_published;
 use crate::parse::Schedule;
 use crate::render::escape::LogText;
 use crate::render::render;
-use crate::severity::Severity;
-use gather::{gather, Gathered};
+use finished::RunLog;
+use gather::{gather, POSTURE_BUDGET};
 use remind::Window;
-
-/// The posture check's share of the invocation: all its lookups together, whatever the count.
-pub const POSTURE_BUDGET: Duration = Duration::from_secs(30);
 
 /// The scheduled run: gather → judge → decide what is due → report → publish, at most one
 /// alert a run.
@@ -66,14 +65,22 @@ pub async fn run(
         return Ok(Summary::nothing(Status::Ignored, "no region to check"));
     }
     let deadline = Deadline::after(budget(invocation));
+    let window = window(schedule, config);
+    if config.posture.accounts.is_some() {
+        // An organization: trailwatch itself is checked here, every account (this one too) by
+        // the posture queue's consumers, and the run's summary is sent by the last of them.
+        let itself = trailwatch_itself(deps, deadline).await;
+        report_itself(itself, &window, deps).await;
+        return organization::start(schedule, &window, deps).await;
+    }
     let (gathered, itself) = tokio::join!(
         gather(inspector, regions, deadline),
         trailwatch_itself(deps, deadline)
     );
-    let window = window(schedule, config);
-    let findings = judged(&gathered, &window, config);
+    let findings = judge::at_or_above(&gathered, &window, config.min_severity);
     let log = RunLog {
         started,
+        accounts: 1,
         regions: regions.len(),
         trails: gathered.trails.len(),
         findings: findings.len() + itself.len(),
@@ -81,19 +88,7 @@ pub async fn run(
         worst: findings.iter().chain(&itself).map(|f| f.severity).max(),
         level: config.signal_level,
     };
-    // What is wrong with trailwatch itself goes to the health topic, every run it lasts: the
-    // alert topic may be the very thing that is broken.
-    if !itself.is_empty() {
-        let alert = report::alert(itself, Vec::new(), &window, config);
-        if let Err(failure) = deps.health.publish(&render(alert)).await {
-            error!(
-                check = "posture",
-                outcome = "publish-failed",
-                error = %LogText(Some(&failure.0)),
-                "the posture check's findings about trailwatch itself NOT published to the health topic"
-            );
-        }
-    }
+    report_itself(itself, &window, deps).await;
     if findings.is_empty() {
         log.finished("healthy", None);
         return Ok(Summary::nothing(Status::Healthy, "no findings"));
@@ -104,6 +99,23 @@ pub async fn run(
     }
     let alert = report::alert(findings, gathered.trails, &window, config);
     publish(alert, &log, deps).await
+}
+
+/// What is wrong with trailwatch itself goes to the health topic, every run it lasts: the
+/// alert topic may be the very thing that is broken.
+async fn report_itself(itself: Vec<Finding>, window: &Window, deps: &Dependencies<'_>) {
+    if itself.is_empty() {
+        return;
+    }
+    let alert = report::alert(itself, Vec::new(), window, deps.config);
+    if let Err(failure) = deps.health.publish(&render(alert)).await {
+        error!(
+            check = "posture",
+            outcome = "publish-failed",
+            error = %LogText(Some(&failure.0)),
+            "the posture check's findings about trailwatch itself NOT published to the health topic"
+        );
+    }
 }
 
 /// What is wrong with trailwatch itself: its rules as deployed and the alert topic's
@@ -190,80 +202,16 @@ async fn rules_and_subscribers(deps: &Dependencies<'_>, deadline: Deadline) -> V
 }
 
 /// The check's share of the invocation: [`POSTURE_BUDGET`], less what publishing needs.
-fn budget(invocation: &Invocation) -> Duration {
+pub fn budget(invocation: &Invocation) -> Duration {
     match invocation.time_left {
         Some(left) => POSTURE_BUDGET.min(left.saturating_sub(PUBLISH_RESERVE)),
         None => POSTURE_BUDGET,
     }
 }
 
-/// The reminder window this run falls in; "now" is when the schedule fired, so a run is
-/// deterministic to test.
+/// The reminder window this run falls in; "now" is when the schedule fired.
 fn window(schedule: &Schedule, config: &Config) -> Window {
-    Window {
-        now: schedule
-            .time
-            .as_deref()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map_or_else(
-                || DateTime::<Utc>::from(SystemTime::now()),
-                |t| t.with_timezone(&Utc),
-            ),
-        interval: config.posture.interval,
-        remind_after: config.posture.remind_after,
-    }
-}
-
-/// The findings at or above MIN_SEVERITY, each marked new when it began after the last run.
-fn judged(gathered: &Gathered, window: &Window, config: &Config) -> Vec<Finding> {
-    let mut findings = judge::findings(&gathered.trails, &gathered.gaps);
-    findings.retain(|f| f.severity >= config.min_severity);
-    for finding in &mut findings {
-        finding.new = window.is_new(finding.since.as_deref());
-    }
-    findings
-}
-
-/// What the run found, for its one "finished" line.
-struct RunLog {
-    started: Instant,
-    regions: usize,
-    trails: usize,
-    findings: usize,
-    new_findings: usize,
-    worst: Option<Severity>,
-    /// The dead man's switch counts the line, so it is written at a level Lambda keeps.
-    level: SignalLevel,
-}
-
-impl RunLog {
-    /// The dead man's switch counts this line: every run that got this far logs it once, at
-    /// INFO or at the function's log level when that is higher (the switch's metric filter
-    /// matches the message in JSON and in text).
-    fn finished(&self, status: &str, message_id: Option<&str>) {
-        macro_rules! finished_at {
-            ($event:ident) => {
-                $event!(
-                    check = "posture",
-                    outcome = "finished",
-                    status,
-                    regions = self.regions,
-                    trails = self.trails,
-                    findings = self.findings,
-                    new_findings = self.new_findings,
-                    worst = %self.worst.map_or("none", Severity::label),
-                    message_id = %LogText(message_id),
-                    duration_ms = self.started.elapsed().as_millis() as u64,
-                    "posture check finished"
-                )
-            };
-        }
-        match self.level {
-            SignalLevel::Info => finished_at!(info),
-            SignalLevel::Warn => finished_at!(warn),
-            SignalLevel::Error => finished_at!(error),
-        }
-    }
+    Window::at(schedule.time.as_deref(), &config.posture)
 }
 
 /// Every finding was reported before and the next reminder is not due yet.

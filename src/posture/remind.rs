@@ -15,6 +15,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::config::PostureSettings;
+
 /// Schedules fire within a minute or so of their time; a start this close to the previous run
 /// counts as new, so a finding is reported twice rather than never.
 const SCHEDULE_SLACK: Duration = Duration::from_secs(5 * 60);
@@ -28,6 +30,19 @@ pub struct Window {
 }
 
 impl Window {
+    /// The window of a run the schedule fired at `time` (RFC 3339; now when absent or
+    /// unreadable), so a run is deterministic to test and every account of an organization's
+    /// run shares one.
+    pub fn at(time: Option<&str>, settings: &PostureSettings) -> Window {
+        Window {
+            now: time
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map_or_else(Utc::now, |t| t.with_timezone(&Utc)),
+            interval: settings.interval,
+            remind_after: settings.remind_after,
+        }
+    }
+
     /// Whether a finding that began at `since` began after the previous run.
     pub fn is_new(&self, since: Option<&str>) -> bool {
         let Some(began) = since.and_then(|t| DateTime::parse_from_rfc3339(t).ok()) else {

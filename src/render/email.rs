@@ -100,6 +100,18 @@ pub fn email_text(alert: &Alert) -> String {
                 )
             })
             .collect(),
+        ResourceState::Trails { trails }
+            if trails.is_empty()
+                && alert
+                    .posture
+                    .as_ref()
+                    .is_some_and(|p| p.organization.is_some()) =>
+        {
+            vec![(
+                "Trails",
+                "none to show: the findings are about accounts".to_string(),
+            )]
+        }
         ResourceState::Trails { trails } if trails.is_empty() => {
             vec![("Trails", "none apply in the regions checked".to_string())]
         }
@@ -199,15 +211,38 @@ fn what_happened(out: &mut String, alert: &Alert) {
         }
     }
     if let Some(posture) = &alert.posture {
-        let _ = writeln!(
-            out,
-            "  The scheduled posture check at {} looked at {} trail(s) in {} and found {} finding(s), {} of them new.",
-            value(Some(&posture.checked_at)),
-            posture.trails_checked,
-            value(Some(&posture.regions.join(", "))),
-            posture.findings.len(),
-            posture.findings.iter().filter(|f| f.new).count()
-        );
+        match &posture.organization {
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  The scheduled posture check at {} looked at {} trail(s) in {} and found {} finding(s), {} of them new.",
+                    value(Some(&posture.checked_at)),
+                    posture.trails_checked,
+                    value(Some(&posture.regions.join(", "))),
+                    posture.findings.len(),
+                    posture.findings.iter().filter(|f| f.new).count()
+                );
+            }
+            Some(run) => {
+                let _ = writeln!(
+                    out,
+                    "  The organization's scheduled posture check at {} looked at {} account(s), {} trail(s) in {}, and found findings in {} account(s); {} of the findings below are new.",
+                    value(Some(&posture.checked_at)),
+                    run.accounts_checked,
+                    posture.trails_checked,
+                    value(Some(&posture.regions.join(", "))),
+                    run.accounts_with_findings,
+                    posture.findings.iter().filter(|f| f.new).count()
+                );
+                if run.omitted_accounts > 0 {
+                    let _ = writeln!(
+                        out,
+                        "  {} more finding(s) in {} account(s) did not fit in this message (see the note at the end).",
+                        run.omitted_findings, run.omitted_accounts
+                    );
+                }
+            }
+        }
         if let Some(next) = &posture.next_reminder {
             let _ = writeln!(
                 out,

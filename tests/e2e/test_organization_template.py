@@ -146,3 +146,66 @@ def test_the_digest_queue_is_consumed_by_the_function_with_partial_batch_failure
     assert queue["KmsMasterKeyId"] == "{AlertKey.Arn}"
     # The function builds the queue's URL from OWN_ID: the name must be the one it builds.
     assert queue["QueueName"] == f"trailwatch-{tpl.STACK_UUID}-digests"
+
+
+# ---------------------------------------------------------------- posture across the organization
+
+
+def test_the_organizations_posture_run_has_its_own_queue_consumed_in_bounded_batches():
+    template = tpl.load()
+    resources = template["Resources"]
+    # Off unless asked for: one account's run needs no queue.
+    assert {"PostureQueue", "PostureQueueMapping"}.isdisjoint(tpl.created(template, Mode="central", OrganizationId=ORG))
+    created = tpl.created(template, Mode="central", OrganizationId=ORG, PostureAccounts="organization")
+    assert {"PostureQueue", "PostureQueueMapping"} <= created
+    # ... and never without the schedule.
+    assert "PostureQueue" not in tpl.created(template, Mode="central", PostureAccounts="organization", PostureIntervalMinutes="0")
+    _, params = central(PostureAccounts="organization")
+    queue = tpl.evaluate(template, resources["PostureQueue"]["Properties"], params)
+    assert queue["QueueName"] == f"trailwatch-{tpl.STACK_UUID}-posture", "the name the function builds from OWN_ID"
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": "{FunctionFailureQueue.Arn}", "maxReceiveCount": 5}
+    assert queue["VisibilityTimeout"] >= 6 * resources["AlertFunction"]["Properties"]["Timeout"]
+    assert queue["KmsMasterKeyId"] == "{AlertKey.Arn}"
+    mapping = tpl.evaluate(template, resources["PostureQueueMapping"]["Properties"], params)
+    assert mapping["EventSourceArn"] == "{PostureQueue.Arn}"
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # Bounded: at most 5 accounts an invocation, 10 invocations at once.
+    assert (mapping["BatchSize"], mapping["ScalingConfig"]) == (5, {"MaximumConcurrency": 10})
+    variables = tpl.evaluate(template, resources["AlertFunction"]["Properties"]["Environment"]["Variables"], params)
+    assert variables["POSTURE_ACCOUNTS"] == "organization"
+    assert variables["DEDUP_TABLE"] == "{EventLedger}", "the run is recorded in the ledger table"
+
+
+def test_the_posture_run_is_granted_only_what_it_does():
+    template = tpl.load()
+    resources = template["Resources"]
+    policy = resources["AlertFunctionPolicy"]["Properties"]["PolicyDocument"]
+    # One account's run: no queue, no batch reads, no Organizations.
+    _, params = central()
+    home = granted(tpl.evaluate(template, policy, params)["Statement"])
+    assert "dynamodb:BatchGetItem" not in home and "organizations:ListAccounts" not in home
+    assert "{PostureQueue.Arn}" not in str(home)
+    # A listed set of accounts: the queue and the batch reads, still no Organizations.
+    _, params = central(PostureAccounts="111122223333,222233334444")
+    listed = granted(tpl.evaluate(template, policy, params)["Statement"])
+    assert listed["dynamodb:BatchGetItem"] == "{EventLedger.Arn}"
+    assert "{PostureQueue.Arn}" in listed["sqs:SendMessage"] and "{PostureQueue.Arn}" in listed["sqs:ReceiveMessage"]
+    assert "organizations:ListAccounts" not in listed
+    variables = tpl.evaluate(template, resources["AlertFunction"]["Properties"]["Environment"]["Variables"], params)
+    assert variables["POSTURE_ACCOUNTS"] == "111122223333,222233334444"
+    # The whole organization: ListAccounts too, which has no resource-level permissions.
+    _, params = central(PostureAccounts="organization")
+    whole = granted(tpl.evaluate(template, policy, params)["Statement"])
+    assert whole["organizations:ListAccounts"] == "*"
+    # The member role already reads everything an account's check needs.
+    assert set(granted(member_role()["Policies"][0]["PolicyDocument"]["Statement"])) == READ_ACTIONS
+
+
+def test_posture_accounts_accepts_organization_or_account_ids_only():
+    import re
+
+    pattern = re.compile(tpl.load()["Parameters"]["PostureAccounts"]["AllowedPattern"])
+    for good in ("", "organization", "111122223333", "111122223333, 444455556666"):
+        assert pattern.fullmatch(good), good
+    for bad in ("Organization ", "11112222333", "111122223333,", "*", "111122223333;rm"):
+        assert not pattern.fullmatch(bad), bad

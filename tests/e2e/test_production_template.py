@@ -275,7 +275,7 @@ def test_no_policy_grants_a_wildcard_action_and_iam_never_a_wildcard_resource():
             assert action != "*" and not action.endswith(":*"), (name, action)
         if R[name]["Type"] in ("AWS::IAM::Role", "AWS::IAM::Policy") and statement["Resource"] == "*":
             # Reads that support no resource-level permissions.
-            assert statement["Action"] in ("cloudtrail:DescribeTrails", "cloudwatch:GetMetricStatistics"), (name, statement)
+            assert statement["Action"] in ("cloudtrail:DescribeTrails", "cloudwatch:GetMetricStatistics", "organizations:ListAccounts"), (name, statement)
 
 
 def test_every_queue_is_encrypted():
@@ -434,7 +434,7 @@ def test_a_monitored_event_in_a_forwarder_region_reaches_the_central_target(moto
     assert arrived[0]["detail"]["awsRegion"] == "eu-west-1"
 
 
-KEPT = {"FunctionLogGroup", "FunctionFailureQueue", "RuleDeadLetterQueue", "SubscriptionDeadLetterQueue", "ForwarderDeadLetterQueue", "DigestQueue", "AlertKey"}
+KEPT = {"FunctionLogGroup", "FunctionFailureQueue", "RuleDeadLetterQueue", "SubscriptionDeadLetterQueue", "ForwarderDeadLetterQueue", "DigestQueue", "PostureQueue", "AlertKey"}
 
 
 def test_parked_events_the_functions_logs_and_the_key_that_reads_them_outlive_the_stack():
@@ -460,7 +460,7 @@ def test_parked_events_the_functions_logs_and_the_key_that_reads_them_outlive_th
 PHYSICAL_NAMES = {
     "FunctionLogGroup": ("LogGroupName", 512), "FunctionFailureQueue": ("QueueName", 80), "RuleDeadLetterQueue": ("QueueName", 80),
     "SubscriptionDeadLetterQueue": ("QueueName", 80), "ForwarderDeadLetterQueue": ("QueueName", 80),
-    "DigestQueue": ("QueueName", 80),
+    "DigestQueue": ("QueueName", 80), "PostureQueue": ("QueueName", 80),
 }
 
 
@@ -471,6 +471,8 @@ def test_every_kept_resource_is_named_from_the_stacks_id_so_a_new_stack_never_co
     a failed first create alike. The stack id's UUID is new for every stack."""
     key, limit = PHYSICAL_NAMES[name]
     mode = {"Mode": "forwarder", "CentralEventBusArn": CENTRAL_BUS} if name.startswith("Forwarder") else {}
+    if name == "PostureQueue":
+        mode = {"Mode": "central", "PostureAccounts": "organization"}
     first_params = tpl.parameters(T, stack_name="my-stack", **mode)
     assert name in tpl.created(T, **mode)
     second_params = {**first_params, "AWS::StackId": first_params["AWS::StackId"].replace(tpl.STACK_UUID, OTHER_UUID)}

@@ -241,7 +241,7 @@ def test_each_monitored_sample_delivers_one_alert(function, moto, world, sample,
     expected = expected_severity(sample, logging)
     assert message.attributes["severity"] == expected == alert["severity"] == summary["severity"]
     assert message.subject.startswith(f"[{expected}] ")
-    assert alert["schemaVersion"] == "2.2"
+    assert alert["schemaVersion"] == "2.3"
     assert alert["product"] == "trailwatch"
     assert alert["kind"] == "api-call"
     assert message.attributes["eventName"] == alert["event"]["name"] == event["detail"]["eventName"]

@@ -101,7 +101,7 @@ def test_function_permissions_are_read_only_lookups_publish_to_its_topics_and_it
         assert resources[action] == "{EventLedger.Arn}", action
     assert resources["sqs:SendMessage"] == ["{FunctionFailureQueue.Arn}", "{DigestQueue.Arn}"]
     for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
-        assert resources[action] == "{DigestQueue.Arn}", action
+        assert resources[action] == ["{DigestQueue.Arn}"], action
     assert resources["cloudtrail:GetTrailStatus"] == "arn:aws:cloudtrail:*:*:trail/*"
     assert resources["cloudtrail:GetEventDataStore"] == "arn:aws:cloudtrail:*:*:eventdatastore/*"
     # The delivery-chain checks read trails only: nothing is asked of S3, and the key is used
