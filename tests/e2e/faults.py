@@ -116,13 +116,23 @@ class RefusingPort:
         self.close()
 
 
-def identify(headers, body: bytes) -> tuple[str, str]:
+# REST APIs name the operation by method and path, not in a header or the body.
+_REST_OPERATIONS = {
+    ("securityhub", "POST", "/findings/import"): "BatchImportFindings",
+    ("securityhub", "POST", "/findings"): "GetFindings",
+}
+
+
+def identify(headers, body: bytes, method: str = "POST", path: str = "/") -> tuple[str, str]:
     """(service, operation) of an AWS request, as the proxy routes and counts it."""
     scope = _CREDENTIAL_SCOPE.search(headers.get("Authorization", ""))
     target = headers.get("X-Amz-Target", "")
     service = scope.group(1) if scope else (target.split("_", 1)[0].split(".")[0].lower() or "unknown")
     if target:
         return service, target.rsplit(".", 1)[-1]
+    rest = _REST_OPERATIONS.get((service, method, urllib.parse.urlsplit(path).path))
+    if rest:
+        return service, rest
     form = urllib.parse.parse_qs(body.decode("utf-8", "replace")) if body else {}
     return service, (form.get("Action") or ["unknown"])[0]
 
@@ -160,6 +170,8 @@ class FaultProxy:
         self._counted = threading.Condition(self._lock)
         self._rules: dict[str, _Rule] = {}
         self._counts: Counter[tuple[str, str]] = Counter()
+        # Every request body, by (service, operation): what the function asked, to inspect.
+        self.bodies: dict[tuple[str, str], list[bytes]] = {}
         self._connections: set[socket.socket] = set()
         self._stopping = threading.Event()
         self.log: list[str] = []
@@ -245,9 +257,10 @@ class FaultProxy:
 
     def _serve(self, handler: http.server.BaseHTTPRequestHandler) -> None:
         body = self._read_body(handler)
-        service, operation = identify(handler.headers, body)
+        service, operation = identify(handler.headers, body, handler.command, handler.path)
         with self._lock:
             self._counts[(service, operation)] += 1
+            self.bodies.setdefault((service, operation), []).append(body)
             self._counted.notify_all()
             rule = self._rules.get(service)
             fault = rule.fault if rule is not None and rule.applies(operation, body) else None
