@@ -43,6 +43,9 @@ pub struct Config {
     /// POSTURE_QUEUE_URL: where an organization's run sends one check per account (the
     /// stack's `trailwatch-ID-posture` unless named); `None` unless POSTURE_ACCOUNTS is set.
     pub posture_queue_url: Option<String>,
+    /// SECURITY_HUB_FINDINGS: every alert is also imported into Security Hub as ASFF findings
+    /// ([`crate::asff`]); off unless `true`.
+    pub security_hub: bool,
     /// ACCOUNT_NAMES: a name for each account id, shown next to it.
     pub account_names: BTreeMap<String, String>,
     /// HEALTH_TOPIC_ARN: where calls on trailwatch's own resources are alerted; the alert topic
@@ -452,6 +455,17 @@ impl Config {
             }
         };
 
+        let security_hub = match non_empty("SECURITY_HUB_FINDINGS").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "SECURITY_HUB_FINDINGS",
+                    problem: format!("{other:?} is neither \"true\" nor \"false\""),
+                })
+            }
+        };
+
         let auto_restart = match non_empty("AUTO_RESTART_LOGGING").as_deref() {
             None | Some("false") => false,
             Some("true") => true,
@@ -567,6 +581,7 @@ impl Config {
             health_topic_arn,
             own,
             auto_restart,
+            security_hub,
             posture,
             trusted_roots,
             topic_arn,

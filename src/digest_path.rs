@@ -11,13 +11,18 @@ use tracing::{error, info, warn, Instrument};
 
 use crate::burst::DigestRequest;
 use crate::digest;
-use crate::invocation::{BatchItemFailure, Dependencies, Status, Summary};
+use crate::import;
+use crate::invocation::{BatchItemFailure, Dependencies, Invocation, Status, Summary};
 use crate::parse::QueuedMessage;
 use crate::render::escape::LogText;
 use crate::render::render;
 
 /// Handles every message of the batch and answers with the ones to deliver again.
-pub async fn on_batch(batch: &[QueuedMessage], deps: &Dependencies<'_>) -> Summary {
+pub async fn on_batch(
+    batch: &[QueuedMessage],
+    invocation: &Invocation,
+    deps: &Dependencies<'_>,
+) -> Summary {
     let mut failures = Vec::new();
     let mut published = 0;
     for message in batch {
@@ -25,7 +30,7 @@ pub async fn on_batch(batch: &[QueuedMessage], deps: &Dependencies<'_>) -> Summa
             "digest",
             message_id = %LogText(Some(&message.message_id))
         );
-        match one(message, deps).instrument(span).await {
+        match one(message, invocation, deps).instrument(span).await {
             Ok(true) => published += 1,
             Ok(false) => {}
             Err(()) => failures.push(BatchItemFailure {
@@ -47,7 +52,11 @@ pub async fn on_batch(batch: &[QueuedMessage], deps: &Dependencies<'_>) -> Summa
 
 /// `Ok(true)` when a digest was published, `Ok(false)` when there was nothing to send, `Err`
 /// when the message should be delivered again.
-async fn one(message: &QueuedMessage, deps: &Dependencies<'_>) -> Result<bool, ()> {
+async fn one(
+    message: &QueuedMessage,
+    invocation: &Invocation,
+    deps: &Dependencies<'_>,
+) -> Result<bool, ()> {
     let request: DigestRequest = match serde_json::from_str(&message.body) {
         Ok(request) => request,
         Err(problem) => {
@@ -77,8 +86,10 @@ async fn one(message: &QueuedMessage, deps: &Dependencies<'_>) -> Result<bool, (
     }
     let alert = digest::alert(&request.key, &tally, &deps.config.burst);
     let severity = alert.severity;
+    let findings = import::prepare(&alert, deps);
     match deps.publisher.publish(&render(alert)).await {
         Ok(message_id) => {
+            import::send(findings, deps, invocation).await;
             if let Err(problem) = deps.bursts.mark_sent(&request.key).await {
                 warn!(burst = %burst, problem = %LogText(Some(&problem)), "digest published, but not marked sent: a second delivery of its message would send it again");
             }

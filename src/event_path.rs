@@ -17,6 +17,7 @@ use crate::classify::{classify, coverage_scope, escalate_own, state_can_raise, A
 use crate::dedup::{claim_until, Claim};
 use crate::enrichment::Enrichment;
 use crate::heartbeat::{self, Heartbeat};
+use crate::import;
 use crate::invocation::{Dependencies, HandlerError, Invocation, Status, Summary, PUBLISH_RESERVE};
 use crate::lookup::{enrichment_budget, Deadline, Lookups};
 use crate::members::Access;
@@ -373,7 +374,11 @@ async fn publish(
         true => (deps.health, "health"),
         false => (deps.publisher, "alert"),
     };
+    let findings = import::prepare(&alert, deps);
     let published = publisher.publish(&render(alert)).await;
+    // Security Hub after SNS, whatever SNS answered: a finding is a second record, never a
+    // reason to hold the alert back.
+    import::send(findings, deps, invocation).await;
     let Some(event_id) = claimed else {
         return match published {
             Ok(message_id) => Ending::Published {

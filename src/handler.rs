@@ -82,10 +82,10 @@ async fn queued(
         .partition(|message| AccountCheck::from_body(&message.body).is_some());
     match (checks.is_empty(), digests.is_empty()) {
         (false, true) => posture::organization::on_batch(&checks, invocation, deps).await,
-        (true, _) => digest_path::on_batch(&digests, deps).await,
+        (true, _) => digest_path::on_batch(&digests, invocation, deps).await,
         (false, false) => {
             let checked = posture::organization::on_batch(&checks, invocation, deps).await;
-            let told = digest_path::on_batch(&digests, deps).await;
+            let told = digest_path::on_batch(&digests, invocation, deps).await;
             let mut failures = checked.batch_item_failures.unwrap_or_default();
             failures.extend(told.batch_item_failures.unwrap_or_default());
             Summary {

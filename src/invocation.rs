@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::burst::{BurstTally, DigestScheduler};
 use crate::config::Config;
 use crate::dedup::EventLedger;
+use crate::hub::FindingsHub;
 use crate::inspector::TrailInspector;
 use crate::members::MemberAccess;
 use crate::metrics::MetricSink;
@@ -55,6 +56,9 @@ pub struct Dependencies<'a> {
     pub accounts: &'a dyn AccountDirectory,
     pub posture_queue: &'a dyn PostureQueue,
     pub runs: &'a dyn RunLedger,
+    /// Security Hub, where alerts are also imported as findings ([`crate::hub::NoHub`] when
+    /// findings are off).
+    pub hub: &'a dyn FindingsHub,
     /// trailwatch's own rules and subscriptions, for the posture check;
     /// [`crate::plumbing::NoPlumbing`] where they are not read.
     pub plumbing: &'a dyn PlumbingInspector,

@@ -4,15 +4,18 @@ use std::process::ExitCode;
 
 use lambda_runtime::{layers, service_fn, LambdaEvent, Runtime};
 use serde_json::Value;
+use trailwatch::asff::Hub;
 use trailwatch::aws::{
     self, cloudtrail::CloudTrailInspector, dynamodb::DynamoLedger,
-    organizations::OrganizationAccounts, plumbing::Plumbing, runs::DynamoRuns, sns::SnsPublisher,
-    sqs::DigestQueue, sqs::PostureChecks, sts::ReadRole,
+    organizations::OrganizationAccounts, plumbing::Plumbing, runs::DynamoRuns,
+    securityhub::SecurityHub, sns::SnsPublisher, sqs::DigestQueue, sqs::PostureChecks,
+    sts::ReadRole,
 };
 use trailwatch::burst::{BurstTally, DigestScheduler, NoBursts};
 use trailwatch::config::{AccountSource, Config};
 use trailwatch::dedup::{EventLedger, NoLedger};
 use trailwatch::handler::{handle, Dependencies};
+use trailwatch::hub::{FindingsHub, NoHub};
 use trailwatch::input::SanitizingLayer;
 use trailwatch::inspector::TrailInspector;
 use trailwatch::members::{AssumedRoles, MemberAccess, NoMemberAccess};
@@ -20,7 +23,7 @@ use trailwatch::metrics::Emf;
 use trailwatch::organization::{
     AccountDirectory, ListedAccounts, NoOrganization, PostureQueue, RunLedger,
 };
-use trailwatch::preview::{describe, preview};
+use trailwatch::preview::{describe, preview, preview_findings};
 use trailwatch::publish::AlertPublisher;
 use trailwatch::restart::NoRestart;
 
@@ -29,11 +32,14 @@ const USAGE: &str =
        bootstrap --event-pattern     print the EventBridge pattern of every monitored call
        bootstrap --guard-patterns    print the guard rules' patterns (placeholders for !Sub)
        bootstrap --policy-table      print the severity policy as a Markdown table
-       bootstrap --preview EVENT.json [--with-trail-state] [--json]
+       bootstrap --preview EVENT.json [--with-trail-state] [--json | --asff]
                  render the alert for EVENT.json without publishing it;
                  --with-trail-state  look the trail up with the usual AWS settings
                                      (read-only CloudTrail calls; AWS_ENDPOINT_URL is honoured)
-                 --json              print one JSON object instead of the readable layout";
+                 --json              print one JSON object instead of the readable layout
+                 --asff              print, as one JSON array, the Security Hub findings the
+                                     event would import (a posture event: every finding of
+                                     the run; needs --with-trail-state)";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -141,6 +147,11 @@ async fn run_lambda() -> ExitCode {
             Box::new(NoOrganization),
         ),
     };
+    // Findings in Security Hub, in the function's own account and region, when asked for.
+    let hub: Box<dyn FindingsHub> = match (config.security_hub, Hub::of(&config)) {
+        (true, Some(home)) => Box::new(SecurityHub::new(clients.securityhub, home)),
+        _ => Box::new(NoHub),
+    };
     let plumbing = Plumbing::new(clients.events, clients.sns.clone(), clients.cloudwatch);
     let health = config
         .health_topic_arn
@@ -171,6 +182,7 @@ async fn run_lambda() -> ExitCode {
         accounts: accounts.as_ref(),
         posture_queue: posture_queue.as_ref(),
         runs: runs.as_ref(),
+        hub: hub.as_ref(),
         plumbing: &plumbing,
     };
     let deps = &deps;
@@ -198,11 +210,12 @@ async fn run_preview(args: &[String]) -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
-    let (mut with_trail_state, mut as_json) = (false, false);
+    let (mut with_trail_state, mut as_json, mut as_asff) = (false, false, false);
     for flag in flags {
         match flag.as_str() {
             "--with-trail-state" => with_trail_state = true,
             "--json" => as_json = true,
+            "--asff" => as_asff = true,
             _ => {
                 eprintln!("unknown preview option {flag:?}\n{USAGE}");
                 return ExitCode::from(2);
@@ -226,6 +239,17 @@ async fn run_preview(args: &[String]) -> ExitCode {
     // The function's own settings, so a preview shows what the function would do; only the
     // topic may be missing, since nothing is published.
     let config = match Config::for_preview(|name| std::env::var(name).ok()) {
+        // Findings are imported in the function's account and region (its topic's); without a
+        // topic, the event's stand in for them.
+        Ok(mut config) if as_asff && config.topic_arn.is_empty() => {
+            let field = |name: &str| payload.get(name).and_then(Value::as_str).unwrap_or("");
+            config.topic_arn = format!(
+                "arn:aws:sns:{}:{}:trailwatch-preview",
+                field("region"),
+                field("account")
+            );
+            config
+        }
         Ok(config) => config,
         Err(e) => {
             eprintln!("{e}");
@@ -239,6 +263,21 @@ async fn run_preview(args: &[String]) -> ExitCode {
         None
     };
     let inspector = inspector.as_ref().map(|i| i as &dyn TrailInspector);
+    if as_asff {
+        return match preview_findings(&payload, &config, inspector).await {
+            Ok(findings) => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&findings).unwrap_or_default()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match preview(&payload, &config, inspector).await {
         Ok((summary, alert)) if as_json => {
             println!("{}", preview_json(&summary, alert.as_ref()));

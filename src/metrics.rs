@@ -49,6 +49,15 @@ impl Metric {
         }
     }
 
+    /// A count of `count` at once.
+    pub fn counted(name: &'static str, count: usize) -> Metric {
+        Metric {
+            name,
+            unit: "Count",
+            value: count as f64,
+        }
+    }
+
     pub fn milliseconds(name: &'static str, value: f64) -> Metric {
         Metric {
             name,
@@ -138,6 +147,18 @@ pub fn heartbeat(region: &str, latency_ms: Option<f64>) -> Record {
         dimension_sets: vec![vec![], vec![REGION_DIMENSION]],
         dimensions: vec![(REGION_DIMENSION, region.to_string())],
         metrics,
+    }
+}
+
+/// Findings imported into Security Hub and findings that were not (refused, or never sent).
+pub fn findings_imported(imported: usize, not_imported: usize) -> Record {
+    Record {
+        dimension_sets: vec![vec![]],
+        dimensions: Vec::new(),
+        metrics: vec![
+            Metric::counted("FindingsImported", imported),
+            Metric::counted("FindingsNotImported", not_imported),
+        ],
     }
 }
 

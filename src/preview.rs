@@ -6,9 +6,11 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde_json::Value;
 
+use crate::alert::asff::AsffFinding;
 use crate::assemble::alert_without_lookups;
 use crate::config::Config;
 use crate::handler::{handle_payload, Dependencies, HandlerError, Invocation, Summary};
+use crate::hub::{FindingsHub, ImportReport, NoHub};
 use crate::inspector::TrailInspector;
 use crate::parse::{parse_event, Inbound, InvalidEvent};
 use crate::publish::{AlertPublisher, PublishError};
@@ -62,6 +64,56 @@ pub async fn preview(
     config: &Config,
     inspector: Option<&dyn TrailInspector>,
 ) -> Result<(Summary, Option<RenderedAlert>), HandlerError> {
+    run(payload, config, inspector, &NoHub).await
+}
+
+/// The Security Hub findings `payload` would import (for a scheduled posture event, every
+/// finding of the run), as `BatchImportFindings` takes them.
+pub async fn preview_findings(
+    payload: &Value,
+    config: &Config,
+    inspector: Option<&dyn TrailInspector>,
+) -> Result<Vec<AsffFinding>, HandlerError> {
+    let hub = CapturingHub::default();
+    run(payload, config, inspector, &hub).await?;
+    Ok(hub
+        .imported
+        .lock()
+        .map(|mut found| std::mem::take(&mut *found))
+        .unwrap_or_default())
+}
+
+/// Keeps the findings instead of importing them; holds no earlier finding.
+#[derive(Default)]
+struct CapturingHub {
+    imported: Mutex<Vec<AsffFinding>>,
+}
+
+#[async_trait]
+impl FindingsHub for CapturingHub {
+    fn enabled(&self) -> bool {
+        true
+    }
+    async fn import(&self, findings: &[AsffFinding]) -> ImportReport {
+        if let Ok(mut imported) = self.imported.lock() {
+            imported.extend_from_slice(findings);
+        }
+        ImportReport {
+            imported: findings.len(),
+            ..ImportReport::default()
+        }
+    }
+    async fn open_posture_findings(&self, _: &str) -> Result<Vec<AsffFinding>, String> {
+        Ok(Vec::new())
+    }
+}
+
+async fn run(
+    payload: &Value,
+    config: &Config,
+    inspector: Option<&dyn TrailInspector>,
+    hub: &dyn FindingsHub,
+) -> Result<(Summary, Option<RenderedAlert>), HandlerError> {
     let capture = CapturingPublisher::default();
     let deps = Dependencies {
         config,
@@ -77,6 +129,7 @@ pub async fn preview(
         accounts: &crate::organization::NoOrganization,
         posture_queue: &crate::organization::NoOrganization,
         runs: &crate::organization::NoOrganization,
+        hub,
         plumbing: &crate::plumbing::NoPlumbing,
     };
     let summary = handle_payload(payload, &Invocation::default(), &deps).await?;

@@ -46,6 +46,7 @@ fn config(min_severity: Severity) -> Config {
         burst: Default::default(),
         digest_queue_url: None,
         posture_queue_url: None,
+        security_hub: false,
         account_names: Default::default(),
         health_topic_arn: None,
         own: Default::default(),
@@ -197,6 +198,7 @@ async fn run_with_inspector(
         accounts: &trailwatch::organization::NoOrganization,
         posture_queue: &trailwatch::organization::NoOrganization,
         runs: &trailwatch::organization::NoOrganization,
+        hub: &trailwatch::hub::NoHub,
         plumbing: &trailwatch::plumbing::NoPlumbing,
     };
     let result = handle(LambdaEvent::new(event, context), &deps).await;
@@ -491,6 +493,7 @@ async fn an_sns_failure_is_an_error_so_lambda_retries() {
         accounts: &trailwatch::organization::NoOrganization,
         posture_queue: &trailwatch::organization::NoOrganization,
         runs: &trailwatch::organization::NoOrganization,
+        hub: &trailwatch::hub::NoHub,
         plumbing: &trailwatch::plumbing::NoPlumbing,
     };
 

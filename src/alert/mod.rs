@@ -5,6 +5,7 @@
 //! which resource, how it looks now and what to do. An API call adds `event` and `actor`; the
 //! renderers and the publisher need neither, so a scheduled check can reuse them.
 
+pub mod asff;
 pub mod digest;
 pub mod posture;
 pub mod restart;

@@ -7,6 +7,7 @@ pub mod organizations;
 pub mod plumbing;
 pub mod roots;
 pub mod runs;
+pub mod securityhub;
 pub mod sns;
 pub mod sqs;
 pub mod sts;
@@ -163,6 +164,19 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         .timeout_config(lookup_timeouts())
         .build();
 
+    // Findings in Security Hub (opt-in), after the alert is published: throttling is retried
+    // with the standard retries' backoff, bounded like the publish.
+    let securityhub = aws_sdk_securityhub::config::Builder::from(&shared)
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(1000))
+                .operation_attempt_timeout(Duration::from_millis(2000))
+                .operation_timeout(Duration::from_millis(5000))
+                .build(),
+        )
+        .build();
+
     // The posture check's reads of trailwatch's own rules: bounded like the trail lookups.
     let events = aws_sdk_eventbridge::config::Builder::from(&shared)
         .retry_config(lookup_retries())
@@ -182,6 +196,7 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
         posture_dynamodb: aws_sdk_dynamodb::Client::from_conf(posture_dynamodb),
         organizations: aws_sdk_organizations::Client::from_conf(organizations),
+        securityhub: aws_sdk_securityhub::Client::from_conf(securityhub),
         sqs: aws_sdk_sqs::Client::from_conf(sqs),
         sns: aws_sdk_sns::Client::from_conf(sns),
         events: aws_sdk_eventbridge::Client::from_conf(events),
@@ -198,6 +213,7 @@ pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub posture_dynamodb: aws_sdk_dynamodb::Client,
     pub organizations: aws_sdk_organizations::Client,
+    pub securityhub: aws_sdk_securityhub::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub sns: aws_sdk_sns::Client,
     pub events: aws_sdk_eventbridge::Client,

@@ -48,7 +48,7 @@ pub mod steps;
 use serde_json::{json, Value};
 
 use crate::call::ApiCall;
-use monitor::{GuardValue, Monitor, Rule};
+use monitor::{GuardValue, Monitor, Rule, Service};
 
 /// Every monitor, in the order the policy table and the event pattern list them.
 pub static REGISTRY: [&dyn Monitor; 12] = [
@@ -68,17 +68,28 @@ pub static REGISTRY: [&dyn Monitor; 12] = [
 
 /// The monitor and rule for a call, or `None` when trailwatch does not watch it.
 pub fn find(call: &ApiCall) -> Option<(&'static dyn Monitor, &'static Rule)> {
+    find_named(&call.source, &call.name)
+}
+
+/// The monitor and rule for an event source and name, as the registry names them.
+fn find_named(source: &str, name: &str) -> Option<(&'static dyn Monitor, &'static Rule)> {
     REGISTRY
         .iter()
-        .filter(|monitor| monitor.service().event_source == call.source)
+        .filter(|monitor| monitor.service().event_source == source)
         .find_map(|monitor| {
             monitor
                 .service()
                 .rules
                 .iter()
-                .find(|rule| rule.names(&call.name))
+                .find(|rule| rule.names(name))
                 .map(|rule| (*monitor, rule))
         })
+}
+
+/// The service and rule that watch `name` from `source`: where only the registry's own words
+/// may go (a finding's GeneratorId and types).
+pub fn rule_named(source: &str, name: &str) -> Option<(&'static Service, &'static Rule)> {
+    find_named(source, name).map(|(monitor, rule)| (monitor.service(), rule))
 }
 
 /// Every monitored call as (event source, event name), in registry order.

@@ -26,9 +26,12 @@ use std::time::{Duration, Instant};
 use chrono::SecondsFormat;
 use tracing::error;
 
+use crate::alert::asff::RecordState;
 use crate::alert::posture::Finding;
 use crate::alert::Alert;
+use crate::asff::{self, Hub};
 use crate::config::Config;
+use crate::import;
 use crate::inspector::LookupError;
 use crate::invocation::{Dependencies, HandlerError, Invocation, Status, Summary, PUBLISH_RESERVE};
 use crate::lookup::{all_within, Deadline};
@@ -36,6 +39,7 @@ use crate::metrics::alert_published;
 use crate::parse::Schedule;
 use crate::render::escape::LogText;
 use crate::render::render;
+use crate::resource::TrailSnapshot;
 use finished::RunLog;
 use gather::{gather, POSTURE_BUDGET};
 use remind::Window;
@@ -88,6 +92,7 @@ pub async fn run(
         worst: findings.iter().chain(&itself).map(|f| f.severity).max(),
         level: config.signal_level,
     };
+    keep_hub_current(&findings, &itself, &gathered.trails, invocation, deps).await;
     report_itself(itself, &window, deps).await;
     if findings.is_empty() {
         log.finished("healthy", None);
@@ -99,6 +104,56 @@ pub async fn run(
     }
     let alert = report::alert(findings, gathered.trails, &window, config);
     publish(alert, &log, deps).await
+}
+
+/// Security Hub holds every finding of the run, imported again each run it lasts (the alert
+/// itself is repeated only when due), each with the step that fixes it, and archives those
+/// fixed since ([`import::posture`]).
+async fn keep_hub_current(
+    findings: &[Finding],
+    itself: &[Finding],
+    trails: &[TrailSnapshot],
+    invocation: &Invocation,
+    deps: &Dependencies<'_>,
+) {
+    if !deps.hub.enabled() {
+        return;
+    }
+    let Some(hub) = Hub::of(deps.config) else {
+        return;
+    };
+    let config = deps.config;
+    let home_region = config
+        .posture
+        .regions
+        .first()
+        .map_or(hub.region.as_str(), String::as_str);
+    let now = import::now();
+    let prepared = findings
+        .iter()
+        .chain(itself)
+        .filter_map(|finding| {
+            let account = finding
+                .account
+                .as_deref()
+                .or(config.home_account.as_deref())?;
+            let steps = judge::next_steps(
+                std::slice::from_ref(finding),
+                trails,
+                home_region,
+                config.own.heartbeat_parameter.as_deref(),
+            );
+            Some(asff::posture_finding(
+                finding,
+                account,
+                &steps,
+                &hub,
+                &now,
+                RecordState::Active,
+            ))
+        })
+        .collect();
+    import::posture(prepared, deps, invocation).await;
 }
 
 /// What is wrong with trailwatch itself goes to the health topic, every run it lasts: the

@@ -1,0 +1,151 @@
+//! An alert's findings into Security Hub, when findings are on (SECURITY_HUB_FINDINGS): after
+//! the alert is published, and never at its expense. A hub that is off, not enabled, refusing
+//! or throttling past the deadline is logged and counted (`FindingsNotImported`), never an
+//! error: the SNS alert is what must arrive.
+//!
+//! Findings are imported in the function's own account: a finding's AwsAccountId must be the
+//! importing account's with the account's default product ("BatchImportFindings for finding
+//! providers"), so findings about another account (central mode) are counted as not imported.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use tracing::{info, warn};
+
+use crate::alert::asff::{AsffFinding, ComplianceStatus, RecordState};
+use crate::alert::Alert;
+use crate::asff::{self, Hub};
+use crate::hub::ImportReport;
+use crate::invocation::{Dependencies, Invocation};
+use crate::lookup::Deadline;
+use crate::metrics::findings_imported;
+use crate::render::escape::LogText;
+
+/// What an import may take at most, and what it leaves of the invocation.
+const IMPORT_BUDGET: Duration = Duration::from_secs(5);
+const IMPORT_MARGIN: Duration = Duration::from_millis(500);
+
+/// The findings `alert` would import, built before the alert is rendered (and consumed):
+/// nothing when findings are off.
+pub fn prepare(alert: &Alert, deps: &Dependencies<'_>) -> Vec<AsffFinding> {
+    if !deps.hub.enabled() {
+        return Vec::new();
+    }
+    let Some(hub) = Hub::of(deps.config) else {
+        return Vec::new();
+    };
+    asff::findings(alert, &hub, &now())
+}
+
+pub fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn deadline(invocation: &Invocation) -> Deadline {
+    Deadline::after(match invocation.time_left {
+        Some(left) => IMPORT_BUDGET.min(left.saturating_sub(IMPORT_MARGIN)),
+        None => IMPORT_BUDGET,
+    })
+}
+
+/// Imports `findings`; what could not be imported is logged and counted.
+pub async fn send(findings: Vec<AsffFinding>, deps: &Dependencies<'_>, invocation: &Invocation) {
+    if findings.is_empty() {
+        return;
+    }
+    let Some(hub) = Hub::of(deps.config) else {
+        return;
+    };
+    let (here, elsewhere): (Vec<AsffFinding>, Vec<AsffFinding>) = findings
+        .into_iter()
+        .partition(|finding| finding.aws_account_id == hub.account);
+    if !elsewhere.is_empty() {
+        warn!(
+            findings = elsewhere.len(),
+            "findings about another account are not imported: Security Hub takes a finding only in the account it is about"
+        );
+    }
+    let report = match deadline(invocation).within(deps.hub.import(&here)).await {
+        Some(report) => report,
+        None => ImportReport {
+            not_sent: Some((here.len(), "timed out".to_string())),
+            ..ImportReport::default()
+        },
+    };
+    tell(&report, elsewhere.len(), deps);
+}
+
+fn tell(report: &ImportReport, elsewhere: usize, deps: &Dependencies<'_>) {
+    let not_imported = report.failed() + elsewhere;
+    deps.metrics
+        .record(&findings_imported(report.imported, not_imported));
+    for refused in &report.refused {
+        warn!(
+            outcome = "finding-refused",
+            finding = %LogText(Some(&refused.id)),
+            code = %LogText(Some(&refused.code)),
+            error = %LogText(Some(&refused.message)),
+            "Security Hub refused a finding; the alert was published anyway"
+        );
+    }
+    if let Some((count, problem)) = &report.not_sent {
+        warn!(
+            outcome = "findings-not-imported",
+            findings = count,
+            error = %LogText(Some(problem)),
+            "findings not imported into Security Hub; the alert was published anyway"
+        );
+    }
+    if report.imported > 0 {
+        info!(
+            findings = report.imported,
+            "findings imported into Security Hub"
+        );
+    }
+}
+
+/// A posture run's findings for the function's account: every open one imported again (a newer
+/// UpdatedAt), and every one imported earlier that no longer holds archived (RecordState
+/// ARCHIVED, Compliance PASSED).
+pub async fn posture(findings: Vec<AsffFinding>, deps: &Dependencies<'_>, invocation: &Invocation) {
+    if !deps.hub.enabled() {
+        return;
+    }
+    let Some(hub) = Hub::of(deps.config) else {
+        return;
+    };
+    let deadline = deadline(invocation);
+    let open = match deadline
+        .within(deps.hub.open_posture_findings(&hub.account))
+        .await
+    {
+        Some(Ok(open)) => open,
+        Some(Err(problem)) => {
+            warn!(error = %LogText(Some(&problem)), "the open posture findings could not be read; none is archived this run");
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    let current: BTreeSet<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    let updated_at = now();
+    let fixed: Vec<AsffFinding> = open
+        .into_iter()
+        .filter(|finding| !current.contains(finding.id.as_str()))
+        .map(|mut finding| {
+            finding.record_state = RecordState::Archived;
+            finding.compliance.status = ComplianceStatus::Passed;
+            finding.updated_at = updated_at.clone();
+            finding
+        })
+        .collect();
+    if !fixed.is_empty() {
+        info!(
+            findings = fixed.len(),
+            "posture findings that no longer hold are archived"
+        );
+    }
+    let mut all = findings;
+    all.extend(fixed);
+    send(all, deps, invocation).await;
+}
