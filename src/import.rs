@@ -3,11 +3,12 @@
 //! or throttling past the deadline is logged and counted (`FindingsNotImported`), never an
 //! error: the SNS alert is what must arrive.
 //!
-//! Findings are imported in the function's own account: a finding's AwsAccountId must be the
-//! importing account's with the account's default product ("BatchImportFindings for finding
-//! providers"), so findings about another account (central mode) are counted as not imported.
+//! A finding is imported in the account it is about: its AwsAccountId must be the importing
+//! account's with the account's default product ("BatchImportFindings for finding providers").
+//! So a finding about a member account (central mode) is imported through trailwatch's read
+//! role there, which may import through that account's own product and nothing more.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
@@ -60,24 +61,58 @@ pub async fn send(findings: Vec<AsffFinding>, deps: &Dependencies<'_>, invocatio
     let (here, elsewhere): (Vec<AsffFinding>, Vec<AsffFinding>) = findings
         .into_iter()
         .partition(|finding| finding.aws_account_id == hub.account);
-    if !elsewhere.is_empty() {
-        warn!(
-            findings = elsewhere.len(),
-            "findings about another account are not imported: Security Hub takes a finding only in the account it is about"
-        );
+    let deadline = deadline(invocation);
+    let mut report = within(deadline, deps.hub.import(&here), here.len()).await;
+    // A finding about a member account is imported there, through trailwatch's read role.
+    let mut by_account: BTreeMap<String, Vec<AsffFinding>> = BTreeMap::new();
+    for finding in elsewhere {
+        by_account
+            .entry(finding.aws_account_id.clone())
+            .or_default()
+            .push(finding);
     }
-    let report = match deadline(invocation).within(deps.hub.import(&here)).await {
-        Some(report) => report,
-        None => ImportReport {
-            not_sent: Some((here.len(), "timed out".to_string())),
-            ..ImportReport::default()
-        },
-    };
-    tell(&report, elsewhere.len(), deps);
+    for (account, findings) in by_account {
+        let member = match deadline.within(deps.members.hub(&account)).await {
+            Some(Ok(member)) => within(deadline, member.import(&findings), findings.len()).await,
+            Some(Err(problem)) => ImportReport {
+                not_sent: Some((
+                    findings.len(),
+                    format!("account {account}'s Security Hub cannot be reached: {problem}"),
+                )),
+                ..ImportReport::default()
+            },
+            None => timed_out(findings.len()),
+        };
+        report.imported += member.imported;
+        report.refused.extend(member.refused);
+        if let Some((count, problem)) = member.not_sent {
+            let earlier = report.not_sent.take().map_or(0, |(n, _)| n);
+            report.not_sent = Some((earlier + count, problem));
+        }
+    }
+    tell(&report, deps);
 }
 
-fn tell(report: &ImportReport, elsewhere: usize, deps: &Dependencies<'_>) {
-    let not_imported = report.failed() + elsewhere;
+async fn within(
+    deadline: Deadline,
+    import: impl std::future::Future<Output = ImportReport>,
+    count: usize,
+) -> ImportReport {
+    deadline
+        .within(import)
+        .await
+        .unwrap_or_else(|| timed_out(count))
+}
+
+fn timed_out(count: usize) -> ImportReport {
+    ImportReport {
+        not_sent: Some((count, "timed out".to_string())),
+        ..ImportReport::default()
+    }
+}
+
+fn tell(report: &ImportReport, deps: &Dependencies<'_>) {
+    let not_imported = report.failed();
     deps.metrics
         .record(&findings_imported(report.imported, not_imported));
     for refused in &report.refused {

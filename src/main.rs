@@ -90,13 +90,25 @@ async fn run_lambda() -> ExitCode {
     let clients = aws::clients(config.trusted_roots).await;
     let inspector = CloudTrailInspector::new(clients.cloudtrail);
     // Central mode reads member accounts through trailwatch's read role in each.
+    // With findings on, a finding about a member account is imported there, through the same
+    // role.
     let members: Box<dyn MemberAccess> = match &config.member_role {
-        Some(role) => Box::new(AssumedRoles::new(ReadRole::new(
-            clients.sts,
-            clients.cloudtrail_config,
-            &role.partition,
-            &role.name,
-        ))),
+        Some(role) => {
+            let read = ReadRole::new(
+                clients.sts,
+                clients.cloudtrail_config,
+                &role.partition,
+                &role.name,
+            );
+            Box::new(AssumedRoles::new(
+                match (config.security_hub, Hub::of(&config)) {
+                    (true, Some(home)) => {
+                        read.with_findings(clients.securityhub_config.clone(), home)
+                    }
+                    _ => read,
+                },
+            ))
+        }
         None => Box::new(NoMemberAccess),
     };
     let ledger: Box<dyn EventLedger> = match &config.dedup_table {

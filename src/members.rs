@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use lru::LruCache;
 
+use crate::hub::FindingsHub;
 use crate::inspector::{LookupError, TrailInspector};
 
 /// Sessions kept at once. An organization's events come from a few accounts at a time; a
@@ -39,6 +40,8 @@ pub enum Access {
 pub trait MemberAccess: Send + Sync {
     /// How `account`'s trails can be read; `account` is a 12-digit account id.
     async fn access(&self, account: &str) -> Access;
+    /// `account`'s Security Hub through its read role, when findings are on; `Err` says why not.
+    async fn hub(&self, account: &str) -> Result<Arc<dyn FindingsHub>, String>;
 }
 
 /// Member accounts are not read: standalone and preview, or central mode without a read role.
@@ -49,11 +52,17 @@ impl MemberAccess for NoMemberAccess {
     async fn access(&self, _account: &str) -> Access {
         Access::NotConfigured
     }
+    async fn hub(&self, _account: &str) -> Result<Arc<dyn FindingsHub>, String> {
+        Err("no read role is configured (MEMBER_ROLE_NAME)".to_string())
+    }
 }
 
 /// A session in a member account's read role.
 pub struct Session {
     pub inspector: Arc<dyn TrailInspector>,
+    /// The member account's Security Hub, when findings are on: a finding is imported in the
+    /// account it is about.
+    pub hub: Option<Arc<dyn FindingsHub>>,
     /// When the role's credentials expire.
     pub expires_at: SystemTime,
 }
@@ -90,6 +99,17 @@ impl<A: RoleAssumer> AssumedRoles<A> {
 
     /// A kept session that is still good at `now`.
     fn kept(&self, account: &str, now: SystemTime) -> Option<Arc<dyn TrailInspector>> {
+        self.kept_session(account, now)
+            .map(|(inspector, _)| inspector)
+    }
+
+    /// A kept session's inspector and hub, still good at `now`.
+    #[allow(clippy::type_complexity)]
+    fn kept_session(
+        &self,
+        account: &str,
+        now: SystemTime,
+    ) -> Option<(Arc<dyn TrailInspector>, Option<Arc<dyn FindingsHub>>)> {
         // A poisoned lock only means another invocation panicked mid-update; the cache is
         // still a cache, so keep using it rather than abort.
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
@@ -97,7 +117,9 @@ impl<A: RoleAssumer> AssumedRoles<A> {
             .get(account)
             .map(|session| now + EXPIRY_MARGIN < session.expires_at)?;
         if fresh {
-            return sessions.get(account).map(|s| Arc::clone(&s.inspector));
+            return sessions
+                .get(account)
+                .map(|s| (Arc::clone(&s.inspector), s.hub.clone()));
         }
         sessions.pop(account);
         None
@@ -131,14 +153,37 @@ impl<A: RoleAssumer> MemberAccess for AssumedRoles<A> {
                 self.keep(account, session);
                 Access::Member(inspector)
             }
-            Err(error) => Access::Failed(LookupError {
-                code: error.code,
-                message: format!(
-                    "assuming {} failed: {}",
-                    self.assumer.role_arn(account),
-                    error.message
-                ),
-            }),
+            Err(error) => Access::Failed(self.failed(account, error)),
+        }
+    }
+
+    async fn hub(&self, account: &str) -> Result<Arc<dyn FindingsHub>, String> {
+        let hub = match self.kept_session(account, SystemTime::now()) {
+            Some((_, hub)) => hub,
+            None => {
+                let session = self
+                    .assumer
+                    .assume(account)
+                    .await
+                    .map_err(|error| self.failed(account, error).to_string())?;
+                let hub = session.hub.clone();
+                self.keep(account, session);
+                hub
+            }
+        };
+        hub.ok_or_else(|| "Security Hub findings are off".to_string())
+    }
+}
+
+impl<A: RoleAssumer> AssumedRoles<A> {
+    fn failed(&self, account: &str, error: LookupError) -> LookupError {
+        LookupError {
+            code: error.code,
+            message: format!(
+                "assuming {} failed: {}",
+                self.assumer.role_arn(account),
+                error.message
+            ),
         }
     }
 }
@@ -203,6 +248,7 @@ mod tests {
             }
             Ok(Session {
                 inspector: Arc::new(AccountView(account.to_string())),
+                hub: None,
                 expires_at: SystemTime::now() + self.lifetime,
             })
         }
@@ -264,6 +310,22 @@ mod tests {
         );
         roles.access("999999999999").await;
         assert_eq!(roles.assumer.calls.load(Ordering::SeqCst), 6, "tried again");
+    }
+
+    #[tokio::test]
+    async fn a_members_hub_comes_from_the_same_kept_session() {
+        let roles = AssumedRoles::new(counting(Duration::from_secs(3600)));
+        roles.access("111122223333").await;
+        // The session was kept: asking for its hub assumes nothing more (findings are off in
+        // this assumer, and it says so).
+        assert_eq!(
+            roles.hub("111122223333").await.err().as_deref(),
+            Some("Security Hub findings are off")
+        );
+        assert_eq!(roles.assumer.calls.load(Ordering::SeqCst), 1);
+        let denied = roles.hub("999999999999").await.err().unwrap_or_default();
+        assert!(denied.contains("AccessDenied"), "{denied}");
+        assert!(NoMemberAccess.hub("111122223333").await.is_err());
     }
 
     #[tokio::test]

@@ -196,7 +196,8 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
         posture_dynamodb: aws_sdk_dynamodb::Client::from_conf(posture_dynamodb),
         organizations: aws_sdk_organizations::Client::from_conf(organizations),
-        securityhub: aws_sdk_securityhub::Client::from_conf(securityhub),
+        securityhub: aws_sdk_securityhub::Client::from_conf(securityhub.clone()),
+        securityhub_config: securityhub,
         sqs: aws_sdk_sqs::Client::from_conf(sqs),
         sns: aws_sdk_sns::Client::from_conf(sns),
         events: aws_sdk_eventbridge::Client::from_conf(events),
@@ -214,6 +215,8 @@ pub struct Clients {
     pub posture_dynamodb: aws_sdk_dynamodb::Client,
     pub organizations: aws_sdk_organizations::Client,
     pub securityhub: aws_sdk_securityhub::Client,
+    /// Security Hub's settings, from which a member account's client is built.
+    pub securityhub_config: aws_sdk_securityhub::Config,
     pub sqs: aws_sdk_sqs::Client,
     pub sns: aws_sdk_sns::Client,
     pub events: aws_sdk_eventbridge::Client,

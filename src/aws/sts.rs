@@ -1,5 +1,6 @@
 //! [`RoleAssumer`] on STS: AssumeRole into trailwatch's read role in a member account, and a
-//! CloudTrail client that reads with the session's credentials.
+//! CloudTrail client that reads with the session's credentials (and, with findings on, a
+//! Security Hub client that imports with them).
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -7,8 +8,11 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use aws_sdk_cloudtrail::config::Credentials;
 
+use crate::asff::Hub;
 use crate::aws::cloudtrail::CloudTrailInspector;
 use crate::aws::lookup_error;
+use crate::aws::securityhub::SecurityHub;
+use crate::hub::FindingsHub;
 use crate::inspector::LookupError;
 use crate::members::{RoleAssumer, Session};
 
@@ -26,6 +30,9 @@ pub struct ReadRole {
     cloudtrail: aws_sdk_cloudtrail::Config,
     partition: String,
     role_name: String,
+    /// With findings on: Security Hub's settings and the function's region, so each session
+    /// also imports into its account's hub.
+    securityhub: Option<(aws_sdk_securityhub::Config, Hub)>,
 }
 
 impl ReadRole {
@@ -40,7 +47,18 @@ impl ReadRole {
             cloudtrail,
             partition: partition.to_string(),
             role_name: role_name.to_string(),
+            securityhub: None,
         }
+    }
+
+    /// Each session also imports findings into its account's Security Hub, in `home`'s region.
+    pub fn with_findings(
+        mut self,
+        securityhub: aws_sdk_securityhub::Config,
+        home: Hub,
+    ) -> ReadRole {
+        self.securityhub = Some((securityhub, home));
+        self
     }
 }
 
@@ -80,12 +98,26 @@ impl RoleAssumer for ReadRole {
             Some(expires_at),
             "trailwatch-read-role",
         );
+        let hub = self.securityhub.as_ref().map(|(settings, home)| {
+            let client = aws_sdk_securityhub::Client::from_conf(
+                settings
+                    .to_builder()
+                    .credentials_provider(session_credentials.clone())
+                    .build(),
+            );
+            let member = Hub {
+                account: account.to_string(),
+                ..home.clone()
+            };
+            Arc::new(SecurityHub::new(client, member)) as Arc<dyn FindingsHub>
+        });
         let config = self
             .cloudtrail
             .to_builder()
             .credentials_provider(session_credentials)
             .build();
         Ok(Session {
+            hub,
             inspector: Arc::new(CloudTrailInspector::new(
                 aws_sdk_cloudtrail::Client::from_conf(config),
             )),

@@ -209,3 +209,11 @@ def test_posture_accounts_accepts_organization_or_account_ids_only():
         assert pattern.fullmatch(good), good
     for bad in ("Organization ", "11112222333", "111122223333,", "*", "111122223333;rm"):
         assert not pattern.fullmatch(bad), bad
+
+
+def test_with_findings_on_the_member_role_may_import_only_through_its_accounts_product():
+    off = granted(member_role()["Policies"][0]["PolicyDocument"]["Statement"])
+    assert set(off) == READ_ACTIONS
+    on = granted(member_role(SecurityHubFindings="true")["Policies"][0]["PolicyDocument"]["Statement"])
+    assert set(on) == READ_ACTIONS | {"securityhub:BatchImportFindings"}
+    assert on["securityhub:BatchImportFindings"] == "arn:aws:securityhub:*:111122223333:product/111122223333/default"

@@ -165,3 +165,26 @@ def test_a_hostile_events_finding_carries_no_injected_text_and_stays_within_ever
         # Identity only from validated values: printable ASCII without spaces.
         for identity in (finding["Id"], finding["GeneratorId"], finding["AwsAccountId"], *[r["Id"] for r in finding["Resources"]]):
             assert identity.isascii() and identity.isprintable() and " " not in identity, identity
+
+
+def test_a_finding_about_a_member_account_is_imported_there_through_its_read_role(org_moto):
+    from test_members import MEMBER, central_env, CENTRAL_TOPIC_ARN, CENTRAL
+
+    org_moto.reset()
+    member = harness.AccountView(org_moto, MEMBER)
+    harness.seed(member)
+    sns, sqs = org_moto.client("sns"), org_moto.client("sqs")
+    assert sns.create_topic(Name=harness.TOPIC_NAME)["TopicArn"] == CENTRAL_TOPIC_ARN
+    sns.create_topic(Name=harness.HEALTH_TOPIC_NAME)
+    inbox = sqs.create_queue(QueueName=harness.QUEUE_NAME)["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=CENTRAL_TOPIC_ARN, Protocol="sqs", Endpoint=inbox_arn)
+    event = harness.load_event(harness.EVENTS / "stop-logging.json")
+    harness.replay(member, event)
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, org_moto.endpoint, central_env(**ENV)) as central:
+        assert central.invoke(event).json()["status"] == "published"
+    assert len(harness.delivered(org_moto, inbox)) == 1
+    [finding] = member.client("securityhub").get_findings()["Findings"]
+    assert finding["AwsAccountId"] == MEMBER
+    assert finding["ProductArn"] == f"arn:aws:securityhub:{harness.HOME_REGION}:{MEMBER}:product/{MEMBER}/default"
+    assert org_moto.client("securityhub").get_findings()["Findings"] == [], f"nothing in the central account {CENTRAL}"
