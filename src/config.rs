@@ -455,27 +455,16 @@ impl Config {
             }
         };
 
-        let security_hub = match non_empty("SECURITY_HUB_FINDINGS").as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(other) => {
-                return Err(ConfigError {
-                    variable: "SECURITY_HUB_FINDINGS",
-                    problem: format!("{other:?} is neither \"true\" nor \"false\""),
-                })
-            }
+        let flag = |variable: &'static str| match non_empty(variable).as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(ConfigError {
+                variable,
+                problem: format!("{other:?} is neither \"true\" nor \"false\""),
+            }),
         };
-
-        let auto_restart = match non_empty("AUTO_RESTART_LOGGING").as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(other) => {
-                return Err(ConfigError {
-                    variable: "AUTO_RESTART_LOGGING",
-                    problem: format!("{other:?} is neither \"true\" nor \"false\""),
-                })
-            }
-        };
+        let security_hub = flag("SECURITY_HUB_FINDINGS")?;
+        let auto_restart = flag("AUTO_RESTART_LOGGING")?;
 
         let whole = |variable: &'static str, default: u64, max: u64| match non_empty(variable) {
             None => Ok(default),

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
-use crate::aws::describe_sdk_error;
+use crate::aws::call_failed;
 use crate::burst::{BurstKey, BurstTally, FoldedCall, Tally, MAX_LISTED_RESOURCES};
 use crate::dedup::{epoch_seconds_up, Claim, EventLedger, REMEMBER_PUBLISHED};
 
@@ -38,7 +38,7 @@ impl DynamoLedger {
             .await;
         let item = match read {
             Ok(answer) => answer.item.unwrap_or_default(),
-            Err(error) => return Claim::Unavailable(problem("GetItem", &error)),
+            Err(error) => return Claim::Unavailable(call_failed("GetItem", &error)),
         };
         let text = |name: &str| match item.get(name) {
             Some(AttributeValue::S(value)) => Some(value.clone()),
@@ -52,18 +52,6 @@ impl DynamoLedger {
             // way, whether it lands is not known yet.
             _ => Claim::InFlight,
         }
-    }
-}
-
-pub(crate) fn problem<E, R>(call: &str, error: &aws_sdk_dynamodb::error::SdkError<E, R>) -> String
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let (code, message) = describe_sdk_error(error);
-    match code {
-        Some(code) => format!("{call} failed: {code}: {message}"),
-        None => format!("{call} failed: {message}"),
     }
 }
 
@@ -94,7 +82,7 @@ impl EventLedger for DynamoLedger {
             {
                 self.holder(event_id).await
             }
-            Err(error) => Claim::Unavailable(problem("PutItem", &error)),
+            Err(error) => Claim::Unavailable(call_failed("PutItem", &error)),
         }
     }
 
@@ -112,7 +100,7 @@ impl EventLedger for DynamoLedger {
             .send()
             .await
             .map(|_| ())
-            .map_err(|error| problem("PutItem", &error))
+            .map_err(|error| call_failed("PutItem", &error))
     }
 
     async fn release(&self, event_id: &str) -> Result<(), String> {
@@ -126,7 +114,7 @@ impl EventLedger for DynamoLedger {
             .send()
             .await
             .map(|_| ())
-            .map_err(|error| problem("DeleteItem", &error))
+            .map_err(|error| call_failed("DeleteItem", &error))
     }
 }
 
@@ -151,7 +139,7 @@ impl BurstTally for DynamoLedger {
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await
-            .map_err(|error| problem("UpdateItem", &error))?;
+            .map_err(|error| call_failed("UpdateItem", &error))?;
         Ok(count_of(answer.attributes.as_ref(), "seen"))
     }
 
@@ -201,9 +189,9 @@ impl BurstTally for DynamoLedger {
                 base(false)
                     .send()
                     .await
-                    .map_err(|error| problem("UpdateItem", &error))?
+                    .map_err(|error| call_failed("UpdateItem", &error))?
             }
-            Err(error) => return Err(problem("UpdateItem", &error)),
+            Err(error) => return Err(call_failed("UpdateItem", &error)),
         };
         Ok(count_of(answer.attributes.as_ref(), "folded") == 1)
     }
@@ -220,7 +208,7 @@ impl BurstTally for DynamoLedger {
             .send()
             .await
             .map(|_| ())
-            .map_err(|error| problem("UpdateItem", &error))
+            .map_err(|error| call_failed("UpdateItem", &error))
     }
 
     async fn read(&self, key: &BurstKey) -> Result<Option<Tally>, String> {
@@ -232,7 +220,7 @@ impl BurstTally for DynamoLedger {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|error| problem("GetItem", &error))?;
+            .map_err(|error| call_failed("GetItem", &error))?;
         let Some(item) = answer.item else {
             return Ok(None);
         };
@@ -309,7 +297,7 @@ pub(crate) async fn update(
         .send()
         .await
         .map(|_| ())
-        .map_err(|error| problem("UpdateItem", &error))
+        .map_err(|error| call_failed("UpdateItem", &error))
 }
 
 /// A counter attribute, 0 when absent or unreadable.

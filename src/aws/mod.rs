@@ -55,6 +55,19 @@ where
     }
 }
 
+/// An SDK error as one line naming the call: `CALL failed: CODE: message` (or without a code
+/// when the service did not answer).
+pub fn call_failed<E, R>(call: &str, error: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match describe_sdk_error(error) {
+        (Some(code), message) => format!("{call} failed: {code}: {message}"),
+        (None, message) => format!("{call} failed: {message}"),
+    }
+}
+
 /// An SDK error as a lookup's failure.
 pub fn lookup_error<E, R>(error: &SdkError<E, R>) -> LookupError
 where

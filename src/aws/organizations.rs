@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_organizations::types::{AccountState, AccountStatus};
 use aws_sdk_organizations::Client;
 
-use crate::aws::describe_sdk_error;
+use crate::aws::call_failed;
 use crate::organization::AccountDirectory;
 
 pub struct OrganizationAccounts {
@@ -25,13 +25,7 @@ impl AccountDirectory for OrganizationAccounts {
         let mut pages = self.client.list_accounts().into_paginator().send();
         let mut accounts = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|error| {
-                let (code, message) = describe_sdk_error(&error);
-                format!(
-                    "ListAccounts failed: {}{message}",
-                    code.map(|c| format!("{c}: ")).unwrap_or_default()
-                )
-            })?;
+            let page = page.map_err(|error| call_failed("ListAccounts", &error))?;
             for account in page.accounts() {
                 // `State` replaces `Status` (retired on 9 September 2026); either says ACTIVE.
                 let active = match (account.state(), account.status()) {

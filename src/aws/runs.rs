@@ -14,7 +14,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
-use crate::aws::dynamodb::{number, problem, update};
+use crate::aws::call_failed;
+use crate::aws::dynamodb::{number, update};
 use crate::dedup::epoch_seconds_up;
 use crate::organization::{AccountResult, Begun, Progress, RunLedger, REMEMBER_RUN};
 
@@ -49,7 +50,7 @@ impl DynamoRuns {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|error| problem("GetItem", &error))?
+            .map_err(|error| call_failed("GetItem", &error))?
             .item
             .unwrap_or_default())
     }
@@ -120,7 +121,7 @@ impl RunLedger for DynamoRuns {
                     sent: matches!(item.get("sent"), Some(AttributeValue::Bool(true))),
                 })
             }
-            Err(error) => Err(problem("PutItem", &error)),
+            Err(error) => Err(call_failed("PutItem", &error)),
         }
     }
 
@@ -145,7 +146,7 @@ impl RunLedger for DynamoRuns {
             .item("expiresAt", self.expires())
             .send()
             .await
-            .map_err(|error| problem("PutItem", &error))?;
+            .map_err(|error| call_failed("PutItem", &error))?;
         // Only a run that was begun counts answers: without `expected`, any count is complete.
         let answer = self
             .client
@@ -170,7 +171,7 @@ impl RunLedger for DynamoRuns {
                     "the run {run} has no record (it expired, or was never begun)"
                 ))
             }
-            Err(error) => return Err(problem("UpdateItem", &error)),
+            Err(error) => return Err(call_failed("UpdateItem", &error)),
         };
         Ok(Progress {
             answered: match attributes.get("answered") {
@@ -205,7 +206,7 @@ impl RunLedger for DynamoRuns {
             {
                 Ok(false)
             }
-            Err(error) => Err(problem("UpdateItem", &error)),
+            Err(error) => Err(call_failed("UpdateItem", &error)),
         }
     }
 
@@ -242,7 +243,7 @@ impl RunLedger for DynamoRuns {
                     .request_items(&self.table, request)
                     .send()
                     .await
-                    .map_err(|error| problem("BatchGetItem", &error))?;
+                    .map_err(|error| call_failed("BatchGetItem", &error))?;
                 for item in answer
                     .responses()
                     .and_then(|r| r.get(&self.table))

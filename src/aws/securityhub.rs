@@ -20,7 +20,7 @@ use crate::alert::asff::{
     ProviderFields, Recommendation, RecordState, MAX_FINDINGS_PER_CALL,
 };
 use crate::asff::Hub;
-use crate::aws::describe_sdk_error;
+use crate::aws::call_failed;
 use crate::hub::{FindingsHub, ImportReport, Refused};
 
 /// Where trailwatch's posture findings' GeneratorIds begin ([`crate::asff`]).
@@ -76,15 +76,8 @@ impl FindingsHub for SecurityHub {
                         }));
                 }
                 Err(error) => {
-                    let (code, message) = describe_sdk_error(&error);
                     let unsent = findings.len() - index * MAX_FINDINGS_PER_CALL;
-                    report.not_sent = Some((
-                        unsent,
-                        format!(
-                            "BatchImportFindings failed: {}{message}",
-                            code.map(|c| format!("{c}: ")).unwrap_or_default()
-                        ),
-                    ));
+                    report.not_sent = Some((unsent, call_failed("BatchImportFindings", &error)));
                     break;
                 }
             }
@@ -115,13 +108,7 @@ impl FindingsHub for SecurityHub {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|error| {
-                    let (code, message) = describe_sdk_error(&error);
-                    format!(
-                        "GetFindings failed: {}{message}",
-                        code.map(|c| format!("{c}: ")).unwrap_or_default()
-                    )
-                })?;
+                .map_err(|error| call_failed("GetFindings", &error))?;
             open.extend(
                 page.findings()
                     .iter()

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
-use crate::aws::describe_sdk_error;
+use crate::aws::call_failed;
 use crate::burst::{DigestRequest, DigestScheduler};
 use crate::organization::{AccountCheck, PostureQueue};
 
@@ -36,13 +36,7 @@ impl DigestScheduler for DigestQueue {
             .send()
             .await
             .map(|_| ())
-            .map_err(|error| {
-                let (code, message) = describe_sdk_error(&error);
-                format!(
-                    "SendMessage failed: {}{message}",
-                    code.map(|c| format!("{c}: ")).unwrap_or_default()
-                )
-            })
+            .map_err(|error| call_failed("SendMessage", &error))
     }
 }
 
@@ -87,13 +81,7 @@ impl PostureQueue for PostureChecks {
                     .set_entries(Some(pending.clone()))
                     .send()
                     .await
-                    .map_err(|error| {
-                        let (code, message) = describe_sdk_error(&error);
-                        format!(
-                            "SendMessageBatch failed: {}{message}",
-                            code.map(|c| format!("{c}: ")).unwrap_or_default()
-                        )
-                    })?;
+                    .map_err(|error| call_failed("SendMessageBatch", &error))?;
                 let failed: Vec<&str> = answer.failed().iter().map(|f| f.id()).collect();
                 if failed.is_empty() {
                     break;
