@@ -269,7 +269,7 @@ pub fn posture_finding(
         None => account_resource(account, hub, &region),
     }];
     let mut product_fields = base_fields(AlertKind::Posture);
-    product_fields.insert("trailwatch/Check".into(), check.clone());
+    product_fields.insert(CHECK_FIELD.into(), check.clone());
     let types = vec![CIS_CHECK.to_string()];
     let since = finding.since.clone().filter(|t| is_timestamp(t));
     AsffFinding {
@@ -315,6 +315,15 @@ pub fn posture_finding(
         record_state: state,
     }
 }
+
+/// The check a posture finding read back from Security Hub is about (its
+/// `trailwatch/Check` product field); `None` for any other finding.
+pub fn posture_check(finding: &AsffFinding) -> Option<Check> {
+    let name = finding.product_fields.get(CHECK_FIELD)?;
+    serde_json::from_value(serde_json::Value::String(name.clone())).ok()
+}
+
+const CHECK_FIELD: &str = "trailwatch/Check";
 
 /// The posture check's name in Ids and ProductFields (`not-logging`, ...).
 fn check_name(check: Check) -> String {

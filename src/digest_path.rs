@@ -89,7 +89,7 @@ async fn one(
     let findings = import::prepare(&alert, deps);
     match deps.publisher.publish(&render(alert)).await {
         Ok(message_id) => {
-            import::send(findings, deps, invocation).await;
+            import::send(findings, deps, import::deadline(invocation)).await;
             if let Err(problem) = deps.bursts.mark_sent(&request.key).await {
                 warn!(burst = %burst, problem = %LogText(Some(&problem)), "digest published, but not marked sent: a second delivery of its message would send it again");
             }

@@ -9,7 +9,9 @@ use std::time::SystemTime;
 
 use tracing::{debug, error, info, warn};
 
+use crate::alert::restart::RestartOutcome;
 use crate::alert::Alert;
+use crate::arn::Arn;
 use crate::assemble;
 use crate::burst::{digest_delay, folds, BurstKey, DigestRequest, FoldedCall};
 use crate::call::ApiCall;
@@ -27,7 +29,7 @@ use crate::monitors::monitor::{Monitor, Outcome, Rule, Watched};
 use crate::publish::PublishError;
 use crate::render::escape::LogText;
 use crate::render::{self, render};
-use crate::resource::Resource;
+use crate::resource::{Resource, ResourceState};
 use crate::restart::answer_stop;
 use crate::severity::Severity;
 use crate::shape::{is_account, is_event_id};
@@ -339,6 +341,29 @@ async fn assemble(
     alert
 }
 
+/// The account and ARN of the trail self-healing started again, whose not-logging posture
+/// finding is then archived at once.
+fn restarted_trail(alert: &Alert) -> Option<(String, String)> {
+    let restart = alert.auto_restart.as_ref()?;
+    if restart.outcome != RestartOutcome::Restarted {
+        return None;
+    }
+    // The ARN DescribeTrails gave, as the posture check names the trail; else the call's.
+    let described = match &alert.resource_state {
+        ResourceState::Trail {
+            config: Some(config),
+            ..
+        } => config.arn.as_deref(),
+        _ => None,
+    };
+    let arn = Arn::parse(described.or(alert.resource.as_ref()?.valid_arn())?)?;
+    if arn.service != "cloudtrail" || arn.resource_after("trail/").is_none() {
+        return None;
+    }
+    let account = arn.account.clone().filter(|account| is_account(account))?;
+    Some((account, arn.to_string()))
+}
+
 /// Step 6: publish once, to the health topic for trailwatch's own resources (it depends on
 /// none of them), else to the alert topic. The event is claimed in the ledger first, so a
 /// second delivery of it publishes nothing ([`crate::dedup`]).
@@ -375,10 +400,14 @@ async fn publish(
         false => (deps.publisher, "alert"),
     };
     let findings = import::prepare(&alert, deps);
+    let restarted = restarted_trail(&alert);
     let published = publisher.publish(&render(alert)).await;
     // Security Hub after SNS, whatever SNS answered: a finding is a second record, never a
     // reason to hold the alert back.
-    import::send(findings, deps, invocation).await;
+    import::send(findings, deps, import::deadline(invocation)).await;
+    if let Some((account, trail)) = restarted {
+        import::trail_restarted(&account, &trail, deps, invocation).await;
+    }
     let Some(event_id) = claimed else {
         return match published {
             Ok(message_id) => Ending::Published {

@@ -15,6 +15,7 @@ use chrono::{SecondsFormat, Utc};
 use tracing::{info, warn};
 
 use crate::alert::asff::{AsffFinding, ComplianceStatus, RecordState};
+use crate::alert::posture::Check;
 use crate::alert::Alert;
 use crate::asff::{self, Hub};
 use crate::hub::ImportReport;
@@ -43,7 +44,8 @@ pub fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn deadline(invocation: &Invocation) -> Deadline {
+/// The import's share of what is left of the invocation.
+pub fn deadline(invocation: &Invocation) -> Deadline {
     Deadline::after(match invocation.time_left {
         Some(left) => IMPORT_BUDGET.min(left.saturating_sub(IMPORT_MARGIN)),
         None => IMPORT_BUDGET,
@@ -51,7 +53,7 @@ fn deadline(invocation: &Invocation) -> Deadline {
 }
 
 /// Imports `findings`; what could not be imported is logged and counted.
-pub async fn send(findings: Vec<AsffFinding>, deps: &Dependencies<'_>, invocation: &Invocation) {
+pub async fn send(findings: Vec<AsffFinding>, deps: &Dependencies<'_>, deadline: Deadline) {
     if findings.is_empty() {
         return;
     }
@@ -61,7 +63,6 @@ pub async fn send(findings: Vec<AsffFinding>, deps: &Dependencies<'_>, invocatio
     let (here, elsewhere): (Vec<AsffFinding>, Vec<AsffFinding>) = findings
         .into_iter()
         .partition(|finding| finding.aws_account_id == hub.account);
-    let deadline = deadline(invocation);
     let mut report = within(deadline, deps.hub.import(&here), here.len()).await;
     // A finding about a member account is imported there, through trailwatch's read role.
     let mut by_account: BTreeMap<String, Vec<AsffFinding>> = BTreeMap::new();
@@ -140,33 +141,120 @@ fn tell(report: &ImportReport, deps: &Dependencies<'_>) {
     }
 }
 
-/// A posture run's findings for the function's account: every open one imported again (a newer
-/// UpdatedAt), and every one imported earlier that no longer holds archived (RecordState
+/// Which of the open posture findings a run answers for, and so archives when it no longer
+/// finds them: an organization's run checks trails in each account and trailwatch itself once,
+/// in two places, and neither may archive what only the other checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostureScope {
+    /// One account's run: every posture finding.
+    Everything,
+    /// The account's trails (and the account-wide trail checks), not trailwatch itself.
+    Trails,
+    /// trailwatch's own rules, subscription and heartbeats.
+    Trailwatch,
+}
+
+impl PostureScope {
+    fn covers(self, finding: &AsffFinding) -> bool {
+        let about_trailwatch = asff::posture_check(finding).map(Check::is_about_trailwatch);
+        match self {
+            PostureScope::Everything => true,
+            PostureScope::Trails => about_trailwatch == Some(false),
+            PostureScope::Trailwatch => about_trailwatch == Some(true),
+        }
+    }
+}
+
+/// A posture run's findings for `account`: every open one imported again (a newer UpdatedAt),
+/// and every one imported earlier within `scope` that no longer holds archived (RecordState
 /// ARCHIVED, Compliance PASSED).
-pub async fn posture(findings: Vec<AsffFinding>, deps: &Dependencies<'_>, invocation: &Invocation) {
+pub async fn posture(
+    account: &str,
+    findings: Vec<AsffFinding>,
+    scope: PostureScope,
+    deps: &Dependencies<'_>,
+    deadline: Deadline,
+) {
+    let current: BTreeSet<String> = findings.iter().map(|f| f.id.clone()).collect();
+    let fixed = no_longer_open(
+        account,
+        |finding| scope.covers(finding) && !current.contains(&finding.id),
+        deps,
+        deadline,
+    )
+    .await;
+    let mut all = findings;
+    all.extend(fixed);
+    send(all, deps, deadline).await;
+}
+
+/// Self-healing restarted `trail` (an ARN): its not-logging posture finding, if Security Hub
+/// holds one, is archived now rather than at the next posture run.
+pub async fn trail_restarted(
+    account: &str,
+    trail: &str,
+    deps: &Dependencies<'_>,
+    invocation: &Invocation,
+) {
     if !deps.hub.enabled() {
         return;
     }
-    let Some(hub) = Hub::of(deps.config) else {
-        return;
-    };
     let deadline = deadline(invocation);
-    let open = match deadline
-        .within(deps.hub.open_posture_findings(&hub.account))
-        .await
-    {
+    let fixed = no_longer_open(
+        account,
+        |finding| {
+            asff::posture_check(finding) == Some(Check::NotLogging)
+                && finding
+                    .resources
+                    .iter()
+                    .any(|resource| resource.id == trail)
+        },
+        deps,
+        deadline,
+    )
+    .await;
+    send(fixed, deps, deadline).await;
+}
+
+/// The open posture findings about `account` that `fixed` picks, made archived.
+async fn no_longer_open(
+    account: &str,
+    fixed: impl Fn(&AsffFinding) -> bool,
+    deps: &Dependencies<'_>,
+    deadline: Deadline,
+) -> Vec<AsffFinding> {
+    if !deps.hub.enabled() {
+        return Vec::new();
+    }
+    let Some(hub) = Hub::of(deps.config) else {
+        return Vec::new();
+    };
+    let open = if account == hub.account {
+        deadline
+            .within(deps.hub.open_posture_findings(account))
+            .await
+    } else {
+        match deadline.within(deps.members.hub(account)).await {
+            Some(Ok(member)) => deadline.within(member.open_posture_findings(account)).await,
+            Some(Err(problem)) => Some(Err(problem)),
+            None => None,
+        }
+    };
+    let open = match open {
         Some(Ok(open)) => open,
         Some(Err(problem)) => {
-            warn!(error = %LogText(Some(&problem)), "the open posture findings could not be read; none is archived this run");
-            Vec::new()
+            warn!(error = %LogText(Some(&problem)), "the open posture findings could not be read; none is archived this time");
+            return Vec::new();
         }
-        None => Vec::new(),
+        None => {
+            warn!("reading the open posture findings timed out; none is archived this time");
+            return Vec::new();
+        }
     };
-    let current: BTreeSet<&str> = findings.iter().map(|f| f.id.as_str()).collect();
     let updated_at = now();
     let fixed: Vec<AsffFinding> = open
         .into_iter()
-        .filter(|finding| !current.contains(finding.id.as_str()))
+        .filter(|finding| fixed(finding))
         .map(|mut finding| {
             finding.record_state = RecordState::Archived;
             finding.compliance.status = ComplianceStatus::Passed;
@@ -180,7 +268,59 @@ pub async fn posture(findings: Vec<AsffFinding>, deps: &Dependencies<'_>, invoca
             "posture findings that no longer hold are archived"
         );
     }
-    let mut all = findings;
-    all.extend(fixed);
-    send(all, deps, invocation).await;
+    fixed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::posture::Finding;
+    use crate::severity::Severity;
+
+    fn finding_of(check: Check) -> AsffFinding {
+        let hub = Hub {
+            partition: "aws".into(),
+            region: "us-east-1".into(),
+            account: "111122223333".into(),
+        };
+        let finding = Finding {
+            account: None,
+            severity: Severity::High,
+            check,
+            trail: None,
+            region: Some("us-east-1".into()),
+            detail: "detail".into(),
+            since: None,
+            new: true,
+        };
+        asff::posture_finding(
+            &finding,
+            "111122223333",
+            &[],
+            &hub,
+            "2026-12-05T08:00:00Z",
+            RecordState::Active,
+        )
+    }
+
+    #[test]
+    fn each_part_of_an_organizations_run_archives_only_what_it_checks() {
+        let trail = finding_of(Check::NotLogging);
+        let itself = finding_of(Check::NoHeartbeat);
+        assert!(PostureScope::Trails.covers(&trail));
+        assert!(!PostureScope::Trails.covers(&itself));
+        assert!(PostureScope::Trailwatch.covers(&itself));
+        assert!(!PostureScope::Trailwatch.covers(&trail));
+        assert!(
+            PostureScope::Everything.covers(&trail) && PostureScope::Everything.covers(&itself)
+        );
+        // A finding whose check trailwatch cannot name (someone else's, or a later version's)
+        // is archived only by a run that answers for everything.
+        let mut unknown = trail.clone();
+        unknown
+            .product_fields
+            .insert("trailwatch/Check".into(), "some-later-check".into());
+        assert!(!PostureScope::Trails.covers(&unknown));
+        assert!(!PostureScope::Trailwatch.covers(&unknown));
+    }
 }

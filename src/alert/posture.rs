@@ -54,6 +54,15 @@ pub enum Check {
 }
 
 impl Check {
+    /// A check of trailwatch itself (its rules, its subscribers, its heartbeats), not of the
+    /// account's trails.
+    pub fn is_about_trailwatch(self) -> bool {
+        matches!(
+            self,
+            Check::RuleNotAsDeployed | Check::NoConfirmedSubscription | Check::NoHeartbeat
+        )
+    }
+
     /// A headline for the finding.
     pub fn title(self) -> &'static str {
         match self {

@@ -20,18 +20,17 @@ pub mod judge;
 pub mod organization;
 pub mod remind;
 pub mod report;
+pub mod security_hub;
 
 use std::time::{Duration, Instant};
 
 use chrono::SecondsFormat;
 use tracing::error;
 
-use crate::alert::asff::RecordState;
 use crate::alert::posture::Finding;
 use crate::alert::Alert;
-use crate::asff::{self, Hub};
 use crate::config::Config;
-use crate::import;
+use crate::import::{self, PostureScope};
 use crate::inspector::LookupError;
 use crate::invocation::{Dependencies, HandlerError, Invocation, Status, Summary, PUBLISH_RESERVE};
 use crate::lookup::{all_within, Deadline};
@@ -39,7 +38,6 @@ use crate::metrics::alert_published;
 use crate::parse::Schedule;
 use crate::render::escape::LogText;
 use crate::render::render;
-use crate::resource::TrailSnapshot;
 use finished::RunLog;
 use gather::{gather, POSTURE_BUDGET};
 use remind::Window;
@@ -74,6 +72,17 @@ pub async fn run(
         // An organization: trailwatch itself is checked here, every account (this one too) by
         // the posture queue's consumers, and the run's summary is sent by the last of them.
         let itself = trailwatch_itself(deps, deadline).await;
+        if let Some(account) = config.home_account.as_deref() {
+            security_hub::keep_current(
+                account,
+                &itself,
+                &[],
+                PostureScope::Trailwatch,
+                import::deadline(invocation),
+                deps,
+            )
+            .await;
+        }
         report_itself(itself, &window, deps).await;
         return organization::start(schedule, &window, deps).await;
     }
@@ -92,7 +101,18 @@ pub async fn run(
         worst: findings.iter().chain(&itself).map(|f| f.severity).max(),
         level: config.signal_level,
     };
-    keep_hub_current(&findings, &itself, &gathered.trails, invocation, deps).await;
+    if let Some(account) = config.home_account.as_deref() {
+        let all: Vec<Finding> = findings.iter().chain(&itself).cloned().collect();
+        security_hub::keep_current(
+            account,
+            &all,
+            &gathered.trails,
+            PostureScope::Everything,
+            import::deadline(invocation),
+            deps,
+        )
+        .await;
+    }
     report_itself(itself, &window, deps).await;
     if findings.is_empty() {
         log.finished("healthy", None);
@@ -104,56 +124,6 @@ pub async fn run(
     }
     let alert = report::alert(findings, gathered.trails, &window, config);
     publish(alert, &log, deps).await
-}
-
-/// Security Hub holds every finding of the run, imported again each run it lasts (the alert
-/// itself is repeated only when due), each with the step that fixes it, and archives those
-/// fixed since ([`import::posture`]).
-async fn keep_hub_current(
-    findings: &[Finding],
-    itself: &[Finding],
-    trails: &[TrailSnapshot],
-    invocation: &Invocation,
-    deps: &Dependencies<'_>,
-) {
-    if !deps.hub.enabled() {
-        return;
-    }
-    let Some(hub) = Hub::of(deps.config) else {
-        return;
-    };
-    let config = deps.config;
-    let home_region = config
-        .posture
-        .regions
-        .first()
-        .map_or(hub.region.as_str(), String::as_str);
-    let now = import::now();
-    let prepared = findings
-        .iter()
-        .chain(itself)
-        .filter_map(|finding| {
-            let account = finding
-                .account
-                .as_deref()
-                .or(config.home_account.as_deref())?;
-            let steps = judge::next_steps(
-                std::slice::from_ref(finding),
-                trails,
-                home_region,
-                config.own.heartbeat_parameter.as_deref(),
-            );
-            Some(asff::posture_finding(
-                finding,
-                account,
-                &steps,
-                &hub,
-                &now,
-                RecordState::Active,
-            ))
-        })
-        .collect();
-    import::posture(prepared, deps, invocation).await;
 }
 
 /// What is wrong with trailwatch itself goes to the health topic, every run it lasts: the

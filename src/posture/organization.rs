@@ -18,6 +18,7 @@ use futures_util::future::join_all;
 use tracing::{error, info, warn, Instrument};
 
 use crate::alert::posture::Finding;
+use crate::import::PostureScope;
 use crate::inspector::TrailInspector;
 use crate::invocation::{
     BatchItemFailure, Dependencies, HandlerError, Invocation, Status, Summary, PUBLISH_RESERVE,
@@ -32,6 +33,7 @@ use crate::posture::gather::{gather, POSTURE_BUDGET};
 use crate::posture::judge;
 use crate::posture::remind::Window;
 use crate::posture::report;
+use crate::posture::security_hub;
 use crate::render::escape::LogText;
 use crate::render::render;
 use crate::shape::is_account;
@@ -238,6 +240,16 @@ async fn check_account(
     for finding in &mut findings {
         finding.account = Some(check.account.clone());
     }
+    // Security Hub holds the account's findings in the account itself, kept current here.
+    security_hub::keep_current(
+        &check.account,
+        &findings,
+        &gathered.trails,
+        PostureScope::Trails,
+        deadline,
+        deps,
+    )
+    .await;
     let home_region = config.posture.regions.first().cloned().unwrap_or_default();
     let next_steps = judge::next_steps(&findings, &gathered.trails, &home_region, None);
     let trails_checked = gathered.trails.len();

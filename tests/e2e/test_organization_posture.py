@@ -208,3 +208,55 @@ def test_a_run_that_cannot_be_recorded_fails_so_lambda_retries_it(org_moto, orga
             assert answer["errorType"] == "RunNotStarted", answer
             assert "could not be recorded" in answer["errorMessage"]
     assert org_moto.client("sqs").receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages", []) == []
+
+
+def hub_findings(view) -> dict[str, dict]:
+    """The account's posture findings in its own Security Hub, by Id."""
+    found = view.client("securityhub").get_findings(MaxResults=100)["Findings"]
+    return {f["Id"]: f for f in found if f["GeneratorId"].startswith("trailwatch/posture/")}
+
+
+def run_once(function, sqs, queue: str, report_all: bool, run: int) -> None:
+    schedule = harness.scheduled_event(now(), report_all=report_all)
+    schedule["id"] = f"5d2c1b0a-9f8e-4d7c-8b6a-00000000000{run}"
+    assert function.invoke(schedule).json()["status"] == "run-started"
+    messages = receive_all(sqs, queue, len(ACCOUNTS))
+    answers = hand_over(function, sqs, queue, messages, per_batch=5)
+    assert all(a["batchItemFailures"] == [] for a in answers), answers
+
+
+def test_each_accounts_posture_findings_are_kept_in_its_own_security_hub(org_moto, organization, proxied):
+    inbox, queue, env = organization
+    env = {**env, "SECURITY_HUB_FINDINGS": "true"}
+    sqs = org_moto.client("sqs")
+    stopped = harness.AccountView(org_moto, STOPPED)
+    member = harness.AccountView(org_moto, MEMBER)
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, proxied.endpoint, env) as function:
+        run_once(function, sqs, queue, report_all=True, run=1)
+        in_stopped = hub_findings(stopped)
+        stopped_trail = f"arn:aws:cloudtrail:us-east-1:{STOPPED}:trail/only-trail"
+        not_logging = f"trailwatch/{STOPPED}/posture/not-logging/{stopped_trail}"
+        assert not_logging in in_stopped, list(in_stopped)
+        assert all(f["AwsAccountId"] == STOPPED for f in in_stopped.values())
+        assert in_stopped[not_logging]["ProductArn"] == f"arn:aws:securityhub:{harness.HOME_REGION}:{STOPPED}:product/{STOPPED}/default"
+        assert [f["GeneratorId"] for f in hub_findings(member).values()] == ["trailwatch/posture/log-file-validation-off"]
+        central = hub_findings(org_moto)
+        # The central account's own check (no trail at all), and trailwatch itself, checked
+        # where the run starts (moto holds none of its rules).
+        assert sorted(f["GeneratorId"] for f in central.values()) == [
+            "trailwatch/posture/no-multi-region-trail", "trailwatch/posture/rule-not-as-deployed"]
+        assert all(f["AwsAccountId"] == CENTRAL for f in central.values())
+        # The account that cannot be read has nothing imported (its role is refused), and the
+        # run still finishes.
+        assert hub_findings(harness.AccountView(org_moto, UNREADABLE)) == {}
+        assert function.output().count("posture check finished") == 1
+
+        # Fixed in the member account: the next run archives the finding there.
+        stopped.client("cloudtrail").start_logging(Name="only-trail")
+        run_once(function, sqs, queue, report_all=False, run=2)
+        fixed = hub_findings(stopped)[not_logging]
+        assert fixed["RecordState"] == "ARCHIVED" and fixed["Compliance"]["Status"] == "PASSED"
+        # Still open elsewhere: updated, not archived. The central account's check answers for
+        # its trails only, so it leaves trailwatch's own finding alone.
+        assert [f["RecordState"] for f in hub_findings(member).values()] == ["ACTIVE"]
+        assert [f["RecordState"] for f in hub_findings(org_moto).values()] == ["ACTIVE", "ACTIVE"]

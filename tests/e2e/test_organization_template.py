@@ -211,9 +211,10 @@ def test_posture_accounts_accepts_organization_or_account_ids_only():
         assert not pattern.fullmatch(bad), bad
 
 
-def test_with_findings_on_the_member_role_may_import_only_through_its_accounts_product():
+def test_with_findings_on_the_member_role_may_import_and_read_back_only_its_own_accounts_findings():
     off = granted(member_role()["Policies"][0]["PolicyDocument"]["Statement"])
     assert set(off) == READ_ACTIONS
     on = granted(member_role(SecurityHubFindings="true")["Policies"][0]["PolicyDocument"]["Statement"])
-    assert set(on) == READ_ACTIONS | {"securityhub:BatchImportFindings"}
+    assert set(on) == READ_ACTIONS | {"securityhub:BatchImportFindings", "securityhub:GetFindings"}
     assert on["securityhub:BatchImportFindings"] == "arn:aws:securityhub:*:111122223333:product/111122223333/default"
+    assert on["securityhub:GetFindings"] == "arn:aws:securityhub:*:111122223333:hub/default"

@@ -188,3 +188,34 @@ def test_a_finding_about_a_member_account_is_imported_there_through_its_read_rol
     assert finding["AwsAccountId"] == MEMBER
     assert finding["ProductArn"] == f"arn:aws:securityhub:{harness.HOME_REGION}:{MEMBER}:product/{MEMBER}/default"
     assert org_moto.client("securityhub").get_findings()["Findings"] == [], f"nothing in the central account {CENTRAL}"
+
+
+def test_a_restarted_trails_posture_finding_is_archived_at_once(moto, world, proxied):
+    world()
+    env = {**ENV, "AUTO_RESTART_LOGGING": "true"}
+    stopped = f"trailwatch/{harness.ACCOUNT}/posture/not-logging/{harness.TRAIL_ARN}"
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, proxied.endpoint, env) as function:
+        moto.client("cloudtrail").stop_logging(Name=harness.TRAIL)
+        assert function.invoke(harness.scheduled_event(now(), report_all=True)).json()["status"] == "published"
+        [open_finding] = [f for f in findings(moto) if f["Id"] == stopped]
+        assert open_finding["RecordState"] == "ACTIVE"
+        # The stop's event arrives; self-healing starts the trail again, and the finding is
+        # archived now, not at the next posture run.
+        result = function.invoke(harness.load_event(harness.EVENTS / "stop-logging.json")).json()
+        assert result["status"] == "published", result
+        assert moto.client("cloudtrail").get_trail_status(Name=harness.TRAIL)["IsLogging"] is True
+        [archived] = [f for f in findings(moto) if f["Id"] == stopped]
+        assert archived["RecordState"] == "ARCHIVED" and archived["Compliance"]["Status"] == "PASSED"
+        # The event's own finding stays: someone stopped the trail.
+        event_findings = [f for f in findings(moto) if "/event/" in f["Id"]]
+        assert [f["RecordState"] for f in event_findings] == ["ACTIVE"]
+
+
+def test_without_a_restart_the_posture_finding_stays_open(moto, world, hub_function):
+    world()
+    stopped = f"trailwatch/{harness.ACCOUNT}/posture/not-logging/{harness.TRAIL_ARN}"
+    moto.client("cloudtrail").stop_logging(Name=harness.TRAIL)
+    hub_function.invoke(harness.scheduled_event(now(), report_all=True))
+    hub_function.invoke(harness.load_event(harness.EVENTS / "stop-logging.json"))
+    [still] = [f for f in findings(moto) if f["Id"] == stopped]
+    assert still["RecordState"] == "ACTIVE"
