@@ -434,7 +434,10 @@ def test_a_monitored_event_in_a_forwarder_region_reaches_the_central_target(moto
     assert arrived[0]["detail"]["awsRegion"] == "eu-west-1"
 
 
-KEPT = {"FunctionLogGroup", "FunctionFailureQueue", "RuleDeadLetterQueue", "SubscriptionDeadLetterQueue", "ForwarderDeadLetterQueue", "DigestQueue", "PostureQueue", "AlertKey"}
+KEPT = {"FunctionLogGroup", "FunctionFailureQueue", "RuleDeadLetterQueue", "SubscriptionDeadLetterQueue", "ForwarderDeadLetterQueue", "DigestQueue", "PostureQueue", "AlertKey",
+        # The evidence archive (EvidenceArchiveDays): its bucket (named by CloudFormation), the key
+        # that reads it and Firehose's errors.
+        "EvidenceBucket", "EvidenceKey", "EvidenceLogGroup"}
 
 
 def test_parked_events_the_functions_logs_and_the_key_that_reads_them_outlive_the_stack():
@@ -460,7 +463,7 @@ def test_parked_events_the_functions_logs_and_the_key_that_reads_them_outlive_th
 PHYSICAL_NAMES = {
     "FunctionLogGroup": ("LogGroupName", 512), "FunctionFailureQueue": ("QueueName", 80), "RuleDeadLetterQueue": ("QueueName", 80),
     "SubscriptionDeadLetterQueue": ("QueueName", 80), "ForwarderDeadLetterQueue": ("QueueName", 80),
-    "DigestQueue": ("QueueName", 80), "PostureQueue": ("QueueName", 80),
+    "DigestQueue": ("QueueName", 80), "PostureQueue": ("QueueName", 80), "EvidenceLogGroup": ("LogGroupName", 512),
 }
 
 
@@ -473,6 +476,8 @@ def test_every_kept_resource_is_named_from_the_stacks_id_so_a_new_stack_never_co
     mode = {"Mode": "forwarder", "CentralEventBusArn": CENTRAL_BUS} if name.startswith("Forwarder") else {}
     if name == "PostureQueue":
         mode = {"Mode": "central", "PostureAccounts": "organization"}
+    if name.startswith("Evidence"):
+        mode = {"EvidenceArchiveDays": "400"}
     first_params = tpl.parameters(T, stack_name="my-stack", **mode)
     assert name in tpl.created(T, **mode)
     second_params = {**first_params, "AWS::StackId": first_params["AWS::StackId"].replace(tpl.STACK_UUID, OTHER_UUID)}
@@ -571,7 +576,8 @@ def test_the_pager_gets_every_health_alarm_without_a_filter():
 
 def test_every_subscription_parks_what_sns_cannot_deliver():
     subscriptions = tpl.resources(T, "AWS::SNS::Subscription")
-    assert set(subscriptions) == {"AlertEmailSubscription", "HighSeveritySubscription", "HealthEmailSubscription", "HighSeverityHealthSubscription"}
+    assert set(subscriptions) == {"AlertEmailSubscription", "HighSeveritySubscription", "HealthEmailSubscription", "HighSeverityHealthSubscription",
+                                  "AlertEvidenceSubscription", "HealthEvidenceSubscription"}
     for name, subscription in subscriptions.items():
         assert subscription["Properties"]["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["SubscriptionDeadLetterQueue", "Arn"]}}, name
     statement, guard = props("SubscriptionDeadLetterQueuePolicy")["PolicyDocument"]["Statement"]

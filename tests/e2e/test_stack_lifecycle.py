@@ -72,15 +72,19 @@ def for_moto(template: dict, parameters: dict[str, str]) -> dict:
 
     resolve_conditional_statements(t["Resources"])
 
+    def is_number(node) -> bool:
+        return isinstance(node, dict) and t["Parameters"].get(node.get("Ref"), {}).get("Type") == "Number"
+
     def resolve_number_keys(node):
-        """moto looks a Number parameter up in a mapping as an integer, CloudFormation as the
-        string it is: give moto the string."""
+        """moto looks a Number parameter up in a mapping, and compares it in Fn::Equals, as an
+        integer; CloudFormation as the string it is: give moto the string."""
         if isinstance(node, dict):
             found = node.get("Fn::FindInMap")
-            if isinstance(found, list) and isinstance(found[1], dict) and "Ref" in found[1]:
-                name = found[1]["Ref"]
-                if t["Parameters"].get(name, {}).get("Type") == "Number":
-                    found[1] = params[name]
+            if isinstance(found, list) and is_number(found[1]):
+                found[1] = params[found[1]["Ref"]]
+            compared = node.get("Fn::Equals")
+            if isinstance(compared, list):
+                node["Fn::Equals"] = [params[item["Ref"]] if is_number(item) else item for item in compared]
             for value in node.values():
                 resolve_number_keys(value)
         elif isinstance(node, list):
@@ -88,6 +92,7 @@ def for_moto(template: dict, parameters: dict[str, str]) -> dict:
                 resolve_number_keys(item)
 
     resolve_number_keys(t["Resources"])
+    resolve_number_keys(t["Conditions"])
 
     for resource in t["Resources"].values():
         pattern = resource.get("Properties", {}).get("EventPattern")
