@@ -71,7 +71,13 @@ pub fn resource_type(kind: ResourceKind) -> &'static str {
         ResourceKind::EventDataStore
         | ResourceKind::LogGroup
         | ResourceKind::Rule
-        | ResourceKind::Parameter => "Other",
+        | ResourceKind::Parameter
+        | ResourceKind::ConfigRecorder
+        | ResourceKind::DeliveryChannel
+        | ResourceKind::ConfigRetention
+        | ResourceKind::ConfigRule
+        | ResourceKind::ConformancePack
+        | ResourceKind::ConfigAggregator => "Other",
     }
 }
 
@@ -79,7 +85,26 @@ pub fn resource_type(kind: ResourceKind) -> &'static str {
 /// 4.5 (every trailwatch finding is evidence for it): 3.1 "Ensure CloudTrail is enabled in all
 /// regions" for trails, 3.5 "Ensure CloudTrail logs are encrypted at rest using KMS CMKs" for
 /// keys.
+///
+/// A change to AWS Config bears on 4.9 "Ensure AWS Config configuration changes are monitored"
+/// instead, and, for its recorder, delivery channel and retention, 3.3 "Ensure AWS Config is
+/// enabled in all regions" (numbering as in turbot/steampipe-mod-aws-compliance's cis_v300).
 fn related_to_kind(kind: Option<ResourceKind>) -> Vec<String> {
+    match kind {
+        Some(
+            ResourceKind::ConfigRecorder
+            | ResourceKind::DeliveryChannel
+            | ResourceKind::ConfigRetention,
+        ) => {
+            return vec![CIS_CONFIG_CHANGES.into(), CIS_CONFIG_ENABLED.into()];
+        }
+        Some(
+            ResourceKind::ConfigRule
+            | ResourceKind::ConformancePack
+            | ResourceKind::ConfigAggregator,
+        ) => return vec![CIS_CONFIG_CHANGES.into()],
+        _ => {}
+    }
     let mut related = vec![CIS_CLOUDTRAIL_CHANGES];
     related.extend(match kind {
         Some(ResourceKind::Trail) => Some("CIS AWS Foundations Benchmark v3.0.0/3.1"),

@@ -270,11 +270,29 @@ impl Config {
                     })?,
             ),
         };
-        let rules = OwnResources::parse_rules(&non_empty("OWN_RULE_NAMES").unwrap_or_default())
+        let mut rules = OwnResources::parse_rules(&non_empty("OWN_RULE_NAMES").unwrap_or_default())
             .map_err(|problem| ConfigError {
                 variable: "OWN_RULE_NAMES",
                 problem,
             })?;
+        // The rules on trailwatch's own central bus, by name alone: the bus is OWN_EVENT_BUS
+        // (named after the stack, up to 256 characters, so not repeated for every rule).
+        if let Some(names) = non_empty("OWN_BUS_RULE_NAMES") {
+            let bus = non_empty("OWN_EVENT_BUS").ok_or_else(|| ConfigError {
+                variable: "OWN_BUS_RULE_NAMES",
+                problem: "is set without OWN_EVENT_BUS, the bus its rules are on".to_string(),
+            })?;
+            let on_bus: Vec<String> = OwnResources::list(&names)
+                .iter()
+                .map(|name| format!("{bus}/{name}"))
+                .collect();
+            rules.extend(
+                OwnResources::parse_rules(&on_bus.join(",")).map_err(|problem| ConfigError {
+                    variable: "OWN_BUS_RULE_NAMES",
+                    problem,
+                })?,
+            );
+        }
         let mut queues = Vec::new();
         for entry in OwnResources::list(&non_empty("OWN_QUEUE_ARNS").unwrap_or_default()) {
             queues.push(
@@ -911,6 +929,8 @@ mod tests {
                 "arn:aws:kms:us-east-1:111122223333:key/abc-1",
             ),
             ("OWN_RULE_NAMES", "trailwatch-x,bus/trailwatch-x-central"),
+            ("OWN_EVENT_BUS", "trailwatch-stack"),
+            ("OWN_BUS_RULE_NAMES", "trailwatch-x-central-2"),
             ("AWS_LAMBDA_FUNCTION_NAME", "trailwatch-fn"),
             ("AUTO_RESTART_LOGGING", "true"),
             ("TRUSTED_ROOTS", "system"),
@@ -931,7 +951,11 @@ mod tests {
         assert_eq!(c.own.topics.len(), 2);
         assert_eq!(
             c.own.rules,
-            ["default/trailwatch-x", "bus/trailwatch-x-central"]
+            [
+                "default/trailwatch-x",
+                "bus/trailwatch-x-central",
+                "trailwatch-stack/trailwatch-x-central-2"
+            ]
         );
         assert_eq!(c.own.function.as_deref(), Some("trailwatch-fn"));
         assert!(c.auto_restart);
@@ -958,6 +982,7 @@ mod tests {
             ("HEALTH_TOPIC_ARN", "health"),
             ("OWN_KEY_ARN", "arn:aws:sns:us-east-1:111122223333:x"),
             ("OWN_RULE_NAMES", "a b"),
+            ("OWN_BUS_RULE_NAMES", "trailwatch-x-central"),
             ("AUTO_RESTART_LOGGING", "yes"),
             ("TRUSTED_ROOTS", "webpki"),
             ("POSTURE_REGIONS", "us-east-1;rm"),

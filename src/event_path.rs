@@ -27,6 +27,7 @@ use crate::metrics::{self, alert_published, since};
 use crate::monitors;
 use crate::monitors::monitor::{Monitor, Outcome, Rule, Watched};
 use crate::publish::PublishError;
+use crate::recorders::NoRecorders;
 use crate::render::escape::LogText;
 use crate::render::{self, render};
 use crate::resource::{Resource, ResourceState};
@@ -242,6 +243,7 @@ async fn look_up_within_deadline(
     let Some(member) = member_account(watch.call, deps) else {
         let lookups = Lookups {
             inspector,
+            recorders: deps.recorders,
             deadline,
             coverage,
             home_account: deps.config.home_account.as_deref(),
@@ -254,6 +256,9 @@ async fn look_up_within_deadline(
         Some(Access::Member(member_inspector)) => {
             let lookups = Lookups {
                 inspector: member_inspector.as_ref(),
+                recorders: &NoRecorders {
+                    why: "a member account's recorders are not read: trailwatch's read role there reads CloudTrail only",
+                },
                 deadline,
                 coverage,
                 home_account: Some(member),
@@ -263,6 +268,7 @@ async fn look_up_within_deadline(
         Some(Access::NotConfigured) => {
             let lookups = Lookups {
                 inspector,
+                recorders: deps.recorders,
                 deadline,
                 coverage,
                 home_account: deps.config.home_account.as_deref(),

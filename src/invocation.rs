@@ -21,6 +21,7 @@ use crate::organization::{AccountDirectory, PostureQueue, RunLedger};
 use crate::parse::InvalidEvent;
 use crate::plumbing::PlumbingInspector;
 use crate::publish::{AlertPublisher, PublishError};
+use crate::recorders::RecorderInspector;
 use crate::restart::LoggingRestarter;
 use crate::severity::Severity;
 
@@ -32,6 +33,9 @@ pub struct Dependencies<'a> {
     pub config: &'a Config,
     /// `None` where the trail cannot be looked up (preview without AWS access).
     pub inspector: Option<&'a dyn TrailInspector>,
+    /// The other recorders (AWS Config) of the function's own account;
+    /// [`crate::recorders::NoRecorders`] where they are not read.
+    pub recorders: &'a dyn RecorderInspector,
     /// A member account's trails, through trailwatch's read role there (central mode);
     /// [`crate::members::NoMemberAccess`] elsewhere.
     pub members: &'a dyn MemberAccess,

@@ -6,7 +6,7 @@
 //! path ([`event_path`]) and the posture schedule to the posture run ([`posture`]). The event
 //! path reads as its steps: find the monitor → judge → look up → judge with the state →
 //! assemble → publish. What a monitored call *means* lives in [`monitors`]: one module per
-//! watched service (trails, CloudTrail Lake, a trail's bucket, key and log group, and
+//! watched service (trails, CloudTrail Lake, a trail's bucket, key and log group, AWS Config, and
 //! trailwatch's own rules, topics and function), each with its policy rows, resource lookup,
 //! weakening checks and next steps, behind one registry that the pipeline, the EventBridge
 //! pattern and the policy table in docs/alerts.md all iterate.
@@ -23,7 +23,7 @@
 //! | layer | what lives there | modules |
 //! |---|---|---|
 //! | 1 data | what things are: the call, the resource and its state, the coverage verdict, the alert document and its parts, what may go into a command, the settings | [`arn`], [`shape`], [`prose`], [`severity`], [`call`], [`client`], [`resource`], [`coverage`], [`enrichment`], [`links`], [`own`], [`trust`], [`config`], [`alert`], [`command`] |
-//! | 2 wire | the edges: the payload read into a call, the alert written for SNS, and the narrow traits to AWS with the lookups' plumbing (one deadline, bounded concurrency) | [`input`], [`parse`], [`render`], [`publish`], [`metrics`], [`inspector`], [`members`], [`dedup`], [`burst`], [`organization`], [`hub`], [`plumbing`], [`lookup`] |
+//! | 2 wire | the edges: the payload read into a call, the alert written for SNS, and the narrow traits to AWS with the lookups' plumbing (one deadline, bounded concurrency) | [`input`], [`parse`], [`render`], [`publish`], [`metrics`], [`inspector`], [`recorders`], [`members`], [`dedup`], [`burst`], [`organization`], [`hub`], [`plumbing`], [`lookup`] |
 //! | 3 judgement | what a call or a trail's state means: the monitors, the policy and its modifiers, self-healing's decision, the posture findings | [`monitors`], [`classify`], [`actor`], [`restart`], [`heartbeat`], [`posture::gather`], [`posture::judge`], [`posture::drift`], [`posture::heartbeats`], [`posture::remind`] |
 //! | 4 assembly | one alert document from a judged call, a posture run or a burst, and the Security Hub findings an alert imports | [`assemble`], [`posture::report`], [`digest`], [`asff`] |
 //! | 5 invocation | what the entry points share: their dependencies, the invocation, the answer, and an alert's findings imported into Security Hub | [`invocation`], [`import`] |
@@ -79,6 +79,7 @@ pub mod posture;
 pub mod preview;
 pub mod prose;
 pub mod publish;
+pub mod recorders;
 pub mod render;
 pub mod resource;
 pub mod restart;

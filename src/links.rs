@@ -119,6 +119,20 @@ fn resource_page(host: &str, resource: &Resource) -> Option<String> {
         ResourceKind::Parameter => Some(format!(
             "https://{host}/systems-manager/parameters?region={region}"
         )),
+        ResourceKind::ConfigRecorder
+        | ResourceKind::DeliveryChannel
+        | ResourceKind::ConfigRetention => Some(format!(
+            "https://{host}/config/home?region={region}#/settings"
+        )),
+        ResourceKind::ConfigRule => {
+            Some(format!("https://{host}/config/home?region={region}#/rules"))
+        }
+        ResourceKind::ConformancePack => Some(format!(
+            "https://{host}/config/home?region={region}#/conformance-packs"
+        )),
+        ResourceKind::ConfigAggregator => Some(format!(
+            "https://{host}/config/home?region={region}#/aggregators"
+        )),
     }
 }
 

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 
 use crate::coverage::CoverageScope;
 use crate::inspector::{LookupError, TrailInspector};
+use crate::recorders::RecorderInspector;
 
 /// Lookups in flight at once: enough for an account's trails, few enough not to be throttled.
 pub const MAX_CONCURRENT_LOOKUPS: usize = 8;
@@ -92,6 +93,8 @@ pub async fn all_within<F: Future>(deadline: Deadline, lookups: Vec<F>) -> Vec<O
 /// What a monitor's lookup may use.
 pub struct Lookups<'a> {
     pub inspector: &'a dyn TrailInspector,
+    /// The other recorders (AWS Config), for their monitors.
+    pub recorders: &'a dyn RecorderInspector,
     pub deadline: Deadline,
     /// Set when the outcome reduces coverage: the verdict is wanted.
     pub coverage: Option<CoverageScope>,

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use lambda_runtime::{layers, service_fn, LambdaEvent, Runtime};
 use serde_json::Value;
 use trailwatch::asff::Hub;
+use trailwatch::aws::config::ConfigInspector;
 use trailwatch::aws::{
     self, cloudtrail::CloudTrailInspector, dynamodb::DynamoLedger,
     organizations::OrganizationAccounts, plumbing::Plumbing, runs::DynamoRuns,
@@ -29,7 +30,7 @@ use trailwatch::restart::NoRestart;
 
 const USAGE: &str =
     "usage: bootstrap                                   run as an AWS Lambda function
-       bootstrap --event-pattern     print the EventBridge pattern of every monitored call
+       bootstrap --event-patterns    print the alert rules' EventBridge patterns (every monitored call)
        bootstrap --guard-patterns    print the guard rules' patterns (placeholders for !Sub)
        bootstrap --policy-table      print the severity policy as a Markdown table
        bootstrap --preview EVENT.json [--with-trail-state] [--json | --asff]
@@ -47,10 +48,10 @@ async fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         None => run_lambda().await,
         Some("--preview") => run_preview(&args[1..]).await,
-        Some("--event-pattern") => {
+        Some("--event-patterns") => {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&trailwatch::monitors::event_pattern())
+                serde_json::to_string_pretty(&trailwatch::monitors::event_patterns())
                     .unwrap_or_default()
             );
             ExitCode::SUCCESS
@@ -173,9 +174,11 @@ async fn run_lambda() -> ExitCode {
     let emf = Emf {
         level: config.signal_level,
     };
+    let recorders = ConfigInspector::new(clients.config.clone());
     let deps = Dependencies {
         config: &config,
         inspector: Some(&inspector),
+        recorders: &recorders,
         members: members.as_ref(),
         ledger: ledger.as_ref(),
         bursts: bursts.as_ref(),

@@ -125,7 +125,16 @@ impl OwnResources {
                     let own_name = own.resource.rsplit('/').next();
                     own_name.is_some() && own_name == resource.name.as_deref()
                 }),
-                ResourceKind::Trail | ResourceKind::EventDataStore | ResourceKind::Bucket => false,
+                // trailwatch owns no trail, store, bucket or anything of AWS Config's.
+                ResourceKind::Trail
+                | ResourceKind::EventDataStore
+                | ResourceKind::Bucket
+                | ResourceKind::ConfigRecorder
+                | ResourceKind::DeliveryChannel
+                | ResourceKind::ConfigRetention
+                | ResourceKind::ConfigRule
+                | ResourceKind::ConformancePack
+                | ResourceKind::ConfigAggregator => false,
             }
     }
 

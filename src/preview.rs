@@ -118,6 +118,9 @@ async fn run(
     let deps = Dependencies {
         config,
         inspector,
+        recorders: &crate::recorders::NoRecorders {
+            why: "the preview reads no recorder",
+        },
         members: &crate::members::NoMemberAccess,
         ledger: &crate::dedup::NoLedger,
         bursts: &crate::burst::NoBursts,

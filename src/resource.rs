@@ -29,6 +29,14 @@ pub enum ResourceKind {
     Alarm,
     Role,
     Parameter,
+    /// AWS Config: the configuration recorder, its delivery channel, its retention setting,
+    /// and the rules, conformance packs and aggregators that evaluate what it records.
+    ConfigRecorder,
+    DeliveryChannel,
+    ConfigRetention,
+    ConfigRule,
+    ConformancePack,
+    ConfigAggregator,
 }
 
 impl ResourceKind {
@@ -48,6 +56,12 @@ impl ResourceKind {
             ResourceKind::Alarm => "CloudWatch alarm",
             ResourceKind::Role => "IAM role",
             ResourceKind::Parameter => "SSM parameter",
+            ResourceKind::ConfigRecorder => "Config recorder",
+            ResourceKind::DeliveryChannel => "Config delivery channel",
+            ResourceKind::ConfigRetention => "Config retention setting",
+            ResourceKind::ConfigRule => "Config rule",
+            ResourceKind::ConformancePack => "conformance pack",
+            ResourceKind::ConfigAggregator => "Config aggregator",
         }
     }
 
@@ -67,6 +81,12 @@ impl ResourceKind {
             ResourceKind::Alarm => "CloudWatch alarm",
             ResourceKind::Role => "IAM role",
             ResourceKind::Parameter => "SSM parameter",
+            ResourceKind::ConfigRecorder => "Config recorder",
+            ResourceKind::DeliveryChannel => "Config delivery channel",
+            ResourceKind::ConfigRetention => "Config retention setting",
+            ResourceKind::ConfigRule => "Config rule",
+            ResourceKind::ConformancePack => "Conformance pack",
+            ResourceKind::ConfigAggregator => "Config aggregator",
         }
     }
 
@@ -159,6 +179,25 @@ impl ResourceKind {
                 (1..=2048).contains(&name.len())
                     && all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
             }
+            // AWS Config takes any non-blank text of 1-256 characters (rules 1-128); headlines
+            // take only the plain names that everyone uses (`default`, `securityhub-...`).
+            ResourceKind::ConfigRecorder
+            | ResourceKind::DeliveryChannel
+            | ResourceKind::ConfigRetention
+            | ResourceKind::ConfigAggregator => {
+                (1..=256).contains(&name.len())
+                    && all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            }
+            ResourceKind::ConfigRule => {
+                (1..=128).contains(&name.len())
+                    && all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            }
+            // A letter, then letters, digits and `-`.
+            ResourceKind::ConformancePack => {
+                (1..=256).contains(&name.len())
+                    && name.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && all(|c| c.is_ascii_alphanumeric() || c == '-')
+            }
         }
     }
 
@@ -178,6 +217,12 @@ impl ResourceKind {
             ResourceKind::Alarm => "alarm",
             ResourceKind::Role => "role",
             ResourceKind::Parameter => "parameter",
+            ResourceKind::ConfigRecorder => "config-recorder",
+            ResourceKind::DeliveryChannel => "delivery-channel",
+            ResourceKind::ConfigRetention => "config-retention",
+            ResourceKind::ConfigRule => "config-rule",
+            ResourceKind::ConformancePack => "conformance-pack",
+            ResourceKind::ConfigAggregator => "config-aggregator",
         }
     }
 }
@@ -292,6 +337,12 @@ pub enum ResourceState {
     /// Every trail the posture check looked at.
     Trails {
         trails: Vec<TrailSnapshot>,
+    },
+    /// AWS Config's recorders in the region of the call (`DescribeConfigurationRecorderStatus`):
+    /// whether Config still records there.
+    ConfigRecorders {
+        region: String,
+        recorders: Vec<RecorderStatus>,
     },
     #[default]
     NotLookedUp,
@@ -409,6 +460,30 @@ pub struct EventDataStoreState {
     pub termination_protection_enabled: Option<bool>,
     pub multi_region_enabled: Option<bool>,
     pub organization_enabled: Option<bool>,
+}
+
+/// One AWS Config recorder's status (`DescribeConfigurationRecorderStatus`): AWS's answer, not
+/// the caller's text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RecorderStatus {
+    pub name: String,
+    pub recording: Option<bool>,
+    /// Success, Failure or Pending: the last time it delivered what it recorded.
+    pub last_status: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// Whether any of `recorders` records: `None` when no answer says.
+pub fn config_records(recorders: &[RecorderStatus]) -> Option<bool> {
+    if recorders.iter().any(|r| r.recording == Some(true)) {
+        Some(true)
+    } else if recorders.iter().all(|r| r.recording == Some(false)) {
+        // No recorder at all is "not recording" too.
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// A trail that delivers through the resource a call touched, and how.

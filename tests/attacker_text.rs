@@ -577,6 +577,12 @@ const NO_UNDO: &[&str] = &[
     "update-assume-role-policy",
     "forged-heartbeat",
     "delete-heartbeat-parameter",
+    // Put back from where they are defined (a conformance pack, a standard, IaC); a
+    // service-linked recorder's types by the service that owns it.
+    "config-disassociate-resource-types",
+    "config-delete-config-rule",
+    "config-delete-conformance-pack",
+    "config-delete-configuration-aggregator",
 ];
 
 #[test]
@@ -602,6 +608,30 @@ fn every_sample_that_reduces_logging_opens_with_its_undo() {
         (
             "disable-alarm-actions",
             "aws cloudwatch enable-alarm-actions ",
+        ),
+        (
+            "config-stop-configuration-recorder",
+            "aws configservice start-configuration-recorder ",
+        ),
+        (
+            "config-delete-configuration-recorder",
+            "aws configservice put-configuration-recorder ",
+        ),
+        (
+            "config-delete-service-linked-configuration-recorder",
+            "aws configservice put-service-linked-configuration-recorder ",
+        ),
+        (
+            "config-delete-delivery-channel",
+            "aws configservice put-delivery-channel ",
+        ),
+        (
+            "config-put-configuration-recorder-narrowed",
+            "aws configservice put-configuration-recorder ",
+        ),
+        (
+            "config-put-retention-configuration-30-days",
+            "aws configservice put-retention-configuration ",
         ),
     ];
     let own = config(OWN_ENV);

@@ -187,6 +187,9 @@ async fn run_with_inspector(
     let deps = Dependencies {
         config,
         inspector: Some(inspector),
+        recorders: &trailwatch::recorders::NoRecorders {
+            why: "not in this test",
+        },
         members: &trailwatch::members::NoMemberAccess,
         ledger: &trailwatch::dedup::NoLedger,
         bursts: &trailwatch::burst::NoBursts,
@@ -482,6 +485,9 @@ async fn an_sns_failure_is_an_error_so_lambda_retries() {
     let deps = Dependencies {
         config: &config,
         inspector: Some(&inspector),
+        recorders: &trailwatch::recorders::NoRecorders {
+            why: "not in this test",
+        },
         members: &trailwatch::members::NoMemberAccess,
         ledger: &trailwatch::dedup::NoLedger,
         bursts: &trailwatch::burst::NoBursts,

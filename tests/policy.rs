@@ -138,6 +138,22 @@ const EXPECTED: &[(&str, Severity)] = &[
     ("forged-heartbeat", Critical),
     ("remove-tags-from-heartbeat", Critical),
     ("delete-heartbeat-parameter", Critical),
+    // AWS Config, the other recorder (issue 19): switched off or deleted is HIGH, a narrowing
+    // MEDIUM, a change that reduces nothing LOW.
+    ("config-stop-configuration-recorder", High),
+    ("config-delete-configuration-recorder", High),
+    ("config-delete-delivery-channel", High),
+    ("config-put-configuration-recorder-narrowed", Medium),
+    ("config-put-configuration-recorder-all", Low),
+    ("config-disassociate-resource-types", Medium),
+    ("config-put-delivery-channel", Medium),
+    ("config-put-retention-configuration-30-days", Medium),
+    ("config-put-retention-configuration-7-years", Low),
+    ("config-delete-retention-configuration", Low),
+    ("config-delete-config-rule", Medium),
+    ("config-delete-conformance-pack", Medium),
+    ("config-delete-configuration-aggregator", Medium),
+    ("config-delete-service-linked-configuration-recorder", High),
 ];
 
 #[test]
@@ -164,6 +180,50 @@ fn every_sample_has_its_expected_severity_and_every_call_a_sample() {
             "{source} {event} has no sample in events/"
         );
     }
+}
+
+#[test]
+fn a_config_recorder_narrowed_says_each_way_and_one_that_records_nothing_is_high() {
+    let (severity, reasons) = severity_of(
+        &common::sample("config-put-configuration-recorder-narrowed"),
+        None,
+    );
+    assert_eq!(severity, Medium);
+    let reasons = reasons.join(" | ");
+    for expected in [
+        "includeGlobalResourceTypes=false",
+        "2 resource type(s) excluded",
+        "DAILY",
+    ] {
+        assert!(reasons.contains(expected), "{expected}: {reasons}");
+    }
+    let nothing = edited("config-put-configuration-recorder-all", |detail| {
+        detail["requestParameters"]["configurationRecorder"]["recordingGroup"] = json!({
+            "allSupported": false, "includeGlobalResourceTypes": false, "resourceTypes": []
+        });
+    });
+    let (severity, reasons) = severity_of(&nothing, None);
+    assert_eq!(severity, High);
+    assert!(reasons.join(" ").contains("records nothing"), "{reasons:?}");
+    // Listing the types to record is a narrowing too.
+    let listed = edited("config-put-configuration-recorder-all", |detail| {
+        detail["requestParameters"]["configurationRecorder"]["recordingGroup"] = json!({
+            "allSupported": false, "resourceTypes": ["AWS::S3::Bucket"],
+            "recordingStrategy": {"useOnly": "INCLUSION_BY_RESOURCE_TYPES"}
+        });
+    });
+    assert_eq!(severity_of(&listed, None).0, Medium);
+    // Retention of a year or more is not a weakening; less is.
+    let year = edited("config-put-retention-configuration-30-days", |detail| {
+        detail["requestParameters"]["retentionPeriodInDays"] = json!(365);
+    });
+    assert_eq!(weakening_count(&year), 0);
+    assert_eq!(
+        weakening_count(&common::sample(
+            "config-put-retention-configuration-30-days"
+        )),
+        1
+    );
 }
 
 #[test]

@@ -40,6 +40,9 @@ pub const MAX_FINDINGS_PER_CALL: usize = 100;
 /// The CIS control every trailwatch finding is evidence for: "Ensure CloudTrail configuration
 /// changes are monitored".
 pub const CIS_CLOUDTRAIL_CHANGES: &str = "CIS AWS Foundations Benchmark v3.0.0/4.5";
+/// AWS Config's own changes, and Config enabled in every region (CIS v3.0.0 4.9 and 3.3).
+pub const CIS_CONFIG_CHANGES: &str = "CIS AWS Foundations Benchmark v3.0.0/4.9";
+pub const CIS_CONFIG_ENABLED: &str = "CIS AWS Foundations Benchmark v3.0.0/3.3";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -2,6 +2,7 @@
 //! AWS SDK type.
 
 pub mod cloudtrail;
+pub mod config;
 pub mod dynamodb;
 pub mod organizations;
 pub mod plumbing;
@@ -190,6 +191,13 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         )
         .build();
 
+    // Whether AWS Config still records, for a Config call's alert: bounded like the trail
+    // lookups, within the same deadline.
+    let config = aws_sdk_config::config::Builder::from(&shared)
+        .retry_config(lookup_retries())
+        .timeout_config(lookup_timeouts())
+        .build();
+
     // The posture check's reads of trailwatch's own rules: bounded like the trail lookups.
     let events = aws_sdk_eventbridge::config::Builder::from(&shared)
         .retry_config(lookup_retries())
@@ -205,6 +213,7 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
     Clients {
         cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail.clone()),
         cloudtrail_config: cloudtrail,
+        config: aws_sdk_config::Client::from_conf(config),
         sts: aws_sdk_sts::Client::from_conf(sts),
         dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
         posture_dynamodb: aws_sdk_dynamodb::Client::from_conf(posture_dynamodb),
@@ -223,6 +232,7 @@ pub struct Clients {
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     /// The lookups' CloudTrail settings, from which a member account's client is built.
     pub cloudtrail_config: aws_sdk_cloudtrail::Config,
+    pub config: aws_sdk_config::Client,
     pub sts: aws_sdk_sts::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub posture_dynamodb: aws_sdk_dynamodb::Client,

@@ -21,6 +21,7 @@
 //! | [`cloudwatch`] | trailwatch's own alarms |
 //! | [`iam`] | trailwatch's own role (us-east-1 only: IAM is global) |
 //! | [`ssm`] | trailwatch's heartbeat parameter (its own heartbeat is [`crate::heartbeat`]'s) |
+//! | [`config`] | AWS Config, the other recorder: its recorder, delivery channel, retention, rules |
 //!
 //! Which calls matter is each monitor's [`monitor::Watched`]: a bucket, key or log group matters only when
 //! a trail uses it, which [`delivery`] decides from DescribeTrails, not from names; a rule, topic
@@ -29,6 +30,7 @@
 
 pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod config;
 pub mod coverage;
 pub mod delivery;
 pub mod events;
@@ -51,7 +53,7 @@ use crate::call::ApiCall;
 use monitor::{GuardValue, Monitor, Rule, Service};
 
 /// Every monitor, in the order the policy table and the event pattern list them.
-pub static REGISTRY: [&dyn Monitor; 12] = [
+pub static REGISTRY: [&dyn Monitor; 13] = [
     &cloudtrail::CloudTrail,
     &lake::Lake,
     &s3::S3,
@@ -64,6 +66,7 @@ pub static REGISTRY: [&dyn Monitor; 12] = [
     &cloudwatch::CloudWatch,
     &iam::Iam,
     &ssm::Ssm,
+    &config::Config,
 ];
 
 /// The monitor and rule for a call, or `None` when trailwatch does not watch it.
@@ -106,29 +109,30 @@ pub fn monitored_calls() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// The EventBridge pattern that delivers exactly the monitored calls' events: one `$or` branch
-/// per event source, so a name is matched only with its own source (an `s3.amazonaws.com`
-/// event called `DeleteTrail` does not match). `bootstrap --event-pattern` prints it; the
-/// template's rules must use it verbatim. Should it outgrow one rule, [`event_patterns`] splits
-/// it, and the test `every_generated_pattern_fits_one_rule` says so.
-pub fn event_pattern() -> Value {
-    let branches = event_branches();
-    let mut sources: Vec<&str> = Vec::new();
-    for (source, _) in &branches {
-        push_new(&mut sources, source);
-    }
-    let branches: Vec<Value> = branches.into_iter().map(|(_, branch)| branch).collect();
-    json!({
-        "source": sources,
-        "detail-type": [crate::parse::CLOUDTRAIL_API_CALL],
-        "detail": { "$or": branches }
-    })
-}
-
-/// [`event_pattern`] split over as many rules as [`MAX_PATTERN_CHARS`] needs, branch by branch
-/// (one rule today).
+/// The EventBridge patterns that deliver exactly the monitored calls' events: one `$or` branch
+/// per event source, so a name is matched only with its own source (an `s3.amazonaws.com` event
+/// called `DeleteTrail` does not match), split branch by branch over as many rules as
+/// [`MAX_PATTERN_CHARS`] needs, in registry order. `bootstrap --event-patterns` prints them; the
+/// template's alert rules (`trailwatch-ID`, then `trailwatch-ID-2`, ...) must each use theirs
+/// verbatim, and the test `every_generated_pattern_fits_its_rule` says when a new rule is due.
 pub fn event_patterns() -> Vec<Value> {
     split_into_patterns(event_branches())
+}
+
+/// Whether `given` is one of the alert rules' patterns.
+pub fn is_event_pattern(given: &Value) -> bool {
+    event_patterns().iter().any(|pattern| pattern == given)
+}
+
+/// Which of [`event_patterns`] the alert rule named `name` carries: `trailwatch-ID` (or its
+/// central bus's `trailwatch-ID-central`) the first, `...-2` the second, and so on.
+pub fn event_pattern_of_rule(name: &str) -> usize {
+    name.rsplit_once('-')
+        // A rule's number is one or two digits; the stack id's last group (twelve) is not one.
+        .filter(|(_, last)| last.len() <= 2)
+        .and_then(|(_, last)| last.parse::<usize>().ok())
+        .filter(|n| *n >= 2)
+        .map_or(0, |n| n - 1)
 }
 
 /// One `(EventBridge source, branch)` per event source, with every call of every monitor of it.
@@ -316,7 +320,7 @@ pub fn weakenings(monitor: &dyn Monitor, call: &ApiCall) -> Vec<monitor::Weakeni
             };
             let ours = pattern
                 .as_ref()
-                .is_some_and(|p| *p == event_pattern() || is_guard_pattern(p));
+                .is_some_and(|p| is_event_pattern(p) || is_guard_pattern(p));
             if !ours {
                 found.push(monitor::Weakening::new(
                     "the event pattern is not one trailwatch generates: calls it should watch may no longer match",
@@ -384,14 +388,33 @@ mod tests {
     }
 
     #[test]
-    fn every_generated_pattern_fits_one_rule() {
-        assert_eq!(event_patterns(), [event_pattern()]);
-        let alert = event_pattern().to_string();
-        assert!(
-            alert.len() <= MAX_PATTERN_CHARS,
-            "the alert rule's pattern is {} characters: split the registry's pattern over several rules",
-            alert.len()
+    fn every_generated_pattern_fits_its_rule() {
+        let patterns = event_patterns();
+        // The template has one alert rule per pattern (test_template.py compares them): a
+        // registry that outgrows them needs another rule there.
+        assert_eq!(
+            patterns.len(),
+            2,
+            "the template's alert rules are trailwatch-ID and trailwatch-ID-2"
         );
+        for pattern in &patterns {
+            let text = pattern.to_string();
+            assert!(
+                text.len() <= MAX_PATTERN_CHARS,
+                "an alert pattern is {} characters",
+                text.len()
+            );
+        }
+        // Each source's branch is in exactly one pattern, every call in one branch.
+        let branches: Vec<&Value> = patterns
+            .iter()
+            .flat_map(|p| p["detail"]["$or"].as_array().unwrap())
+            .collect();
+        let names: usize = branches
+            .iter()
+            .map(|b| b["eventName"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(names, monitored_calls().len());
         let guards = guard_patterns();
         for guard in &guards {
             let filled = filled_at_most(&guard.to_string());
@@ -434,25 +457,26 @@ mod tests {
         let mut narrowed = filled.clone();
         narrowed["detail"]["$or"].as_array_mut().unwrap().pop();
         assert!(!is_guard_pattern(&narrowed));
-        assert!(!is_guard_pattern(&event_pattern()));
+        assert!(!is_guard_pattern(&event_patterns()[0]));
         assert!(fills_text("trailwatch-${Id}-x", "trailwatch-é-x"));
         assert!(!fills_text("trailwatch-${Id}-x", "trailwatch--x"));
         assert!(!fills_text("trailwatch-${Id}", "other"));
     }
 
     #[test]
-    fn the_pattern_lists_every_source_and_call() {
-        let pattern = event_pattern();
-        let branches = pattern["detail"]["$or"].as_array().unwrap();
-        let names: usize = branches
+    fn the_patterns_list_every_source_and_call() {
+        let patterns = event_patterns();
+        let sources: Vec<&Value> = patterns
             .iter()
-            .map(|b| b["eventName"].as_array().unwrap().len())
+            .flat_map(|p| p["source"].as_array().unwrap())
+            .collect();
+        let branches: usize = patterns
+            .iter()
+            .map(|p| p["detail"]["$or"].as_array().unwrap().len())
             .sum();
-        assert_eq!(names, monitored_calls().len());
         assert_eq!(
-            branches.len(),
-            11,
-            "cloudtrail (with lake), s3, kms, logs, events, sns, lambda, sqs, monitoring, iam, ssm"
+            branches, 12,
+            "cloudtrail (with lake), s3, kms, logs, events, sns, lambda, sqs, monitoring, iam, ssm, config"
         );
         for source in [
             "aws.cloudtrail",
@@ -466,11 +490,42 @@ mod tests {
             "aws.monitoring",
             "aws.iam",
             "aws.ssm",
+            "aws.config",
         ] {
-            assert!(pattern["source"]
-                .as_array()
-                .unwrap()
-                .contains(&json!(source)));
+            assert_eq!(
+                sources.iter().filter(|s| **s == &json!(source)).count(),
+                1,
+                "{source} in one pattern"
+            );
         }
+        // The heartbeat (an SSM call) and CloudTrail's own calls stay in the first rule, which
+        // the forwarder's quiet alarm and the heartbeat watch.
+        let first = patterns[0]["source"].as_array().unwrap();
+        assert!(first.contains(&json!("aws.ssm")) && first.contains(&json!("aws.cloudtrail")));
+    }
+
+    #[test]
+    fn each_alert_rule_knows_its_pattern_by_name() {
+        assert_eq!(
+            event_pattern_of_rule("trailwatch-5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f"),
+            0
+        );
+        assert_eq!(
+            event_pattern_of_rule("trailwatch-5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f-2"),
+            1
+        );
+        assert_eq!(
+            event_pattern_of_rule("tw/trailwatch-5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f-central"),
+            0
+        );
+        assert_eq!(
+            event_pattern_of_rule("tw/trailwatch-5e4d3c2b-1a09-4f8e-9d7c-6b5a4c3d2e1f-central-2"),
+            1
+        );
+        // A stack id whose last group is all digits is not a rule number.
+        assert_eq!(
+            event_pattern_of_rule("trailwatch-5e4d3c2b-1a09-4f8e-9d7c-123456789012"),
+            0
+        );
     }
 }

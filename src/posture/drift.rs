@@ -10,7 +10,7 @@
 use crate::alert::posture::{Check, Finding};
 use crate::arn::Arn;
 use crate::inspector::LookupError;
-use crate::monitors::{event_pattern, is_guard_pattern};
+use crate::monitors::{event_pattern_of_rule, event_patterns, is_guard_pattern};
 use crate::plumbing::DeployedRule;
 use crate::prose::code;
 use crate::severity::Severity::{self, *};
@@ -83,8 +83,26 @@ pub fn findings(
                 ),
             );
         }
+        let patterns = event_patterns();
         let target = match (&rule.pattern, &rule.schedule) {
-            (Some(pattern), _) if *pattern == event_pattern() => Target::Function,
+            (Some(pattern), _) if patterns.contains(pattern) => {
+                // Each alert rule carries its own share of the calls: another rule's pattern
+                // (a pattern swapped or copied) leaves this one's calls undelivered.
+                let own = event_pattern_of_rule(name);
+                if patterns.get(own) != Some(pattern) {
+                    finding(
+                        Critical,
+                        Check::RuleNotAsDeployed,
+                        format!(
+                            "trailwatch's rule {} carries another alert rule's pattern: the calls of pattern {} of {} no longer reach trailwatch",
+                            code(name),
+                            own + 1,
+                            patterns.len()
+                        ),
+                    );
+                }
+                Target::Function
+            }
             (Some(pattern), _) if is_guard_pattern(pattern) => Target::HealthTopic,
             (Some(_), _) => {
                 finding(
@@ -183,6 +201,10 @@ mod tests {
     use super::*;
     use crate::monitors::guard_patterns;
 
+    fn event_pattern() -> serde_json::Value {
+        event_patterns()[0].clone()
+    }
+
     const FUNCTION: &str = "arn:aws:lambda:us-east-1:111122223333:function:trailwatch";
     const HEALTH: &str = "arn:aws:sns:us-east-1:111122223333:trailwatch-health";
 
@@ -225,8 +247,12 @@ mod tests {
     fn rules_as_deployed_and_a_subscriber_are_healthy() {
         let rules = vec![
             (
-                "a".to_string(),
+                "trailwatch-x".to_string(),
                 Ok(rule(Some(event_pattern()), None, FUNCTION)),
+            ),
+            (
+                "trailwatch-x-2".to_string(),
+                Ok(rule(Some(event_patterns()[1].clone()), None, FUNCTION)),
             ),
             (
                 "p".to_string(),
@@ -273,6 +299,10 @@ mod tests {
                 )),
             ),
             (
+                "trailwatch-x-2".to_string(),
+                Ok(rule(Some(event_pattern()), None, FUNCTION)),
+            ),
+            (
                 "gone".to_string(),
                 Err(LookupError {
                     code: Some("ResourceNotFoundException".into()),
@@ -293,6 +323,7 @@ mod tests {
             "retargeted",
             "guard",
             "gone",
+            "trailwatch-x-2",
         ] {
             assert!(about(name), "{name}: {found:?}");
         }

@@ -127,6 +127,13 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
                 .count();
             format!("{} checked, {logging} logging", trails.len())
         }
+        ResourceState::ConfigRecorders { recorders, .. } => {
+            match crate::resource::config_records(recorders) {
+                Some(true) => "Config recording".to_string(),
+                Some(false) => "*Config NOT recording*".to_string(),
+                None => unknown(),
+            }
+        }
         ResourceState::NotLookedUp => unknown(),
     };
     lines.push(format!("*{title} now* {now}"));

@@ -119,6 +119,35 @@ pub fn email_text(alert: &Alert) -> String {
             .iter()
             .map(|trail| ("Trail", trail_summary(trail)))
             .collect(),
+        ResourceState::ConfigRecorders { region, recorders } if recorders.is_empty() => {
+            vec![(
+                "AWS Config",
+                format!("no recorder in {}", value(Some(region))),
+            )]
+        }
+        ResourceState::ConfigRecorders { recorders, .. } => recorders
+            .iter()
+            .map(|recorder| {
+                let recording = match recorder.recording {
+                    Some(true) => "recording",
+                    Some(false) => "NOT recording",
+                    None => "unknown",
+                };
+                (
+                    "Config recorder",
+                    format!(
+                        "{} {recording} (last delivery {}{})",
+                        value(Some(&recorder.name)),
+                        value(recorder.last_status.as_deref()),
+                        recorder
+                            .last_error
+                            .as_deref()
+                            .map(|e| format!(", error {}", value(Some(e))))
+                            .unwrap_or_default()
+                    ),
+                )
+            })
+            .collect(),
         ResourceState::NotLookedUp => vec![("State", "not looked up".to_string())],
     };
     for (label, shown) in rows {

@@ -362,6 +362,15 @@ fn shrink_text(alert: &mut Alert, limit: usize) {
                 }
             }
         }
+        ResourceState::ConfigRecorders { region, recorders } => {
+            cut(region);
+            recorders.truncate(8);
+            for recorder in recorders {
+                cut(&mut recorder.name);
+                cut_opt(&mut recorder.last_status);
+                cut_opt(&mut recorder.last_error);
+            }
+        }
         ResourceState::NotLookedUp => {}
     }
     if let Some(posture) = alert.posture.as_mut() {

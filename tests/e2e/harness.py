@@ -337,7 +337,7 @@ class RuntimeEmulator(_Service):
             "ALERT_TOPIC_ARN": TOPIC_ARN,
             "HEALTH_TOPIC_ARN": HEALTH_TOPIC_ARN,
             "OWN_KEY_ARN": OWN_KEY_ARN,
-            "OWN_RULE_NAMES": f"{OWN_RULE},{OWN_RULE}-posture",
+            "OWN_RULE_NAMES": f"{OWN_RULE},{OWN_RULE}-2,{OWN_RULE}-posture",
             "OWN_LOG_GROUP": OWN_LOG_GROUP,
             "OWN_QUEUE_ARNS": ",".join(OWN_QUEUE_ARNS),
             "OWN_ID": OWN_ID,

@@ -23,8 +23,15 @@ def resources(template: dict, kind: str) -> dict[str, dict]:
 
 
 def alert_rule_pattern(template: dict) -> dict:
-    """The pattern of the rule that sends this account's CloudTrail changes to the function."""
+    """The pattern of the first rule that sends this account's CloudTrail changes to the
+    function (CloudTrail's own calls and the heartbeat's)."""
     return template["Resources"]["AlertRule"]["Properties"]["EventPattern"]
+
+
+def alert_rules(template: dict) -> list[str]:
+    """The rules that send this account's monitored calls to the function, in order: each
+    carries its share of `bootstrap --event-patterns`."""
+    return [name for name in template["Resources"] if name.rstrip("0123456789") == "AlertRule"]
 
 
 # The last part of an example stack id (arn:...:stack/NAME/UUID), which names the rules, topics

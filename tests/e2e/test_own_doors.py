@@ -173,16 +173,21 @@ FUNCTION_ARN = f"arn:aws:lambda:{harness.HOME_REGION}:{harness.ACCOUNT}:function
 
 def deploy_own_rules(moto: harness.MotoServer) -> None:
     """trailwatch's rules as the template deploys them (the names the harness gives the
-    function in OWN_RULE_NAMES): the alert rule with the registry's pattern, the posture
-    schedule, both targeting the function."""
+    function in OWN_RULE_NAMES): the alert rules, each with its share of the registry's
+    patterns, and the posture schedule, all targeting the function."""
     import subprocess
 
-    pattern = subprocess.run([str(harness.RELEASE_BINARY), "--event-pattern"], check=True, capture_output=True, text=True).stdout
+    patterns = json.loads(subprocess.run([str(harness.RELEASE_BINARY), "--event-patterns"], check=True, capture_output=True, text=True).stdout)
+    assert len(patterns) == len(ALERT_RULES)
     events = moto.client("events")
-    events.put_rule(Name=harness.OWN_RULE, EventPattern=pattern, State="ENABLED")
+    for rule, pattern in zip(ALERT_RULES, patterns):
+        events.put_rule(Name=rule, EventPattern=json.dumps(pattern), State="ENABLED")
     events.put_rule(Name=f"{harness.OWN_RULE}-posture", ScheduleExpression="rate(60 minutes)", State="ENABLED")
-    for rule in (harness.OWN_RULE, f"{harness.OWN_RULE}-posture"):
+    for rule in (*ALERT_RULES, f"{harness.OWN_RULE}-posture"):
         events.put_targets(Rule=rule, Targets=[{"Id": "alert-function", "Arn": FUNCTION_ARN}])
+
+
+ALERT_RULES = [harness.OWN_RULE, f"{harness.OWN_RULE}-2"]
 
 
 def posture_findings_about_trailwatch(moto, health) -> list[dict]:
@@ -198,7 +203,7 @@ def test_the_posture_check_finds_nothing_wrong_with_trailwatch_as_deployed(funct
     assert posture_findings_about_trailwatch(moto, health) == []
 
 
-@pytest.mark.parametrize("how", ["disabled", "narrowed", "retargeted", "deleted", "unsubscribed"])
+@pytest.mark.parametrize("how", ["disabled", "narrowed", "swapped", "retargeted", "deleted", "unsubscribed"])
 def test_the_posture_check_reports_drift_of_trailwatchs_rules_on_the_health_topic(function, moto, world, how):
     world()
     health = harness.health_inbox(moto)
@@ -210,6 +215,11 @@ def test_the_posture_check_reports_drift_of_trailwatchs_rules_on_the_health_topi
         # Still matches the heartbeat (ssm), and nothing else of the registry's.
         narrowed = {"source": ["aws.ssm"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventSource": ["ssm.amazonaws.com"]}}
         events.put_rule(Name=harness.OWN_RULE, EventPattern=json.dumps(narrowed), State="ENABLED")
+    elif how == "swapped":
+        # The second rule given the first one's pattern: both are patterns trailwatch
+        # generates, but the second rule's calls (AWS Config's) no longer match anything.
+        first = events.describe_rule(Name=harness.OWN_RULE)["EventPattern"]
+        events.put_rule(Name=ALERT_RULES[1], EventPattern=first, State="ENABLED")
     elif how == "retargeted":
         events.remove_targets(Rule=harness.OWN_RULE, Ids=["alert-function"])
         events.put_targets(Rule=harness.OWN_RULE, Targets=[{"Id": "elsewhere", "Arn": "arn:aws:sqs:us-east-1:444455556666:elsewhere"}])
@@ -224,6 +234,8 @@ def test_the_posture_check_reports_drift_of_trailwatchs_rules_on_the_health_topi
     findings = posture_findings_about_trailwatch(moto, health)
     expected = "no-confirmed-subscription" if how == "unsubscribed" else "rule-not-as-deployed"
     assert any(f["check"] == expected and f["severity"] == "CRITICAL" for f in findings), findings
+    if how == "swapped":
+        assert any("another alert rule's pattern" in f["detail"] and ALERT_RULES[1] in f["detail"] for f in findings), findings
 
 
 def put_as_cloudwatch_extracts(moto: harness.MotoServer, record: dict) -> None:

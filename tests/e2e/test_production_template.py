@@ -73,7 +73,7 @@ def test_checkov_passes_and_every_skip_is_justified():
 # ---------------------------------------------------------------- delivery guarantees
 
 
-@pytest.mark.parametrize("rule", ["AlertRule", "CentralAlertRule", "PostureScheduleRule", "ForwardRule"])
+@pytest.mark.parametrize("rule", ["AlertRule", "AlertRule2", "CentralAlertRule", "CentralAlertRule2", "PostureScheduleRule", "ForwardRule", "ForwardRule2"])
 def test_every_rule_target_retries_and_has_a_dead_letter_queue(rule):
     [target] = props(rule)["Targets"]
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
@@ -83,10 +83,11 @@ def test_every_rule_target_retries_and_has_a_dead_letter_queue(rule):
 
 
 def test_every_rule_uses_the_same_pattern():
-    pattern = tpl.alert_rule_pattern(T)
-    assert props("CentralAlertRule")["EventPattern"] == pattern
-    assert props("ForwardRule")["EventPattern"] == pattern
-    # Which calls: test_template.py checks the pattern against `bootstrap --event-pattern`.
+    for suffix in ("", "2"):
+        pattern = props(f"AlertRule{suffix}")["EventPattern"]
+        assert props(f"CentralAlertRule{suffix}")["EventPattern"] == pattern
+        assert props(f"ForwardRule{suffix}")["EventPattern"] == pattern
+    # Which calls: test_template.py checks the patterns against `bootstrap --event-patterns`.
 
 
 def test_failed_invocations_go_to_an_on_failure_queue_after_bounded_retries():
@@ -113,6 +114,8 @@ HEALTH = [{"Ref": "HealthTopic"}]
         ("AWS/Lambda", "AsyncEventsDropped", {"Ref": "AlertFunction"}),
         ("AWS/Events", "FailedInvocations", {"Ref": "AlertRule"}),
         ("AWS/Events", "InvocationsFailedToBeSentToDlq", {"Ref": "AlertRule"}),
+        ("AWS/Events", "FailedInvocations", {"Ref": "AlertRule2"}),
+        ("AWS/Events", "InvocationsFailedToBeSentToDlq", {"Ref": "AlertRule2"}),
         ("AWS/Events", "InvocationsFailedToBeSentToDlq", {"Ref": "PostureScheduleRule"}),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["RuleDeadLetterQueue", "QueueName"]}),
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["FunctionFailureQueue", "QueueName"]}),
@@ -156,16 +159,21 @@ def test_the_alert_topics_email_lets_alarm_notifications_through():
 
 @pytest.mark.parametrize("metric", ["FailedInvocations", "InvocationsFailedToBeSentToDlq"])
 def test_forwarded_events_that_fail_to_reach_the_function_are_alarmed_too(metric):
-    [alarm] = [
+    central = [
         a for name, a in alarms().items()
         if a["MetricName"] == metric and R[name]["Condition"] == "IsCentral"
     ]
-    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
-    # Ref of a rule on a custom bus is BUS|NAME: the alarm takes the name from the rule's ARN,
-    # arn:…:rule/BUS/NAME.
-    assert dimensions["RuleName"] == {"Fn::Select": [2, {"Fn::Split": ["/", {"Fn::GetAtt": ["CentralAlertRule", "Arn"]}]}]}
-    assert dimensions["EventBusName"] == {"Ref": "CentralEventBus"}
-    assert alarm["AlarmActions"] == HEALTH
+    watched = set()
+    for alarm in central:
+        dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+        # Ref of a rule on a custom bus is BUS|NAME: the alarm takes the name from the rule's
+        # ARN, arn:…:rule/BUS/NAME.
+        [[rule, _]] = [dimensions["RuleName"]["Fn::Select"][1]["Fn::Split"][1]["Fn::GetAtt"]]
+        assert dimensions["RuleName"] == {"Fn::Select": [2, {"Fn::Split": ["/", {"Fn::GetAtt": [rule, "Arn"]}]}]}
+        assert dimensions["EventBusName"] == {"Ref": "CentralEventBus"}
+        assert alarm["AlarmActions"] == HEALTH
+        watched.add(rule)
+    assert watched == {"CentralAlertRule", "CentralAlertRule2"}
 
 
 def test_operators_can_read_parked_events_and_nothing_more():
@@ -275,7 +283,8 @@ def test_no_policy_grants_a_wildcard_action_and_iam_never_a_wildcard_resource():
             assert action != "*" and not action.endswith(":*"), (name, action)
         if R[name]["Type"] in ("AWS::IAM::Role", "AWS::IAM::Policy") and statement["Resource"] == "*":
             # Reads that support no resource-level permissions.
-            assert statement["Action"] in ("cloudtrail:DescribeTrails", "cloudwatch:GetMetricStatistics", "organizations:ListAccounts"), (name, statement)
+            assert statement["Action"] in ("cloudtrail:DescribeTrails", "cloudwatch:GetMetricStatistics", "organizations:ListAccounts",
+                                           "config:DescribeConfigurationRecorderStatus"), (name, statement)
 
 
 def test_every_queue_is_encrypted():
@@ -354,7 +363,7 @@ def test_the_cis_metric_filter_is_accepted_by_cloudwatch_logs_on_moto(moto):
 
 
 RECEIVER = {"AlertFunction", "AlertFunctionInvokeConfig", "AlertTopic", "AlertKey", "AlertRule", "RuleDeadLetterQueue", "FunctionFailureQueue", "FunctionErrorsAlarm"}
-FORWARDER = {"ForwardRule", "ForwarderRole", "ForwarderDeadLetterQueue", "ForwarderDeadLetterQueuePolicy"}
+FORWARDER = {"ForwardRule", "ForwardRule2", "ForwarderRole", "ForwarderDeadLetterQueue", "ForwarderDeadLetterQueuePolicy"}
 
 
 def test_standalone_creates_the_receiver_and_nothing_of_the_other_layouts():
@@ -381,7 +390,8 @@ def test_forwarder_creates_only_the_forwarding_rule_and_its_plumbing():
     assert tpl.created(T, region="us-east-1", account="444455556666", Mode="forwarder", CentralEventBusArn=CENTRAL_BUS) == FORWARDER
 
 
-FORWARDER_ALARMS = {"ForwarderDeadLetterAlarm", "ForwarderFailedInvocationsAlarm", "ForwarderDeadLetterFailuresAlarm"}
+FORWARDER_ALARMS = {"ForwarderDeadLetterAlarm", "ForwarderFailedInvocationsAlarm", "ForwarderDeadLetterFailuresAlarm",
+                    "ForwardRule2FailedInvocationsAlarm", "ForwardRule2DeadLetterFailuresAlarm"}
 
 
 def test_a_forwarder_in_the_central_buss_own_account_and_region_forwards_nothing():
@@ -705,7 +715,7 @@ def test_the_pager_queue_policy_fits_the_queue_on_moto(moto):
 # ---------------------------------------------------------------- names built before the resources exist
 
 # The rules that target the function (and park in RuleDeadLetterQueue), and every named rule.
-NAMED_RULES = {"AlertRule": "", "CentralAlertRule": "-central", "PostureScheduleRule": "-posture"}
+NAMED_RULES = {"AlertRule": "", "AlertRule2": "-2", "CentralAlertRule": "-central", "CentralAlertRule2": "-central-2", "PostureScheduleRule": "-posture"}
 ALL_NAMED_RULES = {**NAMED_RULES, "GuardRule": "-guard", "GuardRule2": "-guard-2"}
 
 
@@ -737,12 +747,20 @@ def test_the_function_is_told_exactly_its_own_rules(mode, interval):
             assert not on_custom_bus or props(rule)["EventBusName"] == {"Ref": "CentralEventBus"}
             expected.add(f"{named('CentralEventBus', params, 'Name')}/{name}" if on_custom_bus else name)
     variables = tpl.evaluate(T, props("AlertFunction")["Environment"]["Variables"], params)
-    told = variables["OWN_RULE_NAMES"].split(",")
+    told = told_rules(variables)
     assert sorted(told) == sorted(expected) and len(told) == len(set(told))
     # The guard rules are among them, so AlertRule's alerts on changes to them are CRITICAL.
     assert {named("GuardRule", params, "Name"), named("GuardRule2", params, "Name")} <= set(told)
     # The rules target or name the function: referencing them from it would be a cycle.
     assert not set(ALL_NAMED_RULES) & tpl.references(props("AlertFunction"))
+
+
+def told_rules(variables: dict) -> list[str]:
+    """The rules the function is told are its own, as src/config.rs reads them: OWN_RULE_NAMES,
+    and OWN_BUS_RULE_NAMES on the bus OWN_EVENT_BUS."""
+    told = [name for name in variables["OWN_RULE_NAMES"].split(",") if name]
+    told += [f"{variables['OWN_EVENT_BUS']}/{name}" for name in variables["OWN_BUS_RULE_NAMES"].split(",") if name]
+    return told
 
 
 def test_the_function_is_told_its_topics_key_and_posture_settings():
@@ -818,9 +836,10 @@ def test_endpoint_names_follow_the_partitions_url_suffix():
 def test_the_rule_dead_letter_queue_admits_every_rule_of_the_stack():
     params = tpl.parameters(T, Mode="central")
     [statement] = tpl.evaluate(T, props("RuleDeadLetterQueuePolicy")["PolicyDocument"], params)["Statement"]
-    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == ["{AlertRule.Arn}", "{CentralAlertRule.Arn}", "{PostureScheduleRule.Arn}"]
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == [
+        "{AlertRule.Arn}", "{AlertRule2.Arn}", "{CentralAlertRule.Arn}", "{CentralAlertRule2.Arn}", "{PostureScheduleRule.Arn}"]
     [statement] = tpl.evaluate(T, props("RuleDeadLetterQueuePolicy")["PolicyDocument"], tpl.parameters(T, PostureIntervalMinutes="0"))["Statement"]
-    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == ["{AlertRule.Arn}"]
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == ["{AlertRule.Arn}", "{AlertRule2.Arn}"]
 
 
 # ---------------------------------------------------------------- scheduled posture check
@@ -983,11 +1002,15 @@ def test_every_alarm_of_a_central_stack_is_accepted_by_cloudwatch_on_moto(moto):
         "GuardRule2": named("GuardRule2", params, "Name"),
         "PostureScheduleRule": named("PostureScheduleRule", params, "Name"),
         "CentralAlertRule.Arn": f"arn:aws:events:{region}:{account}:rule/{bus}/{named('CentralAlertRule', params, 'Name')}",
+        "AlertRule2": named("AlertRule2", params, "Name"),
+        "CentralAlertRule2.Arn": f"arn:aws:events:{region}:{account}:rule/{bus}/{named('CentralAlertRule2', params, 'Name')}",
         "CentralEventBus": bus,
     }
     made = tpl.created(T, region, account, **overrides)
     names = [name for name in alarms() if name in made]
-    assert len(names) == 20
+    # A central stack's 23 (19 of a standalone stack, 4 of the central bus's two rules) and the
+    # CIS metric filter's: each evaluated and put on moto.
+    assert len(names) == 24
     for name in names:
         alarm = tpl.evaluate(T, props(name), params, refs)
         stored = put_alarm(moto, region, alarm["AlarmName"], alarm)

@@ -47,6 +47,21 @@ MONITORED = {
     "delete-metric-filter": "MEDIUM",
     "delete-subscription-filter": "MEDIUM",
     "put-retention-policy-30-days": "MEDIUM",
+    # AWS Config, the other recorder (test_config_monitor.py plays each with Config set up).
+    "config-stop-configuration-recorder": "HIGH",
+    "config-delete-configuration-recorder": "HIGH",
+    "config-delete-service-linked-configuration-recorder": "HIGH",
+    "config-delete-delivery-channel": "HIGH",
+    "config-put-configuration-recorder-narrowed": "MEDIUM",
+    "config-put-configuration-recorder-all": "LOW",
+    "config-disassociate-resource-types": "MEDIUM",
+    "config-put-delivery-channel": "MEDIUM",
+    "config-put-retention-configuration-30-days": "MEDIUM",
+    "config-put-retention-configuration-7-years": "LOW",
+    "config-delete-retention-configuration": "LOW",
+    "config-delete-config-rule": "MEDIUM",
+    "config-delete-conformance-pack": "MEDIUM",
+    "config-delete-configuration-aggregator": "MEDIUM",
 }
 # not-monitored: a call the function does not watch. put-bucket-lifecycle-unrelated-bucket: a
 # watched call on a bucket no trail delivers to (the rule pattern cannot tell; the function can).
@@ -150,10 +165,19 @@ def expected_verdict(sample: str, logging: bool) -> str | None:
     return None
 
 
+CONFIG_KINDS = {
+    "DeliveryChannel": "delivery-channel", "RetentionConfiguration": "config-retention",
+    "ConfigRule": "config-rule", "ConformancePack": "conformance-pack",
+    "ConfigurationAggregator": "config-aggregator",
+}
+
+
 def resource_kind(event: dict) -> str:
     detail = event["detail"]
     if detail["eventSource"] == "cloudtrail.amazonaws.com":
         return "event-data-store" if "EventDataStore" in detail["eventName"] else "trail"
+    if detail["eventSource"] == "config.amazonaws.com":
+        return next((kind for noun, kind in CONFIG_KINDS.items() if detail["eventName"].endswith(noun)), "config-recorder")
     return RESOURCE_KINDS[detail["eventSource"]]
 
 
@@ -189,6 +213,12 @@ def check_resource_state(moto, message, kind: str) -> None:
             assert "TrailNotFound" in alert["enrichmentError"]
         else:
             assert alert["enrichmentError"] is None, alert["enrichmentError"]
+    elif kind.startswith(("config-", "conformance-", "delivery-")):
+        # Here Config was never set up in moto: no recorder records in the region, and the
+        # alert says so (test_config_monitor.py has a recorder).
+        assert state == {"type": "configRecorders", "region": harness.HOME_REGION, "recorders": []}, state
+        assert message.attributes["trail"] == "unknown"
+        assert alert["enrichmentError"] is None, alert["enrichmentError"]
     elif kind == "event-data-store":
         # moto has no CloudTrail Lake API (GetEventDataStore answers HTTP 500): the alert still
         # goes out, and says what could not be learned.

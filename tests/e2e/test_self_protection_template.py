@@ -713,7 +713,9 @@ def test_the_function_may_read_its_own_rules_and_alert_subscriptions_and_nothing
         for action in _values(statement["Action"]):
             if action.startswith("events:") or action == "sns:ListSubscriptionsByTopic":
                 readable.setdefault(action, set()).update(_values(statement["Resource"]))
-    told = evaluated("AlertFunction", p, REFS)["Environment"]["Variables"]["OWN_RULE_NAMES"].split(",")
+    variables = evaluated("AlertFunction", p, REFS)["Environment"]["Variables"]
+    told = variables["OWN_RULE_NAMES"].split(",") + [
+        f"{variables['OWN_EVENT_BUS']}/{name}" for name in variables["OWN_BUS_RULE_NAMES"].split(",") if name]
     own = {f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}" for name in told}
     assert set(readable) == {"events:DescribeRule", "events:ListTargetsByRule", "sns:ListSubscriptionsByTopic"}
     for action in ("events:DescribeRule", "events:ListTargetsByRule"):
@@ -749,7 +751,7 @@ def test_the_functions_environment_fits_lambdas_4_kb_with_room_for_the_parameter
 
 def test_the_heartbeat_and_guard_leave_no_rule_or_queue_unnamed():
     for name in tpl.resources(T, "AWS::Events::Rule"):
-        if name != "ForwardRule":  # a forwarder's own rule: no function is told about it
+        if not name.startswith("ForwardRule"):  # a forwarder's own rules: no function is told about them
             assert "Name" in props(name), name
     for name in tpl.resources(T, "AWS::SQS::Queue"):
         assert "QueueName" in props(name), name

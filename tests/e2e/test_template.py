@@ -79,6 +79,8 @@ READ_AND_PUBLISH = {
     # counts each watched region's heartbeats.
     "events:DescribeRule", "events:ListTargetsByRule", "sns:ListSubscriptionsByTopic",
     "cloudwatch:GetMetricStatistics",
+    # Whether AWS Config still records, for a Config call's alert.
+    "config:DescribeConfigurationRecorderStatus",
     # Each event published once: its id claimed, recorded and released in the ledger table.
     "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem",
     # Bursts: a digest request sent to, and consumed from, its own queue.
@@ -93,9 +95,11 @@ def test_function_permissions_are_read_only_lookups_publish_to_its_topics_and_it
     actions = function_permissions(template)
     assert set(actions) == READ_AND_PUBLISH
     resources = {action: statement["Resource"] for action, statement in actions.items()}
-    # DescribeTrails and GetMetricStatistics (the posture check's count of heartbeats) support no
-    # resource-level permissions; they are the only "*" resources, and both only read.
-    assert sorted(a for a, resource in resources.items() if resource == "*") == ["cloudtrail:DescribeTrails", "cloudwatch:GetMetricStatistics"]
+    # DescribeTrails, GetMetricStatistics (the posture check's count of heartbeats) and Config's
+    # recorder status support no resource-level permissions; they are the only "*" resources,
+    # and all only read.
+    assert sorted(a for a, resource in resources.items() if resource == "*") == [
+        "cloudtrail:DescribeTrails", "cloudwatch:GetMetricStatistics", "config:DescribeConfigurationRecorderStatus"]
     assert resources["sns:Publish"] == ["{AlertTopic}", "{HealthTopic}"]
     for action in ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"):
         assert resources[action] == "{EventLedger.Arn}", action
@@ -135,15 +139,17 @@ def test_outputs_give_the_topics_and_function():
 
 @pytest.fixture
 def rule_inbox(moto):
-    """The template's own rule pattern on moto's EventBridge, with an SQS queue as target."""
+    """The template's alert rules, each with its pattern, on moto's EventBridge, with one SQS
+    queue as their target."""
     moto.reset()
-    pattern = tpl.alert_rule_pattern(tpl.load())
     events = moto.client("events")
     sqs = moto.client("sqs")
     queue_url = sqs.create_queue(QueueName="rule-target")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="trailwatch-cloudtrail-changes", EventPattern=json.dumps(pattern), State="ENABLED")
-    events.put_targets(Rule="trailwatch-cloudtrail-changes", Targets=[{"Id": "inbox", "Arn": queue_arn}])
+    for rule in tpl.alert_rules(tpl.load()):
+        name = f"trailwatch-{rule}"
+        events.put_rule(Name=name, EventPattern=json.dumps(tpl.load()["Resources"][rule]["Properties"]["EventPattern"]), State="ENABLED")
+        events.put_targets(Rule=name, Targets=[{"Id": "inbox", "Arn": queue_arn}])
     return events, sqs, queue_url
 
 
@@ -154,8 +160,9 @@ def put_sample(events, event: dict) -> None:
     assert result["FailedEntryCount"] == 0, result
 
 
-def test_the_rule_pattern_delivers_exactly_the_monitored_samples(rule_inbox):
-    """Every sample but not-monitored reaches the function. That includes
+def test_the_rule_patterns_deliver_exactly_the_monitored_samples_each_once(rule_inbox):
+    """Every sample but not-monitored reaches the function, through exactly one of the alert
+    rules (a call in two patterns would be alerted twice). That includes
     put-bucket-lifecycle-unrelated-bucket: a pattern cannot tell which buckets a trail uses, so
     the function is the one that ignores it."""
     events, sqs, queue_url = rule_inbox
@@ -163,7 +170,9 @@ def test_the_rule_pattern_delivers_exactly_the_monitored_samples(rule_inbox):
     for event in samples.values():
         put_sample(events, event)
     monitored = {e["detail"]["eventID"] for name, e in samples.items() if name != "not-monitored"}
-    assert harness.matched_event_ids(sqs, queue_url) == monitored
+    delivered = [json.loads(body)["detail"]["eventID"] for body in harness.drain(sqs, queue_url)]
+    assert set(delivered) == monitored
+    assert len(delivered) == len(monitored), "a call matched by two rules"
 
 
 def binary_prints(flag: str) -> str:
@@ -178,14 +187,18 @@ def binary_prints(flag: str) -> str:
     return out.stdout
 
 
-def test_the_binarys_event_pattern_is_every_rules_pattern():
-    """`bootstrap --event-pattern` prints the pattern generated from the monitor registry: the
-    template's three rules must use exactly it, so a new monitored call cannot be forgotten in
-    one of them."""
-    printed = json.loads(binary_prints("--event-pattern"))
+def test_the_binarys_event_patterns_are_every_rules_patterns():
+    """`bootstrap --event-patterns` prints the patterns generated from the monitor registry, split
+    to fit EventBridge's pattern size: each of the template's alert rules, central rules and
+    forwarding rules must use exactly its own, in order, so a new monitored call cannot be
+    forgotten in one of them, and a registry that outgrows the rules fails here."""
+    printed = json.loads(binary_prints("--event-patterns"))
     resources = tpl.load()["Resources"]
-    for rule in ("AlertRule", "CentralAlertRule", "ForwardRule"):
-        assert resources[rule]["Properties"]["EventPattern"] == printed, rule
+    for kind in ("AlertRule", "CentralAlertRule", "ForwardRule"):
+        rules = [name for name in resources if name.rstrip("0123456789") == kind]
+        assert rules == [kind] + [f"{kind}{n}" for n in range(2, len(printed) + 1)], rules
+        for rule, pattern in zip(rules, printed):
+            assert resources[rule]["Properties"]["EventPattern"] == pattern, rule
 
 
 GUARD_RULES = ["GuardRule", "GuardRule2"]

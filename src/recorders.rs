@@ -1,0 +1,31 @@
+//! The other recorders' read-only lookups (AWS Config today), behind one narrow trait beside
+//! [`crate::inspector::TrailInspector`], so a monitor of a recorder can say whether it still
+//! records. [`NoRecorders`] is the adapter where they are not read: preview without AWS, and a
+//! member account in central mode (trailwatch's read role there reads CloudTrail only).
+
+use async_trait::async_trait;
+
+use crate::inspector::LookupError;
+use crate::resource::RecorderStatus;
+
+#[async_trait]
+pub trait RecorderInspector: Send + Sync {
+    /// `DescribeConfigurationRecorderStatus` in `region`: every recorder there (none when
+    /// Config was never set up).
+    async fn config_recorders(&self, region: &str) -> Result<Vec<RecorderStatus>, LookupError>;
+}
+
+/// The recorders are not read here; `why` says so in the alert.
+pub struct NoRecorders {
+    pub why: &'static str,
+}
+
+#[async_trait]
+impl RecorderInspector for NoRecorders {
+    async fn config_recorders(&self, _region: &str) -> Result<Vec<RecorderStatus>, LookupError> {
+        Err(LookupError {
+            code: None,
+            message: self.why.to_string(),
+        })
+    }
+}
