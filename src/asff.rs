@@ -77,7 +77,9 @@ pub fn resource_type(kind: ResourceKind) -> &'static str {
         | ResourceKind::ConfigRetention
         | ResourceKind::ConfigRule
         | ResourceKind::ConformancePack
-        | ResourceKind::ConfigAggregator => "Other",
+        | ResourceKind::ConfigAggregator
+        | ResourceKind::SecurityHub
+        | ResourceKind::AutomationRule => "Other",
     }
 }
 
@@ -118,12 +120,17 @@ fn related_to_kind(kind: Option<ResourceKind>) -> Vec<String> {
 /// 3.2 "Ensure CloudTrail log file validation is enabled", and 4.5 for anything that keeps
 /// changes from being monitored (trailwatch itself, an account it cannot read).
 fn related_to_check(check: Check) -> Vec<String> {
+    // AWS Config's own: 3.3 failed, and its changes monitored (4.9), not CloudTrail's.
+    if check == Check::ConfigNotRecording {
+        return vec![CIS_CONFIG_ENABLED.into(), CIS_CONFIG_CHANGES.into()];
+    }
     let control = match check {
         Check::NoMultiRegionTrail
         | Check::NotLogging
         | Check::DeliveryError
         | Check::ManagementEventsNotRecorded => "CIS AWS Foundations Benchmark v3.0.0/3.1",
         Check::LogFileValidationOff => "CIS AWS Foundations Benchmark v3.0.0/3.2",
+        Check::ConfigNotRecording => CIS_CONFIG_ENABLED,
         Check::CloudWatchLogsDeliveryError
         | Check::CouldNotCheck
         | Check::RuleNotAsDeployed
@@ -645,5 +652,43 @@ mod tests {
         );
         assert_eq!(archived.compliance.status, ComplianceStatus::Passed);
         assert_eq!(archived.record_state, RecordState::Archived);
+    }
+
+    #[test]
+    fn aws_config_findings_bear_on_cis_4_9_and_3_3() {
+        let config = Finding {
+            account: None,
+            severity: Severity::High,
+            check: Check::ConfigNotRecording,
+            trail: None,
+            region: Some("eu-west-1".into()),
+            detail: "AWS Config has no recorder in `eu-west-1`".into(),
+            since: None,
+            new: true,
+        };
+        let posture = posture_finding(
+            &config,
+            "111122223333",
+            &[],
+            &hub(),
+            NOW,
+            RecordState::Active,
+        );
+        assert_eq!(
+            posture.id,
+            "trailwatch/111122223333/posture/config-not-recording/eu-west-1/account"
+        );
+        assert_eq!(
+            posture.compliance.related_requirements,
+            [CIS_CONFIG_ENABLED, CIS_CONFIG_CHANGES]
+        );
+        let [event] = findings(&sample("config-stop-configuration-recorder"), &hub(), NOW)
+            .try_into()
+            .unwrap();
+        assert_eq!(event.resources[0].kind, "Other");
+        assert_eq!(
+            event.compliance.related_requirements,
+            [CIS_CONFIG_CHANGES, CIS_CONFIG_ENABLED]
+        );
     }
 }

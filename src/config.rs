@@ -145,6 +145,9 @@ pub struct PostureSettings {
     /// POSTURE_ACCOUNTS: an organization's run over these accounts; `None` (unset) checks the
     /// function's own account alone, in the run itself.
     pub accounts: Option<AccountSource>,
+    /// POSTURE_CHECK_CONFIG: whether each run also checks that AWS Config records in every
+    /// region (the template turns it on unless PostureChecksConfig is false).
+    pub check_config: bool,
 }
 
 /// Where an organization's posture run finds its accounts.
@@ -195,6 +198,7 @@ impl Default for PostureSettings {
             remind_after: Duration::from_secs(DEFAULT_REMIND_AFTER_HOURS * 3600),
             heartbeat_window: None,
             accounts: None,
+            check_config: false,
         }
     }
 }
@@ -483,6 +487,7 @@ impl Config {
         };
         let security_hub = flag("SECURITY_HUB_FINDINGS")?;
         let auto_restart = flag("AUTO_RESTART_LOGGING")?;
+        let check_config = flag("POSTURE_CHECK_CONFIG")?;
 
         let whole = |variable: &'static str, default: u64, max: u64| match non_empty(variable) {
             None => Ok(default),
@@ -534,6 +539,7 @@ impl Config {
             heartbeat_window: (heartbeat_window_minutes > 0)
                 .then(|| Duration::from_secs(heartbeat_window_minutes * 60)),
             accounts,
+            check_config,
         };
 
         let min_severity = match non_empty("MIN_SEVERITY") {
@@ -990,6 +996,7 @@ mod tests {
             ("POSTURE_INTERVAL_MINUTES", "often"),
             ("OWN_ID", "*"),
             ("HEARTBEAT_WINDOW_MINUTES", "a while"),
+            ("POSTURE_CHECK_CONFIG", "yes"),
             ("OWN_ID", "abc/def"),
         ] {
             let err = config(&[("ALERT_TOPIC_ARN", TOPIC), (variable, bad)]).unwrap_err();

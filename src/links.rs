@@ -133,6 +133,12 @@ fn resource_page(host: &str, resource: &Resource) -> Option<String> {
         ResourceKind::ConfigAggregator => Some(format!(
             "https://{host}/config/home?region={region}#/aggregators"
         )),
+        ResourceKind::SecurityHub => Some(format!(
+            "https://{host}/securityhub/home?region={region}#/summary"
+        )),
+        ResourceKind::AutomationRule => Some(format!(
+            "https://{host}/securityhub/home?region={region}#/automations"
+        )),
     }
 }
 

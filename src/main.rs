@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use lambda_runtime::{layers, service_fn, LambdaEvent, Runtime};
 use serde_json::Value;
 use trailwatch::asff::Hub;
-use trailwatch::aws::config::ConfigInspector;
+use trailwatch::aws::recorders::AwsRecorders;
 use trailwatch::aws::{
     self, cloudtrail::CloudTrailInspector, dynamodb::DynamoLedger,
     organizations::OrganizationAccounts, plumbing::Plumbing, runs::DynamoRuns,
@@ -162,7 +162,7 @@ async fn run_lambda() -> ExitCode {
     };
     // Findings in Security Hub, in the function's own account and region, when asked for.
     let hub: Box<dyn FindingsHub> = match (config.security_hub, Hub::of(&config)) {
-        (true, Some(home)) => Box::new(SecurityHub::new(clients.securityhub, home)),
+        (true, Some(home)) => Box::new(SecurityHub::new(clients.securityhub.clone(), home)),
         _ => Box::new(NoHub),
     };
     let plumbing = Plumbing::new(clients.events, clients.sns.clone(), clients.cloudwatch);
@@ -174,7 +174,7 @@ async fn run_lambda() -> ExitCode {
     let emf = Emf {
         level: config.signal_level,
     };
-    let recorders = ConfigInspector::new(clients.config.clone());
+    let recorders = AwsRecorders::new(clients.config.clone(), clients.securityhub.clone());
     let deps = Dependencies {
         config: &config,
         inspector: Some(&inspector),

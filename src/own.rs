@@ -134,7 +134,9 @@ impl OwnResources {
                 | ResourceKind::ConfigRetention
                 | ResourceKind::ConfigRule
                 | ResourceKind::ConformancePack
-                | ResourceKind::ConfigAggregator => false,
+                | ResourceKind::ConfigAggregator
+                | ResourceKind::SecurityHub
+                | ResourceKind::AutomationRule => false,
             }
     }
 

@@ -1,4 +1,4 @@
-//! The other recorders' read-only lookups (AWS Config today), behind one narrow trait beside
+//! The other recorders' read-only lookups (AWS Config and Security Hub), behind one narrow trait beside
 //! [`crate::inspector::TrailInspector`], so a monitor of a recorder can say whether it still
 //! records. [`NoRecorders`] is the adapter where they are not read: preview without AWS, and a
 //! member account in central mode (trailwatch's read role there reads CloudTrail only).
@@ -13,6 +13,9 @@ pub trait RecorderInspector: Send + Sync {
     /// `DescribeConfigurationRecorderStatus` in `region`: every recorder there (none when
     /// Config was never set up).
     async fn config_recorders(&self, region: &str) -> Result<Vec<RecorderStatus>, LookupError>;
+    /// `DescribeHub` in `region`: whether Security Hub is enabled there (it answers
+    /// InvalidAccessException when it is not).
+    async fn security_hub_enabled(&self, region: &str) -> Result<bool, LookupError>;
 }
 
 /// The recorders are not read here; `why` says so in the alert.
@@ -23,6 +26,12 @@ pub struct NoRecorders {
 #[async_trait]
 impl RecorderInspector for NoRecorders {
     async fn config_recorders(&self, _region: &str) -> Result<Vec<RecorderStatus>, LookupError> {
+        Err(LookupError {
+            code: None,
+            message: self.why.to_string(),
+        })
+    }
+    async fn security_hub_enabled(&self, _region: &str) -> Result<bool, LookupError> {
         Err(LookupError {
             code: None,
             message: self.why.to_string(),

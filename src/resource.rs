@@ -37,6 +37,9 @@ pub enum ResourceKind {
     ConfigRule,
     ConformancePack,
     ConfigAggregator,
+    /// AWS Security Hub: the account's hub in a region, and its automation rules.
+    SecurityHub,
+    AutomationRule,
 }
 
 impl ResourceKind {
@@ -62,6 +65,8 @@ impl ResourceKind {
             ResourceKind::ConfigRule => "Config rule",
             ResourceKind::ConformancePack => "conformance pack",
             ResourceKind::ConfigAggregator => "Config aggregator",
+            ResourceKind::SecurityHub => "Security Hub",
+            ResourceKind::AutomationRule => "Security Hub automation rule",
         }
     }
 
@@ -87,6 +92,8 @@ impl ResourceKind {
             ResourceKind::ConfigRule => "Config rule",
             ResourceKind::ConformancePack => "Conformance pack",
             ResourceKind::ConfigAggregator => "Config aggregator",
+            ResourceKind::SecurityHub => "Security Hub",
+            ResourceKind::AutomationRule => "Security Hub automation rule",
         }
     }
 
@@ -192,6 +199,13 @@ impl ResourceKind {
                 (1..=128).contains(&name.len())
                     && all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
             }
+            // The hub is the account's one (`default`); rule names are free text of up to 256
+            // characters, of which headlines take only the plain ones.
+            ResourceKind::SecurityHub => name == "default",
+            ResourceKind::AutomationRule => {
+                (1..=256).contains(&name.len())
+                    && all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            }
             // A letter, then letters, digits and `-`.
             ResourceKind::ConformancePack => {
                 (1..=256).contains(&name.len())
@@ -223,6 +237,8 @@ impl ResourceKind {
             ResourceKind::ConfigRule => "config-rule",
             ResourceKind::ConformancePack => "conformance-pack",
             ResourceKind::ConfigAggregator => "config-aggregator",
+            ResourceKind::SecurityHub => "security-hub",
+            ResourceKind::AutomationRule => "automation-rule",
         }
     }
 }
@@ -343,6 +359,11 @@ pub enum ResourceState {
     ConfigRecorders {
         region: String,
         recorders: Vec<RecorderStatus>,
+    },
+    /// Whether Security Hub is enabled in the region of the call (`DescribeHub`).
+    SecurityHub {
+        region: String,
+        enabled: bool,
     },
     #[default]
     NotLookedUp,

@@ -424,7 +424,8 @@ fn omitted_request_parameters_are_a_weakening_for_every_monitor_that_checks() {
             .service()
             .rules
             .iter()
-            .filter(|r| r.weakened.is_some())
+            // A call watched only when its request holds something never arrives without it.
+            .filter(|r| r.weakened.is_some() && r.only_when.is_none())
         {
             for parameters in &omitted {
                 let mut call = common::sample_call("stop-logging");
@@ -583,6 +584,17 @@ const NO_UNDO: &[&str] = &[
     "config-delete-config-rule",
     "config-delete-conformance-pack",
     "config-delete-configuration-aggregator",
+    // Re-invited from the administrator; standards re-enabled as the team chose them.
+    "securityhub-disassociate-from-administrator-account",
+    "securityhub-disassociate-from-master-account",
+    "securityhub-batch-disable-standards",
+    // Put back by editing the rule or the controls, as the next steps say.
+    "securityhub-disable-cloudtrail-control",
+    "securityhub-create-automation-rule-suppresses",
+    "securityhub-batch-update-automation-rules-resolves",
+    "securityhub-create-automation-rule-v2-suppresses",
+    // Reopened by hand, finding by finding, as the next steps say.
+    "securityhub-batch-update-findings-suppresses-trailwatch",
 ];
 
 #[test]
@@ -620,6 +632,18 @@ fn every_sample_that_reduces_logging_opens_with_its_undo() {
         (
             "config-delete-service-linked-configuration-recorder",
             "aws configservice put-service-linked-configuration-recorder ",
+        ),
+        (
+            "securityhub-disable-security-hub",
+            "aws securityhub enable-security-hub ",
+        ),
+        (
+            "securityhub-disable-security-hub-v2",
+            "aws securityhub enable-security-hub-v2 ",
+        ),
+        (
+            "securityhub-disable-import-findings-for-product",
+            "aws securityhub enable-import-findings-for-product --product-arn arn:aws:securityhub:us-east-1::product/aws/guardduty ",
         ),
         (
             "config-delete-delivery-channel",

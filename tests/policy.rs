@@ -154,6 +154,26 @@ const EXPECTED: &[(&str, Severity)] = &[
     ("config-delete-conformance-pack", Medium),
     ("config-delete-configuration-aggregator", Medium),
     ("config-delete-service-linked-configuration-recorder", High),
+    // AWS Security Hub: off or cut loose from its administrator is HIGH; standards, products,
+    // controls and suppressing rules MEDIUM (a CloudTrail control disabled: HIGH).
+    ("securityhub-disable-security-hub", High),
+    ("securityhub-disassociate-from-administrator-account", High),
+    ("securityhub-disassociate-from-master-account", High),
+    ("securityhub-batch-disable-standards", Medium),
+    ("securityhub-disable-cloudtrail-control", High),
+    ("securityhub-enable-controls", Low),
+    ("securityhub-disable-import-findings-for-product", Medium),
+    ("securityhub-create-automation-rule-suppresses", Medium),
+    ("securityhub-create-automation-rule-notes", Low),
+    ("securityhub-batch-update-automation-rules-resolves", Medium),
+    ("securityhub-disable-security-hub-v2", High),
+    ("securityhub-create-automation-rule-v2-suppresses", Medium),
+    ("securityhub-update-automation-rule-v2-comments", Low),
+    (
+        "securityhub-batch-update-findings-suppresses-trailwatch",
+        Medium,
+    ),
+    ("securityhub-batch-update-findings-notified", Low),
 ];
 
 #[test]

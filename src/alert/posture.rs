@@ -51,6 +51,8 @@ pub enum Check {
     NoHeartbeat,
     /// An organization's account could not be read at all (no read role, or refused).
     AccountNotRead,
+    /// No AWS Config recorder records in a region (CIS 3.3).
+    ConfigNotRecording,
 }
 
 impl Check {
@@ -77,6 +79,7 @@ impl Check {
             Check::NoConfirmedSubscription => "Nobody receives trailwatch's alerts",
             Check::NoHeartbeat => "trailwatch hears nothing from a region",
             Check::AccountNotRead => "An account's trails could not be read",
+            Check::ConfigNotRecording => "AWS Config does not record in a region",
         }
     }
 }

@@ -2,10 +2,10 @@
 //! AWS SDK type.
 
 pub mod cloudtrail;
-pub mod config;
 pub mod dynamodb;
 pub mod organizations;
 pub mod plumbing;
+pub mod recorders;
 pub mod roots;
 pub mod runs;
 pub mod securityhub;

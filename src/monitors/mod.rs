@@ -22,6 +22,7 @@
 //! | [`iam`] | trailwatch's own role (us-east-1 only: IAM is global) |
 //! | [`ssm`] | trailwatch's heartbeat parameter (its own heartbeat is [`crate::heartbeat`]'s) |
 //! | [`config`] | AWS Config, the other recorder: its recorder, delivery channel, retention, rules |
+//! | [`securityhub`] | AWS Security Hub: enabled, its administrator, standards, controls, automation rules |
 //!
 //! Which calls matter is each monitor's [`monitor::Watched`]: a bucket, key or log group matters only when
 //! a trail uses it, which [`delivery`] decides from DescribeTrails, not from names; a rule, topic
@@ -41,6 +42,7 @@ pub mod lambda;
 pub mod logs;
 pub mod monitor;
 pub mod s3;
+pub mod securityhub;
 pub mod selectors;
 pub mod sns;
 pub mod sqs;
@@ -53,7 +55,7 @@ use crate::call::ApiCall;
 use monitor::{GuardValue, Monitor, Rule, Service};
 
 /// Every monitor, in the order the policy table and the event pattern list them.
-pub static REGISTRY: [&dyn Monitor; 13] = [
+pub static REGISTRY: [&dyn Monitor; 14] = [
     &cloudtrail::CloudTrail,
     &lake::Lake,
     &s3::S3,
@@ -67,11 +69,12 @@ pub static REGISTRY: [&dyn Monitor; 13] = [
     &iam::Iam,
     &ssm::Ssm,
     &config::Config,
+    &securityhub::SecurityHub,
 ];
 
 /// The monitor and rule for a call, or `None` when trailwatch does not watch it.
 pub fn find(call: &ApiCall) -> Option<(&'static dyn Monitor, &'static Rule)> {
-    find_named(&call.source, &call.name)
+    find_named(&call.source, &call.name).filter(|(_, rule)| rule.watches(call))
 }
 
 /// The monitor and rule for an event source and name, as the registry names them.
@@ -135,15 +138,34 @@ pub fn event_pattern_of_rule(name: &str) -> usize {
         .map_or(0, |n| n - 1)
 }
 
-/// One `(EventBridge source, branch)` per event source, with every call of every monitor of it.
+/// One `(EventBridge source, branch)` per event source, with every call of every monitor of it;
+/// a call watched only when its request holds something ([`Rule::only_when`]) has a branch of
+/// its own, after its source's.
 fn event_branches() -> Vec<(&'static str, Value)> {
     let mut branches: Vec<(&str, &str, Vec<Value>)> = Vec::new();
+    let mut narrowed: Vec<(&str, Value)> = Vec::new();
     for monitor in REGISTRY {
         let service = monitor.service();
-        let names = service.rules.iter().map(|rule| match rule.prefix {
+        let name_of = |rule: &Rule| match rule.prefix {
             true => json!({ "prefix": rule.event }),
             false => json!(rule.event),
-        });
+        };
+        for rule in service.rules.iter().filter(|rule| rule.only_when.is_some()) {
+            let filter = rule.only_when.expect("filtered on it");
+            narrowed.push((
+                service.bus_source,
+                json!({
+                    "eventSource": [service.event_source],
+                    "eventName": [name_of(rule)],
+                    "requestParameters": filter.pattern(),
+                }),
+            ));
+        }
+        let names = service
+            .rules
+            .iter()
+            .filter(|rule| rule.only_when.is_none())
+            .map(name_of);
         match branches
             .iter_mut()
             .find(|(_, source, _)| *source == service.event_source)
@@ -152,10 +174,19 @@ fn event_branches() -> Vec<(&'static str, Value)> {
             None => branches.push((service.bus_source, service.event_source, names.collect())),
         }
     }
-    branches
-        .into_iter()
-        .map(|(bus, source, names)| (bus, json!({"eventSource": [source], "eventName": names})))
-        .collect()
+    let mut all: Vec<(&str, Value)> = Vec::new();
+    for (bus, source, names) in branches {
+        if !names.is_empty() {
+            all.push((bus, json!({"eventSource": [source], "eventName": names})));
+        }
+        all.extend(
+            narrowed
+                .iter()
+                .filter(|(_, branch)| branch["eventSource"][0] == source)
+                .cloned(),
+        );
+    }
+    all
 }
 
 /// EventBridge's default quota for an event pattern (adjustable): "Event pattern size —
@@ -475,8 +506,8 @@ mod tests {
             .map(|p| p["detail"]["$or"].as_array().unwrap().len())
             .sum();
         assert_eq!(
-            branches, 12,
-            "cloudtrail (with lake), s3, kms, logs, events, sns, lambda, sqs, monitoring, iam, ssm, config"
+            branches, 14,
+            "cloudtrail (with lake), s3, kms, logs, events, sns, lambda, sqs, monitoring, iam, ssm, config, securityhub, and securityhub's BatchUpdateFindings on trailwatch's findings"
         );
         for source in [
             "aws.cloudtrail",
@@ -491,6 +522,7 @@ mod tests {
             "aws.iam",
             "aws.ssm",
             "aws.config",
+            "aws.securityhub",
         ] {
             assert_eq!(
                 sources.iter().filter(|s| **s == &json!(source)).count(),
@@ -502,6 +534,44 @@ mod tests {
         // the forwarder's quiet alarm and the heartbeat watch.
         let first = patterns[0]["source"].as_array().unwrap();
         assert!(first.contains(&json!("aws.ssm")) && first.contains(&json!("aws.cloudtrail")));
+        // A call watched only on trailwatch's findings has its own branch, with the filter.
+        let narrowed: Vec<&Value> = patterns
+            .iter()
+            .flat_map(|p| p["detail"]["$or"].as_array().unwrap())
+            .filter(|branch| branch.get("requestParameters").is_some())
+            .collect();
+        assert_eq!(
+            narrowed,
+            [&json!({
+                "eventSource": ["securityhub.amazonaws.com"],
+                "eventName": ["BatchUpdateFindings"],
+                "requestParameters": {"FindingIdentifiers": {"Id": [{"prefix": "trailwatch/"}]}}
+            })]
+        );
+    }
+
+    #[test]
+    fn a_narrowed_call_is_watched_only_when_its_request_holds_the_prefix() {
+        let call = |request: Value| ApiCall {
+            request_parameters: Some(request),
+            ..ApiCall::bare(securityhub::SOURCE, "BatchUpdateFindings", "111122223333")
+        };
+        let ours = json!({"FindingIdentifiers": [
+            {"Id": "arn:aws:securityhub:us-east-1:111122223333:finding/x", "ProductArn": "p"},
+            {"Id": "trailwatch/111122223333/us-east-1/event/e1", "ProductArn": "p"}]});
+        let theirs =
+            json!({"FindingIdentifiers": [{"Id": "arn:aws:guardduty:x", "ProductArn": "p"}]});
+        assert!(find(&call(ours)).is_some());
+        assert!(find(&call(theirs)).is_none());
+        assert!(find(&call(
+            json!({"FindingIdentifiers": "trailwatch/not-an-array-of-objects"})
+        ))
+        .is_none());
+        assert!(find(&ApiCall {
+            request_parameters: None,
+            ..call(json!({}))
+        })
+        .is_none());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! this trait; each monitor module imports it, never the registry.
 
 use async_trait::async_trait;
+use serde_json::Value;
 
 use crate::alert::NextStep;
 use crate::call::ApiCall;
@@ -42,6 +43,44 @@ pub struct Rule {
     /// `event` is a prefix: the service records the call with a version suffix it may change
     /// (Lambda's `PutFunctionEventInvokeConfig…`), so the rule matches every name it begins.
     pub prefix: bool,
+    /// Only the calls whose request holds this: a call that is routine on everything else
+    /// (BatchUpdateFindings is every analyst's triage) matters only on what trailwatch made.
+    /// The alert rules' patterns carry it, so other calls never reach the function.
+    pub only_when: Option<RequestPrefix>,
+}
+
+/// A request parameter that must begin with `prefix`, at `path` under `requestParameters`; an
+/// array on the way matches when any of its elements does, as EventBridge matches arrays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestPrefix {
+    pub path: &'static [&'static str],
+    pub prefix: &'static str,
+}
+
+impl RequestPrefix {
+    /// Whether `request` (a call's `requestParameters`) holds a value at the path that begins
+    /// with the prefix.
+    pub fn holds(&self, request: Option<&Value>) -> bool {
+        fn walk(value: &Value, path: &[&str], prefix: &str) -> bool {
+            match (value, path.split_first()) {
+                (Value::Array(items), _) => items.iter().any(|item| walk(item, path, prefix)),
+                (Value::String(text), None) => text.starts_with(prefix),
+                (Value::Object(fields), Some((key, rest))) => fields
+                    .get(*key)
+                    .is_some_and(|inner| walk(inner, rest, prefix)),
+                _ => false,
+            }
+        }
+        request.is_some_and(|request| walk(request, self.path, self.prefix))
+    }
+
+    /// The `requestParameters` part of an EventBridge pattern that matches the same calls.
+    pub fn pattern(&self) -> Value {
+        self.path.iter().rev().fold(
+            serde_json::json!([{ "prefix": self.prefix }]),
+            |inner, key| serde_json::json!({ *key: inner }),
+        )
+    }
 }
 
 impl Rule {
@@ -59,11 +98,21 @@ impl Rule {
         reduces: false,
         checks_coverage: false,
         prefix: false,
+        only_when: None,
     };
 
     /// Whether this row is the call named `event_name`.
     pub fn names(&self, event_name: &str) -> bool {
         self.event == event_name || (self.prefix && event_name.starts_with(self.event))
+    }
+
+    /// Whether this row watches `call`: its name, and its request when the row says
+    /// [`Rule::only_when`].
+    pub fn watches(&self, call: &ApiCall) -> bool {
+        self.names(&call.name)
+            && self
+                .only_when
+                .is_none_or(|filter| filter.holds(call.request_parameters.as_ref()))
     }
 
     /// Whether this outcome reduced what is recorded or kept: a weakening, or a success of a

@@ -43,6 +43,23 @@ pub fn at_or_above(gathered: &Gathered, window: &Window, min_severity: Severity)
     found
 }
 
+/// `more` findings (the other recorders') added to `found` like the trails' own: at or above
+/// `min_severity`, marked new by the window, and the whole kept worst first.
+pub fn add_at_or_above(
+    found: &mut Vec<Finding>,
+    more: Vec<Finding>,
+    window: &Window,
+    min_severity: Severity,
+) {
+    for mut finding in more {
+        if finding.severity >= min_severity {
+            finding.new = window.is_new(finding.since.as_deref());
+            found.push(finding);
+        }
+    }
+    found.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
+}
+
 /// Every finding, worst first.
 pub fn findings(trails: &[TrailSnapshot], gaps: &Gaps) -> Vec<Finding> {
     let mut found = Vec::new();
@@ -245,6 +262,11 @@ pub fn next_steps(
             )),
             Check::AccountNotRead => push(NextStep::say(
                 "Give trailwatch a way in: deploy the forwarder StackSet to that account (it creates trailwatch's read role there), or, if the role exists, check that its trust still names the central function's role and the organization. The management account is skipped by service-managed StackSets: deploy the forwarder stack there directly, or leave it out of POSTURE_ACCOUNTS.",
+            )),
+            Check::ConfigNotRecording => push(command::step(
+                "Start AWS Config's recorder there (aws configservice start-configuration-recorder --configuration-recorder-name NAME), or set Config up if the region has none; this shows which",
+                format!("aws configservice describe-configuration-recorder-status --region {region}"),
+                &[&region],
             )),
             Check::CouldNotCheck => push(NextStep::say(
                 "Check that the function's role may call cloudtrail:DescribeTrails, GetTrailStatus and GetEventSelectors in every region of POSTURE_REGIONS",

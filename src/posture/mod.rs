@@ -18,6 +18,7 @@ pub mod gather;
 pub mod heartbeats;
 pub mod judge;
 pub mod organization;
+pub mod recorders;
 pub mod remind;
 pub mod report;
 pub mod security_hub;
@@ -86,11 +87,13 @@ pub async fn run(
         report_itself(itself, &window, deps).await;
         return organization::start(schedule, &window, deps).await;
     }
-    let (gathered, itself) = tokio::join!(
+    let (gathered, itself, recorders) = tokio::join!(
         gather(inspector, regions, deadline),
-        trailwatch_itself(deps, deadline)
+        trailwatch_itself(deps, deadline),
+        other_recorders(deps, deadline)
     );
-    let findings = judge::at_or_above(&gathered, &window, config.min_severity);
+    let mut findings = judge::at_or_above(&gathered, &window, config.min_severity);
+    judge::add_at_or_above(&mut findings, recorders, &window, config.min_severity);
     let log = RunLog {
         started,
         accounts: 1,
@@ -124,6 +127,15 @@ pub async fn run(
     }
     let alert = report::alert(findings, gathered.trails, &window, config);
     publish(alert, &log, deps).await
+}
+
+/// The other recorders of the function's own account, when their checks are on.
+async fn other_recorders(deps: &Dependencies<'_>, deadline: Deadline) -> Vec<Finding> {
+    let posture = &deps.config.posture;
+    if !posture.check_config {
+        return Vec::new();
+    }
+    recorders::config_findings(deps.recorders, &posture.regions, deadline).await
 }
 
 /// What is wrong with trailwatch itself goes to the health topic, every run it lasts: the

@@ -31,6 +31,7 @@ use crate::parse::{QueuedMessage, Schedule};
 use crate::posture::finished::RunLog;
 use crate::posture::gather::{gather, POSTURE_BUDGET};
 use crate::posture::judge;
+use crate::posture::recorders;
 use crate::posture::remind::Window;
 use crate::posture::report;
 use crate::posture::security_hub;
@@ -237,6 +238,12 @@ async fn check_account(
     };
     let gathered = gather(inspector, &config.posture.regions, deadline).await;
     let mut findings = judge::at_or_above(&gathered, &window, config.min_severity);
+    // AWS Config is read in the function's own account only (the read role reads CloudTrail).
+    if own && config.posture.check_config {
+        let config_findings =
+            recorders::config_findings(deps.recorders, &config.posture.regions, deadline).await;
+        judge::add_at_or_above(&mut findings, config_findings, &window, config.min_severity);
+    }
     for finding in &mut findings {
         finding.account = Some(check.account.clone());
     }

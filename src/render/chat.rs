@@ -134,6 +134,10 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
                 None => unknown(),
             }
         }
+        ResourceState::SecurityHub { enabled: true, .. } => "Security Hub enabled".to_string(),
+        ResourceState::SecurityHub { enabled: false, .. } => {
+            "*Security Hub NOT enabled*".to_string()
+        }
         ResourceState::NotLookedUp => unknown(),
     };
     lines.push(format!("*{title} now* {now}"));

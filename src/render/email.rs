@@ -148,6 +148,14 @@ pub fn email_text(alert: &Alert) -> String {
                 )
             })
             .collect(),
+        ResourceState::SecurityHub { region, enabled } => vec![(
+            "Security Hub",
+            format!(
+                "{} in {}",
+                if *enabled { "enabled" } else { "NOT enabled" },
+                value(Some(region))
+            ),
+        )],
         ResourceState::NotLookedUp => vec![("State", "not looked up".to_string())],
     };
     for (label, shown) in rows {

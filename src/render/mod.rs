@@ -371,6 +371,7 @@ fn shrink_text(alert: &mut Alert, limit: usize) {
                 cut_opt(&mut recorder.last_error);
             }
         }
+        ResourceState::SecurityHub { region, .. } => cut(region),
         ResourceState::NotLookedUp => {}
     }
     if let Some(posture) = alert.posture.as_mut() {

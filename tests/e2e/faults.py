@@ -120,6 +120,7 @@ class RefusingPort:
 _REST_OPERATIONS = {
     ("securityhub", "POST", "/findings/import"): "BatchImportFindings",
     ("securityhub", "POST", "/findings"): "GetFindings",
+    ("securityhub", "GET", "/accounts"): "DescribeHub",
 }
 
 

@@ -135,3 +135,42 @@ def test_a_trusted_pipeline_putting_the_recorder_back_is_informational_and_a_sto
     harmless, stopped = harness.delivered(moto, inbox)
     assert harmless.alert["severity"] == "INFORMATIONAL"
     assert stopped.alert["severity"] == "HIGH", "a stop is never downgraded for a trusted principal"
+
+
+# ---------------------------------------------------------------- the posture check
+
+
+def posture_findings(moto, inbox) -> list[dict]:
+    [message] = harness.delivered(moto, inbox)
+    return message.alert["posture"]["findings"]
+
+
+def test_the_posture_check_finds_each_region_where_config_does_not_record(moto, world):
+    inbox = world()
+    seed_config(moto)  # us-east-1 records; eu-west-1 has no recorder at all
+    env = {"POSTURE_CHECK_CONFIG": "true", "POSTURE_REGIONS": "us-east-1,eu-west-1"}
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, env) as function:
+        assert function.invoke(harness.scheduled_event("2026-12-05T09:00:00Z", report_all=True)).json()["status"] == "published"
+        config = [f for f in posture_findings(moto, inbox) if f["check"] == "config-not-recording"]
+        assert [(f["region"], f["severity"]) for f in config] == [("eu-west-1", "HIGH")], config
+        assert "no recorder" in config[0]["detail"]
+        # The recorder stopped in us-east-1: the next run names it too.
+        moto.client("config").stop_configuration_recorder(ConfigurationRecorderName="default")
+        function.invoke(harness.scheduled_event("2026-12-05T10:00:00Z", report_all=True))
+        [message] = harness.delivered(moto, inbox)
+    findings = message.alert["posture"]["findings"]
+    config = {f["region"]: f for f in findings if f["check"] == "config-not-recording"}
+    assert set(config) == {"us-east-1", "eu-west-1"}
+    assert "recorder `default` in `us-east-1` is not recording" in config["us-east-1"]["detail"]
+    steps = [s.get("command") or "" for s in message.alert["nextSteps"]]
+    assert "aws configservice describe-configuration-recorder-status --region us-east-1" in steps
+
+
+def test_with_the_config_check_off_config_is_not_read(moto, world):
+    inbox = world()
+    with faults.FaultProxy(moto.endpoint) as proxy:
+        env = {"POSTURE_CHECK_CONFIG": "false", "POSTURE_REGIONS": "us-east-1,eu-west-1"}
+        with harness.RuntimeEmulator(harness.RELEASE_BINARY, proxy.endpoint, env) as function:
+            function.invoke(harness.scheduled_event("2026-12-05T09:00:00Z", report_all=True))
+        assert proxy.count("config", "DescribeConfigurationRecorderStatus") == 0
+    assert not [f for f in posture_findings(moto, inbox) if f["check"] == "config-not-recording"]

@@ -770,7 +770,7 @@ def test_the_function_is_told_its_topics_key_and_posture_settings():
     for variable, parameter in [
         ("POSTURE_REGIONS", "PostureRegions"), ("REMIND_AFTER_HOURS", "RemindAfterHours"),
         ("AUTO_RESTART_LOGGING", "AutoRestartLogging"), ("POSTURE_INTERVAL_MINUTES", "PostureIntervalMinutes"),
-        ("TRUSTED_ROOTS", "TrustedRoots"),
+        ("TRUSTED_ROOTS", "TrustedRoots"), ("POSTURE_CHECK_CONFIG", "PostureChecksConfig"),
     ]:
         assert variables[variable] == {"Ref": parameter}
     # The function accepts exactly these values (src/config.rs); Amazon's roots unless asked.

@@ -27,13 +27,15 @@ def test_findings_are_off_unless_asked_for():
     template = tpl.load()
     assert template["Parameters"]["SecurityHubFindings"]["Default"] == "false"
     assert environment()["SECURITY_HUB_FINDINGS"] == "false"
-    assert not any(action.startswith("securityhub:") for action in policy())
+    # Only the Security Hub monitor's read of whether the hub is enabled, in any region.
+    assert {action for action in policy() if action.startswith("securityhub:")} == {"securityhub:DescribeHub"}
 
 
 def test_on_it_may_import_through_its_own_product_and_read_its_own_hub_only():
     assert environment(SecurityHubFindings="true")["SECURITY_HUB_FINDINGS"] == "true"
     granted = policy(SecurityHubFindings="true")
-    assert {action for action in granted if action.startswith("securityhub:")} == {"securityhub:BatchImportFindings", "securityhub:GetFindings"}
+    assert {action for action in granted if action.startswith("securityhub:")} == {
+        "securityhub:BatchImportFindings", "securityhub:GetFindings", "securityhub:DescribeHub"}
     account, region = "111122223333", "eu-west-1"
     assert granted["securityhub:BatchImportFindings"] == f"arn:aws:securityhub:{region}:{account}:product/{account}/default"
     assert granted["securityhub:GetFindings"] == f"arn:aws:securityhub:{region}:{account}:hub/default"

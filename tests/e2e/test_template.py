@@ -81,6 +81,8 @@ READ_AND_PUBLISH = {
     "cloudwatch:GetMetricStatistics",
     # Whether AWS Config still records, for a Config call's alert.
     "config:DescribeConfigurationRecorderStatus",
+    # Whether Security Hub (CSPM) is still enabled, for a Security Hub call's alert.
+    "securityhub:DescribeHub",
     # Each event published once: its id claimed, recorded and released in the ledger table.
     "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem",
     # Bursts: a digest request sent to, and consumed from, its own queue.
@@ -108,6 +110,7 @@ def test_function_permissions_are_read_only_lookups_publish_to_its_topics_and_it
         assert resources[action] == ["{DigestQueue.Arn}"], action
     assert resources["cloudtrail:GetTrailStatus"] == "arn:aws:cloudtrail:*:*:trail/*"
     assert resources["cloudtrail:GetEventDataStore"] == "arn:aws:cloudtrail:*:*:eventdatastore/*"
+    assert resources["securityhub:DescribeHub"] == "arn:aws:securityhub:*:111122223333:hub/default"
     # The delivery-chain checks read trails only: nothing is asked of S3, and the key is used
     # only by SNS and SQS on the function's behalf (publishing, parking a failed event).
     assert not [a for a in actions if a.split(":")[0] == "s3"]
@@ -169,7 +172,11 @@ def test_the_rule_patterns_deliver_exactly_the_monitored_samples_each_once(rule_
     samples = {path.stem: harness.load_event(path) for path in harness.EVENTS.glob("*.json")}
     for event in samples.values():
         put_sample(events, event)
-    monitored = {e["detail"]["eventID"] for name, e in samples.items() if name != "not-monitored"}
+    # moto's EventBridge does not flatten arrays of objects as EventBridge's matcher does: the
+    # branch that filters BatchUpdateFindings on its FindingIdentifiers' Ids cannot be played
+    # here (test_securityhub_monitor.py checks it instead).
+    narrowed = {name for name, e in samples.items() if e["detail"]["eventName"] == "BatchUpdateFindings"}
+    monitored = {e["detail"]["eventID"] for name, e in samples.items() if name != "not-monitored" and name not in narrowed}
     delivered = [json.loads(body)["detail"]["eventID"] for body in harness.drain(sqs, queue_url)]
     assert set(delivered) == monitored
     assert len(delivered) == len(monitored), "a call matched by two rules"

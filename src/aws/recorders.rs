@@ -1,0 +1,86 @@
+//! [`RecorderInspector`] on AWS's APIs: AWS Config's DescribeConfigurationRecorderStatus and
+//! Security Hub's DescribeHub.
+
+use async_trait::async_trait;
+use aws_sdk_config::config::Region;
+
+use crate::aws::lookup_error;
+use crate::inspector::LookupError;
+use crate::recorders::RecorderInspector;
+use crate::resource::RecorderStatus;
+
+/// One client per service for every region: each request names the region of the call it
+/// looks into.
+pub struct AwsRecorders {
+    config: aws_sdk_config::Client,
+    securityhub: aws_sdk_securityhub::Client,
+}
+
+impl AwsRecorders {
+    pub fn new(
+        config: aws_sdk_config::Client,
+        securityhub: aws_sdk_securityhub::Client,
+    ) -> AwsRecorders {
+        AwsRecorders {
+            config,
+            securityhub,
+        }
+    }
+}
+
+#[async_trait]
+impl RecorderInspector for AwsRecorders {
+    async fn config_recorders(&self, region: &str) -> Result<Vec<RecorderStatus>, LookupError> {
+        let out = self
+            .config
+            .describe_configuration_recorder_status()
+            .customize()
+            .config_override(
+                aws_sdk_config::config::Builder::default().region(Region::new(region.to_string())),
+            )
+            .send()
+            .await
+            .map_err(|e| lookup_error(&e))?;
+        Ok(out
+            .configuration_recorders_status
+            .unwrap_or_default()
+            .into_iter()
+            .map(|status| RecorderStatus {
+                name: status.name.unwrap_or_default(),
+                recording: Some(status.recording),
+                // The service answers `SUCCESS` where its model says `Success`: the text as given.
+                last_status: status.last_status.map(|s| s.as_str().to_string()),
+                last_error: match (status.last_error_code, status.last_error_message) {
+                    (Some(code), Some(message)) => Some(format!("{code}: {message}")),
+                    (code, message) => code.or(message),
+                }
+                .filter(|e| !e.is_empty()),
+            })
+            .collect())
+    }
+
+    async fn security_hub_enabled(&self, region: &str) -> Result<bool, LookupError> {
+        let answer = self
+            .securityhub
+            .describe_hub()
+            .customize()
+            .config_override(
+                aws_sdk_securityhub::config::Builder::default()
+                    .region(aws_sdk_securityhub::config::Region::new(region.to_string())),
+            )
+            .send()
+            .await;
+        match answer {
+            Ok(_) => Ok(true),
+            // "Account ... is not subscribed to AWS Security Hub": it is off.
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_invalid_access_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(lookup_error(&error)),
+        }
+    }
+}
