@@ -68,6 +68,7 @@ pub fn resource_type(kind: ResourceKind) -> &'static str {
         ResourceKind::Queue => "AwsSqsQueue",
         ResourceKind::Alarm => "AwsCloudWatchAlarm",
         ResourceKind::Role => "AwsIamRole",
+        ResourceKind::Detector => "AwsGuardDutyDetector",
         ResourceKind::EventDataStore
         | ResourceKind::LogGroup
         | ResourceKind::Rule
@@ -105,6 +106,12 @@ fn related_to_kind(kind: Option<ResourceKind>) -> Vec<String> {
             | ResourceKind::ConformancePack
             | ResourceKind::ConfigAggregator,
         ) => return vec![CIS_CONFIG_CHANGES.into()],
+        // Security Hub's own changes bear on 4.16 "Ensure AWS Security Hub is enabled"; no CIS
+        // v3.0.0 control names GuardDuty.
+        Some(ResourceKind::SecurityHub | ResourceKind::AutomationRule) => {
+            return vec![CIS_SECURITY_HUB_ENABLED.into()];
+        }
+        Some(ResourceKind::Detector) => return Vec::new(),
         _ => {}
     }
     let mut related = vec![CIS_CLOUDTRAIL_CHANGES];
@@ -120,17 +127,20 @@ fn related_to_kind(kind: Option<ResourceKind>) -> Vec<String> {
 /// 3.2 "Ensure CloudTrail log file validation is enabled", and 4.5 for anything that keeps
 /// changes from being monitored (trailwatch itself, an account it cannot read).
 fn related_to_check(check: Check) -> Vec<String> {
-    // AWS Config's own: 3.3 failed, and its changes monitored (4.9), not CloudTrail's.
-    if check == Check::ConfigNotRecording {
-        return vec![CIS_CONFIG_ENABLED.into(), CIS_CONFIG_CHANGES.into()];
-    }
     let control = match check {
+        // AWS Config's own: 3.3 failed, and its changes monitored (4.9), not CloudTrail's.
+        Check::ConfigNotRecording => {
+            return vec![CIS_CONFIG_ENABLED.into(), CIS_CONFIG_CHANGES.into()];
+        }
+        // 4.16 "Ensure AWS Security Hub is enabled".
+        Check::SecurityHubOff => return vec![CIS_SECURITY_HUB_ENABLED.into()],
+        // No CIS v3.0.0 control names GuardDuty.
+        Check::GuardDutyOff => return Vec::new(),
         Check::NoMultiRegionTrail
         | Check::NotLogging
         | Check::DeliveryError
         | Check::ManagementEventsNotRecorded => "CIS AWS Foundations Benchmark v3.0.0/3.1",
         Check::LogFileValidationOff => "CIS AWS Foundations Benchmark v3.0.0/3.2",
-        Check::ConfigNotRecording => CIS_CONFIG_ENABLED,
         Check::CloudWatchLogsDeliveryError
         | Check::CouldNotCheck
         | Check::RuleNotAsDeployed

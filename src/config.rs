@@ -145,9 +145,15 @@ pub struct PostureSettings {
     /// POSTURE_ACCOUNTS: an organization's run over these accounts; `None` (unset) checks the
     /// function's own account alone, in the run itself.
     pub accounts: Option<AccountSource>,
-    /// POSTURE_CHECK_CONFIG: whether each run also checks that AWS Config records in every
-    /// region (the template turns it on unless PostureChecksConfig is false).
+    /// POSTURE_RECORDERS `config=true`: whether each run also checks that AWS Config records
+    /// in every region (the template turns it on unless PostureChecksConfig is false).
     pub check_config: bool,
+    /// `guardduty=true`: ... that GuardDuty's detector is enabled in every region
+    /// (PostureChecksGuardDuty).
+    pub check_guardduty: bool,
+    /// `securityhub=true`: ... that Security Hub is enabled in every region
+    /// (PostureChecksSecurityHub).
+    pub check_security_hub: bool,
 }
 
 /// Where an organization's posture run finds its accounts.
@@ -199,6 +205,8 @@ impl Default for PostureSettings {
             heartbeat_window: None,
             accounts: None,
             check_config: false,
+            check_guardduty: false,
+            check_security_hub: false,
         }
     }
 }
@@ -487,7 +495,10 @@ impl Config {
         };
         let security_hub = flag("SECURITY_HUB_FINDINGS")?;
         let auto_restart = flag("AUTO_RESTART_LOGGING")?;
-        let check_config = flag("POSTURE_CHECK_CONFIG")?;
+        let recorders = posture_recorders(non_empty("POSTURE_RECORDERS").as_deref())?;
+        let check_config = recorders.contains(&"config");
+        let check_guardduty = recorders.contains(&"guardduty");
+        let check_security_hub = recorders.contains(&"securityhub");
 
         let whole = |variable: &'static str, default: u64, max: u64| match non_empty(variable) {
             None => Ok(default),
@@ -540,6 +551,8 @@ impl Config {
                 .then(|| Duration::from_secs(heartbeat_window_minutes * 60)),
             accounts,
             check_config,
+            check_guardduty,
+            check_security_hub,
         };
 
         let min_severity = match non_empty("MIN_SEVERITY") {
@@ -699,6 +712,42 @@ fn parse_account_names(json: &str) -> Result<BTreeMap<String, String>, String> {
         }
     }
     Ok(names)
+}
+
+/// The recorders POSTURE_RECORDERS turns on: `config=true,guardduty=false,securityhub=true`,
+/// each `true` or `false`, any left out off. One variable for the three keeps the function's
+/// environment within Lambda's 4 KB in the largest layout (docs/deploy.md).
+fn posture_recorders(text: Option<&str>) -> Result<Vec<&'static str>, ConfigError> {
+    const KNOWN: [&str; 3] = ["config", "guardduty", "securityhub"];
+    let problem = |problem: String| ConfigError {
+        variable: "POSTURE_RECORDERS",
+        problem,
+    };
+    let mut on = Vec::new();
+    for item in text
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+    {
+        let (key, value) = item
+            .split_once('=')
+            .ok_or_else(|| problem(format!("{item:?} is not name=true or name=false")))?;
+        let known = KNOWN
+            .iter()
+            .find(|known| **known == key.trim())
+            .ok_or_else(|| problem(format!("{key:?} is none of config, guardduty, securityhub")))?;
+        match value.trim() {
+            "true" => on.push(*known),
+            "false" => {}
+            other => {
+                return Err(problem(format!(
+                    "{other:?} is neither \"true\" nor \"false\""
+                )))
+            }
+        }
+    }
+    Ok(on)
 }
 
 #[cfg(test)]
@@ -996,7 +1045,9 @@ mod tests {
             ("POSTURE_INTERVAL_MINUTES", "often"),
             ("OWN_ID", "*"),
             ("HEARTBEAT_WINDOW_MINUTES", "a while"),
-            ("POSTURE_CHECK_CONFIG", "yes"),
+            ("POSTURE_RECORDERS", "config=yes"),
+            ("POSTURE_RECORDERS", "cloudtrail=true"),
+            ("POSTURE_RECORDERS", "config"),
             ("OWN_ID", "abc/def"),
         ] {
             let err = config(&[("ALERT_TOPIC_ARN", TOPIC), (variable, bad)]).unwrap_err();
@@ -1012,5 +1063,27 @@ mod tests {
         let ok = Config::for_preview(|_| None).unwrap();
         assert_eq!(ok.topic_arn, "");
         assert_eq!(ok.home_account, None);
+    }
+
+    #[test]
+    fn posture_recorders_turns_on_only_what_it_says_true() {
+        let read = |text: &str| {
+            let config =
+                config(&[("ALERT_TOPIC_ARN", TOPIC), ("POSTURE_RECORDERS", text)]).unwrap();
+            let posture = config.posture;
+            (
+                posture.check_config,
+                posture.check_guardduty,
+                posture.check_security_hub,
+            )
+        };
+        assert_eq!(
+            read("config=true,guardduty=false,securityhub=true"),
+            (true, false, true)
+        );
+        assert_eq!(read(" guardduty = true "), (false, true, false));
+        assert_eq!(read(""), (false, false, false));
+        let unset = config(&[("ALERT_TOPIC_ARN", TOPIC)]).unwrap().posture;
+        assert!(!unset.check_config && !unset.check_guardduty && !unset.check_security_hub);
     }
 }

@@ -139,6 +139,9 @@ fn resource_page(host: &str, resource: &Resource) -> Option<String> {
         ResourceKind::AutomationRule => Some(format!(
             "https://{host}/securityhub/home?region={region}#/automations"
         )),
+        ResourceKind::Detector => Some(format!(
+            "https://{host}/guardduty/home?region={region}#/settings"
+        )),
     }
 }
 

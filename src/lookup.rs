@@ -12,8 +12,10 @@ use futures_util::stream::{self, StreamExt};
 use tokio::time::Instant;
 
 use crate::coverage::CoverageScope;
+use crate::enrichment::Enrichment;
 use crate::inspector::{LookupError, TrailInspector};
 use crate::recorders::RecorderInspector;
+use crate::resource::{Resource, ResourceState};
 
 /// Lookups in flight at once: enough for an account's trails, few enough not to be throttled.
 pub const MAX_CONCURRENT_LOOKUPS: usize = 8;
@@ -101,6 +103,42 @@ pub struct Lookups<'a> {
     /// The account whose trails the function's role sees (from ALERT_TOPIC_ARN); `None` when
     /// unknown, and then taken to be the event's.
     pub home_account: Option<&'a str>,
+}
+
+impl Lookups<'_> {
+    /// One service's state in `resource`'s region, for the other recorders' monitors: `read`
+    /// within the deadline, made into the alert's state by `state`; a failure or the deadline
+    /// becomes the enrichment's problem, named by `calls`.
+    pub async fn regional_state<'r, T, Answer>(
+        &self,
+        resource: &'r Resource,
+        service: &str,
+        calls: &str,
+        read: impl FnOnce(&'r str) -> Answer,
+        state: impl FnOnce(String, T) -> ResourceState,
+    ) -> Enrichment
+    where
+        Answer: Future<Output = Result<T, LookupError>>,
+    {
+        let Some(region) = resource.lookup_region() else {
+            return Enrichment::skipped(format!(
+                "the event gives no region to look {service} up in"
+            ));
+        };
+        let answer = self.deadline.within(read(region)).await;
+        let mut problems = Vec::new();
+        match self.deadline.note(&mut problems, calls, answer) {
+            Some(value) => Enrichment {
+                state: state(region.to_string(), value),
+                coverage: None,
+                problems,
+            },
+            None => Enrichment {
+                problems,
+                ..Enrichment::default()
+            },
+        }
+    }
 }
 
 #[cfg(test)]

@@ -174,7 +174,11 @@ async fn run_lambda() -> ExitCode {
     let emf = Emf {
         level: config.signal_level,
     };
-    let recorders = AwsRecorders::new(clients.config.clone(), clients.securityhub.clone());
+    let recorders = AwsRecorders::new(
+        clients.config.clone(),
+        clients.securityhub.clone(),
+        clients.guardduty.clone(),
+    );
     let deps = Dependencies {
         config: &config,
         inspector: Some(&inspector),

@@ -136,7 +136,8 @@ impl OwnResources {
                 | ResourceKind::ConformancePack
                 | ResourceKind::ConfigAggregator
                 | ResourceKind::SecurityHub
-                | ResourceKind::AutomationRule => false,
+                | ResourceKind::AutomationRule
+                | ResourceKind::Detector => false,
             }
     }
 

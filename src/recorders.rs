@@ -1,4 +1,4 @@
-//! The other recorders' read-only lookups (AWS Config and Security Hub), behind one narrow trait beside
+//! The other recorders' read-only lookups (AWS Config, Security Hub and GuardDuty), behind one narrow trait beside
 //! [`crate::inspector::TrailInspector`], so a monitor of a recorder can say whether it still
 //! records. [`NoRecorders`] is the adapter where they are not read: preview without AWS, and a
 //! member account in central mode (trailwatch's read role there reads CloudTrail only).
@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 
 use crate::inspector::LookupError;
-use crate::resource::RecorderStatus;
+use crate::resource::{DetectorStatus, RecorderStatus};
 
 #[async_trait]
 pub trait RecorderInspector: Send + Sync {
@@ -16,6 +16,9 @@ pub trait RecorderInspector: Send + Sync {
     /// `DescribeHub` in `region`: whether Security Hub is enabled there (it answers
     /// InvalidAccessException when it is not).
     async fn security_hub_enabled(&self, region: &str) -> Result<bool, LookupError>;
+    /// `ListDetectors`, then `GetDetector` for each, in `region`: GuardDuty's detectors there
+    /// (none when GuardDuty is off).
+    async fn guardduty_detectors(&self, region: &str) -> Result<Vec<DetectorStatus>, LookupError>;
 }
 
 /// The recorders are not read here; `why` says so in the alert.
@@ -32,6 +35,12 @@ impl RecorderInspector for NoRecorders {
         })
     }
     async fn security_hub_enabled(&self, _region: &str) -> Result<bool, LookupError> {
+        Err(LookupError {
+            code: None,
+            message: self.why.to_string(),
+        })
+    }
+    async fn guardduty_detectors(&self, _region: &str) -> Result<Vec<DetectorStatus>, LookupError> {
         Err(LookupError {
             code: None,
             message: self.why.to_string(),

@@ -40,6 +40,10 @@ pub enum ResourceKind {
     /// AWS Security Hub: the account's hub in a region, and its automation rules.
     SecurityHub,
     AutomationRule,
+    /// GuardDuty: the region's detector (its filters, trusted lists, members and publishing
+    /// destinations are named in the alert's reasons).
+    #[serde(rename = "guardduty-detector")]
+    Detector,
 }
 
 impl ResourceKind {
@@ -67,6 +71,7 @@ impl ResourceKind {
             ResourceKind::ConfigAggregator => "Config aggregator",
             ResourceKind::SecurityHub => "Security Hub",
             ResourceKind::AutomationRule => "Security Hub automation rule",
+            ResourceKind::Detector => "GuardDuty detector",
         }
     }
 
@@ -94,6 +99,7 @@ impl ResourceKind {
             ResourceKind::ConfigAggregator => "Config aggregator",
             ResourceKind::SecurityHub => "Security Hub",
             ResourceKind::AutomationRule => "Security Hub automation rule",
+            ResourceKind::Detector => "GuardDuty detector",
         }
     }
 
@@ -206,6 +212,11 @@ impl ResourceKind {
                 (1..=256).contains(&name.len())
                     && all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
             }
+            // GuardDuty's detector ids: 1-300 lowercase letters and digits (32 hex in practice).
+            ResourceKind::Detector => {
+                (1..=300).contains(&name.len())
+                    && all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            }
             // A letter, then letters, digits and `-`.
             ResourceKind::ConformancePack => {
                 (1..=256).contains(&name.len())
@@ -239,6 +250,7 @@ impl ResourceKind {
             ResourceKind::ConfigAggregator => "config-aggregator",
             ResourceKind::SecurityHub => "security-hub",
             ResourceKind::AutomationRule => "automation-rule",
+            ResourceKind::Detector => "guardduty-detector",
         }
     }
 }
@@ -364,6 +376,12 @@ pub enum ResourceState {
     SecurityHub {
         region: String,
         enabled: bool,
+    },
+    /// GuardDuty's detectors in the region of the call (`ListDetectors`, `GetDetector`): none
+    /// when GuardDuty is off there.
+    GuardDuty {
+        region: String,
+        detectors: Vec<DetectorStatus>,
     },
     #[default]
     NotLookedUp,
@@ -493,6 +511,29 @@ pub struct RecorderStatus {
     /// Success, Failure or Pending: the last time it delivered what it recorded.
     pub last_status: Option<String>,
     pub last_error: Option<String>,
+}
+
+/// One GuardDuty detector (`GetDetector`): AWS's answer, not the caller's text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DetectorStatus {
+    pub id: String,
+    /// `Status` ENABLED; `None` when the answer did not say.
+    pub enabled: Option<bool>,
+    /// The protection plans (`Features`) that are DISABLED.
+    pub disabled_features: Vec<String>,
+}
+
+/// Whether any of `detectors` is enabled: `None` when no answer says.
+pub fn guardduty_watches(detectors: &[DetectorStatus]) -> Option<bool> {
+    if detectors.iter().any(|d| d.enabled == Some(true)) {
+        Some(true)
+    } else if detectors.iter().all(|d| d.enabled == Some(false)) {
+        // No detector at all is GuardDuty off too.
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// Whether any of `recorders` records: `None` when no answer says.

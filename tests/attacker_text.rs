@@ -595,6 +595,15 @@ const NO_UNDO: &[&str] = &[
     "securityhub-create-automation-rule-v2-suppresses",
     // Reopened by hand, finding by finding, as the next steps say.
     "securityhub-batch-update-findings-suppresses-trailwatch",
+    // Re-added from the administrator; plans re-enabled as the team chose them; the export
+    // re-created with its bucket and key; a replaced list's file put back.
+    "guardduty-disassociate-from-administrator-account",
+    "guardduty-disassociate-from-master-account",
+    "guardduty-disassociate-members",
+    "guardduty-delete-members",
+    "guardduty-update-detector-features-off",
+    "guardduty-update-member-detectors-off",
+    "guardduty-delete-publishing-destination",
 ];
 
 #[test]
@@ -636,6 +645,42 @@ fn every_sample_that_reduces_logging_opens_with_its_undo() {
         (
             "securityhub-disable-security-hub",
             "aws securityhub enable-security-hub ",
+        ),
+        (
+            "guardduty-delete-detector",
+            "aws guardduty create-detector --enable --region us-east-1",
+        ),
+        (
+            "guardduty-update-detector-disable",
+            "aws guardduty update-detector --detector-id 12abc34d567e8fa901bc2d34e56789f0 --enable ",
+        ),
+        (
+            "guardduty-stop-monitoring-members",
+            "aws guardduty start-monitoring-members --detector-id 12abc34d567e8fa901bc2d34e56789f0 --account-ids 444455556666 ",
+        ),
+        (
+            "guardduty-create-filter-archive",
+            "aws guardduty update-filter --detector-id 12abc34d567e8fa901bc2d34e56789f0 --filter-name hide-recon --action NOOP ",
+        ),
+        (
+            "guardduty-update-filter-archive",
+            "aws guardduty update-filter --detector-id 12abc34d567e8fa901bc2d34e56789f0 --filter-name high-only --action NOOP ",
+        ),
+        (
+            "guardduty-create-ip-set-active",
+            "aws guardduty update-ip-set --detector-id 12abc34d567e8fa901bc2d34e56789f0 --ip-set-id 0cb0141ab9fbde177613ab9436212e90 --no-activate ",
+        ),
+        (
+            "guardduty-update-ip-set-location",
+            "aws guardduty update-ip-set --detector-id 12abc34d567e8fa901bc2d34e56789f0 --ip-set-id 0cb0141ab9fbde177613ab9436212e90 --no-activate ",
+        ),
+        (
+            "guardduty-create-trusted-entity-set-active",
+            "aws guardduty update-trusted-entity-set --detector-id 12abc34d567e8fa901bc2d34e56789f0 --trusted-entity-set-id 5eb1f2c3d4e5f60718293a4b5c6d7e8f --no-activate ",
+        ),
+        (
+            "guardduty-update-trusted-entity-set-active",
+            "aws guardduty update-trusted-entity-set --detector-id 12abc34d567e8fa901bc2d34e56789f0 --trusted-entity-set-id 5eb1f2c3d4e5f60718293a4b5c6d7e8f --no-activate ",
         ),
         (
             "securityhub-disable-security-hub-v2",

@@ -43,6 +43,8 @@ pub const CIS_CLOUDTRAIL_CHANGES: &str = "CIS AWS Foundations Benchmark v3.0.0/4
 /// AWS Config's own changes, and Config enabled in every region (CIS v3.0.0 4.9 and 3.3).
 pub const CIS_CONFIG_CHANGES: &str = "CIS AWS Foundations Benchmark v3.0.0/4.9";
 pub const CIS_CONFIG_ENABLED: &str = "CIS AWS Foundations Benchmark v3.0.0/3.3";
+/// "Ensure AWS Security Hub is enabled" (CIS v3.0.0 4.16).
+pub const CIS_SECURITY_HUB_ENABLED: &str = "CIS AWS Foundations Benchmark v3.0.0/4.16";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]

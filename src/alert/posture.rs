@@ -53,6 +53,12 @@ pub enum Check {
     AccountNotRead,
     /// No AWS Config recorder records in a region (CIS 3.3).
     ConfigNotRecording,
+    /// GuardDuty has no enabled detector in a region.
+    #[serde(rename = "guardduty-not-enabled")]
+    GuardDutyOff,
+    /// Security Hub is not enabled in a region (CIS 4.16).
+    #[serde(rename = "security-hub-not-enabled")]
+    SecurityHubOff,
 }
 
 impl Check {
@@ -80,6 +86,8 @@ impl Check {
             Check::NoHeartbeat => "trailwatch hears nothing from a region",
             Check::AccountNotRead => "An account's trails could not be read",
             Check::ConfigNotRecording => "AWS Config does not record in a region",
+            Check::GuardDutyOff => "GuardDuty is not enabled in a region",
+            Check::SecurityHubOff => "Security Hub is not enabled in a region",
         }
     }
 }

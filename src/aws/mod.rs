@@ -198,6 +198,12 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         .timeout_config(lookup_timeouts())
         .build();
 
+    // ... and whether GuardDuty's detector is still enabled, for a GuardDuty call's alert.
+    let guardduty = aws_sdk_guardduty::config::Builder::from(&shared)
+        .retry_config(lookup_retries())
+        .timeout_config(lookup_timeouts())
+        .build();
+
     // The posture check's reads of trailwatch's own rules: bounded like the trail lookups.
     let events = aws_sdk_eventbridge::config::Builder::from(&shared)
         .retry_config(lookup_retries())
@@ -214,6 +220,7 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         cloudtrail: aws_sdk_cloudtrail::Client::from_conf(cloudtrail.clone()),
         cloudtrail_config: cloudtrail,
         config: aws_sdk_config::Client::from_conf(config),
+        guardduty: aws_sdk_guardduty::Client::from_conf(guardduty),
         sts: aws_sdk_sts::Client::from_conf(sts),
         dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
         posture_dynamodb: aws_sdk_dynamodb::Client::from_conf(posture_dynamodb),
@@ -233,6 +240,7 @@ pub struct Clients {
     /// The lookups' CloudTrail settings, from which a member account's client is built.
     pub cloudtrail_config: aws_sdk_cloudtrail::Config,
     pub config: aws_sdk_config::Client,
+    pub guardduty: aws_sdk_guardduty::Client,
     pub sts: aws_sdk_sts::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub posture_dynamodb: aws_sdk_dynamodb::Client,

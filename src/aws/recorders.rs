@@ -1,5 +1,5 @@
-//! [`RecorderInspector`] on AWS's APIs: AWS Config's DescribeConfigurationRecorderStatus and
-//! Security Hub's DescribeHub.
+//! [`RecorderInspector`] on AWS's APIs: AWS Config's DescribeConfigurationRecorderStatus,
+//! Security Hub's DescribeHub, and GuardDuty's ListDetectors and GetDetector.
 
 use async_trait::async_trait;
 use aws_sdk_config::config::Region;
@@ -7,23 +7,26 @@ use aws_sdk_config::config::Region;
 use crate::aws::lookup_error;
 use crate::inspector::LookupError;
 use crate::recorders::RecorderInspector;
-use crate::resource::RecorderStatus;
+use crate::resource::{DetectorStatus, RecorderStatus};
 
 /// One client per service for every region: each request names the region of the call it
 /// looks into.
 pub struct AwsRecorders {
     config: aws_sdk_config::Client,
     securityhub: aws_sdk_securityhub::Client,
+    guardduty: aws_sdk_guardduty::Client,
 }
 
 impl AwsRecorders {
     pub fn new(
         config: aws_sdk_config::Client,
         securityhub: aws_sdk_securityhub::Client,
+        guardduty: aws_sdk_guardduty::Client,
     ) -> AwsRecorders {
         AwsRecorders {
             config,
             securityhub,
+            guardduty,
         }
     }
 }
@@ -82,5 +85,50 @@ impl RecorderInspector for AwsRecorders {
             }
             Err(error) => Err(lookup_error(&error)),
         }
+    }
+
+    async fn guardduty_detectors(&self, region: &str) -> Result<Vec<DetectorStatus>, LookupError> {
+        let in_region = || {
+            aws_sdk_guardduty::config::Builder::default()
+                .region(aws_sdk_guardduty::config::Region::new(region.to_string()))
+        };
+        // One detector per account and region: the first page holds it.
+        let ids = self
+            .guardduty
+            .list_detectors()
+            .customize()
+            .config_override(in_region())
+            .send()
+            .await
+            .map_err(|e| lookup_error(&e))?
+            .detector_ids
+            .unwrap_or_default();
+        let mut detectors = Vec::new();
+        for id in ids.into_iter().take(4) {
+            let detector = self
+                .guardduty
+                .get_detector()
+                .detector_id(&id)
+                .customize()
+                .config_override(in_region())
+                .send()
+                .await
+                .map_err(|e| lookup_error(&e))?;
+            detectors.push(DetectorStatus {
+                enabled: detector
+                    .status()
+                    .map(|status| *status == aws_sdk_guardduty::types::DetectorStatus::Enabled),
+                disabled_features: detector
+                    .features()
+                    .iter()
+                    .filter(|feature| {
+                        feature.status() == Some(&aws_sdk_guardduty::types::FeatureStatus::Disabled)
+                    })
+                    .filter_map(|feature| feature.name().map(|name| name.as_str().to_string()))
+                    .collect(),
+                id,
+            });
+        }
+        Ok(detectors)
     }
 }

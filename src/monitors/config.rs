@@ -217,28 +217,15 @@ impl Monitor for Config {
         resource: &Resource,
         lookups: &Lookups<'_>,
     ) -> Enrichment {
-        let Some(region) = resource.lookup_region() else {
-            return Enrichment::skipped("the event gives no region to look AWS Config up in");
-        };
-        let deadline = lookups.deadline;
-        let answer = deadline
-            .within(lookups.recorders.config_recorders(region))
-            .await;
-        let mut problems = Vec::new();
-        match deadline.note(&mut problems, "DescribeConfigurationRecorderStatus", answer) {
-            Some(recorders) => Enrichment {
-                state: ResourceState::ConfigRecorders {
-                    region: region.to_string(),
-                    recorders,
-                },
-                coverage: None,
-                problems,
-            },
-            None => Enrichment {
-                problems,
-                ..Enrichment::default()
-            },
-        }
+        lookups
+            .regional_state(
+                resource,
+                "AWS Config",
+                "DescribeConfigurationRecorderStatus",
+                |region| lookups.recorders.config_recorders(region),
+                |region, recorders| ResourceState::ConfigRecorders { region, recorders },
+            )
+            .await
     }
 
     fn undo(&self, facts: &StepFacts<'_>) -> Option<NextStep> {

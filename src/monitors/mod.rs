@@ -23,6 +23,7 @@
 //! | [`ssm`] | trailwatch's heartbeat parameter (its own heartbeat is [`crate::heartbeat`]'s) |
 //! | [`config`] | AWS Config, the other recorder: its recorder, delivery channel, retention, rules |
 //! | [`securityhub`] | AWS Security Hub: enabled, its administrator, standards, controls, automation rules |
+//! | [`guardduty`] | Amazon GuardDuty: its detector, protection plans, members, filters, trusted lists, exports |
 //!
 //! Which calls matter is each monitor's [`monitor::Watched`]: a bucket, key or log group matters only when
 //! a trail uses it, which [`delivery`] decides from DescribeTrails, not from names; a rule, topic
@@ -35,6 +36,7 @@ pub mod config;
 pub mod coverage;
 pub mod delivery;
 pub mod events;
+pub mod guardduty;
 pub mod iam;
 pub mod kms;
 pub mod lake;
@@ -55,7 +57,7 @@ use crate::call::ApiCall;
 use monitor::{GuardValue, Monitor, Rule, Service};
 
 /// Every monitor, in the order the policy table and the event pattern list them.
-pub static REGISTRY: [&dyn Monitor; 14] = [
+pub static REGISTRY: [&dyn Monitor; 15] = [
     &cloudtrail::CloudTrail,
     &lake::Lake,
     &s3::S3,
@@ -70,6 +72,7 @@ pub static REGISTRY: [&dyn Monitor; 14] = [
     &ssm::Ssm,
     &config::Config,
     &securityhub::SecurityHub,
+    &guardduty::GuardDuty,
 ];
 
 /// The monitor and rule for a call, or `None` when trailwatch does not watch it.
@@ -506,8 +509,8 @@ mod tests {
             .map(|p| p["detail"]["$or"].as_array().unwrap().len())
             .sum();
         assert_eq!(
-            branches, 14,
-            "cloudtrail (with lake), s3, kms, logs, events, sns, lambda, sqs, monitoring, iam, ssm, config, securityhub, and securityhub's BatchUpdateFindings on trailwatch's findings"
+            branches, 15,
+            "cloudtrail (with lake), s3, kms, logs, events, sns, lambda, sqs, monitoring, iam, ssm, config, securityhub, securityhub's BatchUpdateFindings on trailwatch's findings, guardduty"
         );
         for source in [
             "aws.cloudtrail",
@@ -523,6 +526,7 @@ mod tests {
             "aws.ssm",
             "aws.config",
             "aws.securityhub",
+            "aws.guardduty",
         ] {
             assert_eq!(
                 sources.iter().filter(|s| **s == &json!(source)).count(),

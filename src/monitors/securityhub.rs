@@ -220,28 +220,15 @@ impl Monitor for SecurityHub {
                 "the new Security Hub's state is not read (DescribeHub answers for Security Hub CSPM only)",
             );
         }
-        let Some(region) = resource.lookup_region() else {
-            return Enrichment::skipped("the event gives no region to look Security Hub up in");
-        };
-        let deadline = lookups.deadline;
-        let answer = deadline
-            .within(lookups.recorders.security_hub_enabled(region))
-            .await;
-        let mut problems = Vec::new();
-        match deadline.note(&mut problems, "DescribeHub", answer) {
-            Some(enabled) => Enrichment {
-                state: ResourceState::SecurityHub {
-                    region: region.to_string(),
-                    enabled,
-                },
-                coverage: None,
-                problems,
-            },
-            None => Enrichment {
-                problems,
-                ..Enrichment::default()
-            },
-        }
+        lookups
+            .regional_state(
+                resource,
+                "Security Hub",
+                "DescribeHub",
+                |region| lookups.recorders.security_hub_enabled(region),
+                |region, enabled| ResourceState::SecurityHub { region, enabled },
+            )
+            .await
     }
 
     fn undo(&self, facts: &StepFacts<'_>) -> Option<NextStep> {

@@ -268,6 +268,16 @@ pub fn next_steps(
                 format!("aws configservice describe-configuration-recorder-status --region {region}"),
                 &[&region],
             )),
+            Check::GuardDutyOff => push(command::step(
+                "Enable GuardDuty there (aws guardduty update-detector --detector-id ID --enable for a suspended detector), with the protection plans you use; this shows which",
+                format!("aws guardduty list-detectors --region {region}"),
+                &[&region],
+            )),
+            Check::SecurityHubOff => push(command::step(
+                "Enable Security Hub there, with the standards you use (or let the organization's central configuration do it)",
+                format!("aws securityhub enable-security-hub --enable-default-standards --region {region}"),
+                &[&region],
+            )),
             Check::CouldNotCheck => push(NextStep::say(
                 "Check that the function's role may call cloudtrail:DescribeTrails, GetTrailStatus and GetEventSelectors in every region of POSTURE_REGIONS",
             )),

@@ -132,10 +132,8 @@ pub async fn run(
 /// The other recorders of the function's own account, when their checks are on.
 async fn other_recorders(deps: &Dependencies<'_>, deadline: Deadline) -> Vec<Finding> {
     let posture = &deps.config.posture;
-    if !posture.check_config {
-        return Vec::new();
-    }
-    recorders::config_findings(deps.recorders, &posture.regions, deadline).await
+    let checks = recorders::RecorderChecks::of(posture);
+    recorders::recorder_findings(deps.recorders, &posture.regions, checks, deadline).await
 }
 
 /// What is wrong with trailwatch itself goes to the health topic, every run it lasts: the

@@ -238,11 +238,19 @@ async fn check_account(
     };
     let gathered = gather(inspector, &config.posture.regions, deadline).await;
     let mut findings = judge::at_or_above(&gathered, &window, config.min_severity);
-    // AWS Config is read in the function's own account only (the read role reads CloudTrail).
-    if own && config.posture.check_config {
-        let config_findings =
-            recorders::config_findings(deps.recorders, &config.posture.regions, deadline).await;
-        judge::add_at_or_above(&mut findings, config_findings, &window, config.min_severity);
+    // The other recorders are read in the function's own account only (the read role reads
+    // CloudTrail).
+    if own {
+        let checks = recorders::RecorderChecks::of(&config.posture);
+        let recorder_findings =
+            recorders::recorder_findings(deps.recorders, &config.posture.regions, checks, deadline)
+                .await;
+        judge::add_at_or_above(
+            &mut findings,
+            recorder_findings,
+            &window,
+            config.min_severity,
+        );
     }
     for finding in &mut findings {
         finding.account = Some(check.account.clone());

@@ -138,6 +138,13 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
         ResourceState::SecurityHub { enabled: false, .. } => {
             "*Security Hub NOT enabled*".to_string()
         }
+        ResourceState::GuardDuty { detectors, .. } => {
+            match crate::resource::guardduty_watches(detectors) {
+                Some(true) => "GuardDuty enabled".to_string(),
+                Some(false) => "*GuardDuty NOT enabled*".to_string(),
+                None => unknown(),
+            }
+        }
         ResourceState::NotLookedUp => unknown(),
     };
     lines.push(format!("*{title} now* {now}"));

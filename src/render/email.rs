@@ -156,6 +156,37 @@ pub fn email_text(alert: &Alert) -> String {
                 value(Some(region))
             ),
         )],
+        ResourceState::GuardDuty { region, detectors } if detectors.is_empty() => {
+            vec![(
+                "GuardDuty",
+                format!("no detector in {}", value(Some(region))),
+            )]
+        }
+        ResourceState::GuardDuty { detectors, .. } => detectors
+            .iter()
+            .map(|detector| {
+                let enabled = match detector.enabled {
+                    Some(true) => "enabled",
+                    Some(false) => "NOT enabled (suspended)",
+                    None => "unknown",
+                };
+                let off = match detector.disabled_features.as_slice() {
+                    [] => String::new(),
+                    features => format!(
+                        ", plans off: {}",
+                        features
+                            .iter()
+                            .map(|f| value(Some(f)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                (
+                    "Detector",
+                    format!("{} {enabled}{off}", value(Some(&detector.id))),
+                )
+            })
+            .collect(),
         ResourceState::NotLookedUp => vec![("State", "not looked up".to_string())],
     };
     for (label, shown) in rows {

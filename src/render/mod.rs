@@ -372,6 +372,15 @@ fn shrink_text(alert: &mut Alert, limit: usize) {
             }
         }
         ResourceState::SecurityHub { region, .. } => cut(region),
+        ResourceState::GuardDuty { region, detectors } => {
+            cut(region);
+            detectors.truncate(4);
+            for detector in detectors {
+                cut(&mut detector.id);
+                detector.disabled_features.truncate(16);
+                detector.disabled_features.iter_mut().for_each(cut);
+            }
+        }
         ResourceState::NotLookedUp => {}
     }
     if let Some(posture) = alert.posture.as_mut() {

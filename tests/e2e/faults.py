@@ -121,6 +121,7 @@ _REST_OPERATIONS = {
     ("securityhub", "POST", "/findings/import"): "BatchImportFindings",
     ("securityhub", "POST", "/findings"): "GetFindings",
     ("securityhub", "GET", "/accounts"): "DescribeHub",
+    ("guardduty", "GET", "/detector"): "ListDetectors",
 }
 
 

@@ -148,7 +148,7 @@ def posture_findings(moto, inbox) -> list[dict]:
 def test_the_posture_check_finds_each_region_where_config_does_not_record(moto, world):
     inbox = world()
     seed_config(moto)  # us-east-1 records; eu-west-1 has no recorder at all
-    env = {"POSTURE_CHECK_CONFIG": "true", "POSTURE_REGIONS": "us-east-1,eu-west-1"}
+    env = {"POSTURE_RECORDERS": "config=true", "POSTURE_REGIONS": "us-east-1,eu-west-1"}
     with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, env) as function:
         assert function.invoke(harness.scheduled_event("2026-12-05T09:00:00Z", report_all=True)).json()["status"] == "published"
         config = [f for f in posture_findings(moto, inbox) if f["check"] == "config-not-recording"]
@@ -169,7 +169,7 @@ def test_the_posture_check_finds_each_region_where_config_does_not_record(moto, 
 def test_with_the_config_check_off_config_is_not_read(moto, world):
     inbox = world()
     with faults.FaultProxy(moto.endpoint) as proxy:
-        env = {"POSTURE_CHECK_CONFIG": "false", "POSTURE_REGIONS": "us-east-1,eu-west-1"}
+        env = {"POSTURE_RECORDERS": "config=false,guardduty=true,securityhub=true", "POSTURE_REGIONS": "us-east-1,eu-west-1"}
         with harness.RuntimeEmulator(harness.RELEASE_BINARY, proxy.endpoint, env) as function:
             function.invoke(harness.scheduled_event("2026-12-05T09:00:00Z", report_all=True))
         assert proxy.count("config", "DescribeConfigurationRecorderStatus") == 0

@@ -284,7 +284,7 @@ def test_no_policy_grants_a_wildcard_action_and_iam_never_a_wildcard_resource():
         if R[name]["Type"] in ("AWS::IAM::Role", "AWS::IAM::Policy") and statement["Resource"] == "*":
             # Reads that support no resource-level permissions.
             assert statement["Action"] in ("cloudtrail:DescribeTrails", "cloudwatch:GetMetricStatistics", "organizations:ListAccounts",
-                                           "config:DescribeConfigurationRecorderStatus"), (name, statement)
+                                           "config:DescribeConfigurationRecorderStatus", "guardduty:ListDetectors"), (name, statement)
 
 
 def test_every_queue_is_encrypted():
@@ -770,9 +770,13 @@ def test_the_function_is_told_its_topics_key_and_posture_settings():
     for variable, parameter in [
         ("POSTURE_REGIONS", "PostureRegions"), ("REMIND_AFTER_HOURS", "RemindAfterHours"),
         ("AUTO_RESTART_LOGGING", "AutoRestartLogging"), ("POSTURE_INTERVAL_MINUTES", "PostureIntervalMinutes"),
-        ("TRUSTED_ROOTS", "TrustedRoots"), ("POSTURE_CHECK_CONFIG", "PostureChecksConfig"),
+        ("TRUSTED_ROOTS", "TrustedRoots"),
     ]:
         assert variables[variable] == {"Ref": parameter}
+    assert variables["POSTURE_RECORDERS"] == {"Fn::Sub": "config=${PostureChecksConfig},guardduty=${PostureChecksGuardDuty},securityhub=${PostureChecksSecurityHub}"}
+    for parameter in ("PostureChecksConfig", "PostureChecksGuardDuty", "PostureChecksSecurityHub"):
+        assert T["Parameters"][parameter]["AllowedValues"] == ["true", "false"]
+        assert T["Parameters"][parameter]["Default"] == "true"
     # The function accepts exactly these values (src/config.rs); Amazon's roots unless asked.
     assert T["Parameters"]["TrustedRoots"]["AllowedValues"] == ["amazon", "system"]
     assert T["Parameters"]["TrustedRoots"]["Default"] == "amazon"

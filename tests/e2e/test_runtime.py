@@ -78,6 +78,31 @@ MONITORED = {
     "securityhub-update-automation-rule-v2-comments": "LOW",
     "securityhub-batch-update-findings-suppresses-trailwatch": "MEDIUM",
     "securityhub-batch-update-findings-notified": "LOW",
+    # Amazon GuardDuty (test_guardduty_monitor.py plays each with a detector).
+    "guardduty-delete-detector": "HIGH",
+    "guardduty-update-detector-disable": "HIGH",
+    "guardduty-update-detector-features-off": "MEDIUM",
+    "guardduty-update-detector-frequency": "LOW",
+    "guardduty-disassociate-from-administrator-account": "HIGH",
+    "guardduty-disassociate-from-master-account": "HIGH",
+    "guardduty-disassociate-members": "HIGH",
+    "guardduty-delete-members": "HIGH",
+    "guardduty-stop-monitoring-members": "HIGH",
+    "guardduty-update-member-detectors-off": "MEDIUM",
+    "guardduty-update-member-detectors-on": "LOW",
+    "guardduty-create-filter-archive": "MEDIUM",
+    "guardduty-create-filter-noop": "LOW",
+    "guardduty-update-filter-archive": "MEDIUM",
+    "guardduty-update-filter-description": "LOW",
+    "guardduty-create-ip-set-active": "MEDIUM",
+    "guardduty-create-ip-set-inactive": "LOW",
+    "guardduty-update-ip-set-location": "MEDIUM",
+    "guardduty-update-ip-set-deactivate": "LOW",
+    "guardduty-create-trusted-entity-set-active": "MEDIUM",
+    "guardduty-create-trusted-entity-set-inactive": "LOW",
+    "guardduty-update-trusted-entity-set-active": "MEDIUM",
+    "guardduty-update-trusted-entity-set-name": "LOW",
+    "guardduty-delete-publishing-destination": "MEDIUM",
 }
 # not-monitored: a call the function does not watch. put-bucket-lifecycle-unrelated-bucket: a
 # watched call on a bucket no trail delivers to (the rule pattern cannot tell; the function can).
@@ -196,6 +221,8 @@ def resource_kind(event: dict) -> str:
         return next((kind for noun, kind in CONFIG_KINDS.items() if detail["eventName"].endswith(noun)), "config-recorder")
     if detail["eventSource"] == "securityhub.amazonaws.com":
         return "automation-rule" if detail["eventName"].startswith("CreateAutomationRule") else "security-hub"
+    if detail["eventSource"] == "guardduty.amazonaws.com":
+        return "guardduty-detector"
     return RESOURCE_KINDS[detail["eventSource"]]
 
 
@@ -248,6 +275,12 @@ def check_resource_state(moto, message, kind: str) -> None:
             # alert (test_securityhub_monitor.py enables it).
             assert state == {"type": "securityHub", "region": harness.HOME_REGION, "enabled": False}, state
             assert alert["enrichmentError"] is None, alert["enrichmentError"]
+    elif kind == "guardduty-detector":
+        # Here GuardDuty was never set up in moto: no detector in the region, and the alert says
+        # so (test_guardduty_monitor.py has one).
+        assert state == {"type": "guardDuty", "region": harness.HOME_REGION, "detectors": []}, state
+        assert message.attributes["trail"] == "unknown"
+        assert alert["enrichmentError"] is None, alert["enrichmentError"]
     elif kind == "event-data-store":
         # moto has no CloudTrail Lake API (GetEventDataStore answers HTTP 500): the alert still
         # goes out, and says what could not be learned.

@@ -180,3 +180,39 @@ def test_suppressing_the_finding_trailwatch_imported_is_an_alert(moto, world):
     _, message = harness.delivered(moto, inbox)
     assert message.alert["severity"] == "MEDIUM"
     assert f"1 of trailwatch's findings (`{finding['Id']}`) set SUPPRESSED" in " | ".join(message.alert["reasons"])
+
+
+# ---------------------------------------------------------------- the posture check
+
+
+def posture_findings(moto, inbox) -> list[dict]:
+    [message] = harness.delivered(moto, inbox)
+    return message.alert["posture"]["findings"]
+
+
+def test_the_posture_check_finds_each_region_where_security_hub_is_off(moto, world):
+    inbox = world()
+    moto.client("securityhub").enable_security_hub()  # us-east-1 only
+    env = {"POSTURE_RECORDERS": "securityhub=true", "POSTURE_REGIONS": "us-east-1,eu-west-1"}
+    with harness.RuntimeEmulator(harness.RELEASE_BINARY, moto.endpoint, env) as function:
+        assert function.invoke(harness.scheduled_event("2026-12-05T09:00:00Z", report_all=True)).json()["status"] == "published"
+        off = [f for f in posture_findings(moto, inbox) if f["check"] == "security-hub-not-enabled"]
+        assert [(f["region"], f["severity"]) for f in off] == [("eu-west-1", "HIGH")], off
+        # Disabled in us-east-1 too: the next run names both.
+        moto.client("securityhub").disable_security_hub()
+        function.invoke(harness.scheduled_event("2026-12-05T10:00:00Z", report_all=True))
+        [message] = harness.delivered(moto, inbox)
+    off = {f["region"] for f in message.alert["posture"]["findings"] if f["check"] == "security-hub-not-enabled"}
+    assert off == {"us-east-1", "eu-west-1"}
+    steps = [s.get("command") or "" for s in message.alert["nextSteps"]]
+    assert "aws securityhub enable-security-hub --enable-default-standards --region us-east-1" in steps
+
+
+def test_with_the_security_hub_check_off_security_hub_is_not_read(moto, world):
+    inbox = world()
+    with faults.FaultProxy(moto.endpoint) as proxy:
+        env = {"POSTURE_RECORDERS": "config=true,guardduty=true,securityhub=false", "POSTURE_REGIONS": "us-east-1,eu-west-1"}
+        with harness.RuntimeEmulator(harness.RELEASE_BINARY, proxy.endpoint, env) as function:
+            function.invoke(harness.scheduled_event("2026-12-05T09:00:00Z", report_all=True))
+        assert proxy.count("securityhub", "DescribeHub") == 0
+    assert not [f for f in posture_findings(moto, inbox) if f["check"] == "security-hub-not-enabled"]

@@ -83,6 +83,8 @@ READ_AND_PUBLISH = {
     "config:DescribeConfigurationRecorderStatus",
     # Whether Security Hub (CSPM) is still enabled, for a Security Hub call's alert.
     "securityhub:DescribeHub",
+    # ... and whether GuardDuty's detector is still enabled, for a GuardDuty call's alert.
+    "guardduty:ListDetectors", "guardduty:GetDetector",
     # Each event published once: its id claimed, recorded and released in the ledger table.
     "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem",
     # Bursts: a digest request sent to, and consumed from, its own queue.
@@ -101,7 +103,8 @@ def test_function_permissions_are_read_only_lookups_publish_to_its_topics_and_it
     # recorder status support no resource-level permissions; they are the only "*" resources,
     # and all only read.
     assert sorted(a for a, resource in resources.items() if resource == "*") == [
-        "cloudtrail:DescribeTrails", "cloudwatch:GetMetricStatistics", "config:DescribeConfigurationRecorderStatus"]
+        "cloudtrail:DescribeTrails", "cloudwatch:GetMetricStatistics", "config:DescribeConfigurationRecorderStatus",
+        "guardduty:ListDetectors"]
     assert resources["sns:Publish"] == ["{AlertTopic}", "{HealthTopic}"]
     for action in ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"):
         assert resources[action] == "{EventLedger.Arn}", action
@@ -111,6 +114,7 @@ def test_function_permissions_are_read_only_lookups_publish_to_its_topics_and_it
     assert resources["cloudtrail:GetTrailStatus"] == "arn:aws:cloudtrail:*:*:trail/*"
     assert resources["cloudtrail:GetEventDataStore"] == "arn:aws:cloudtrail:*:*:eventdatastore/*"
     assert resources["securityhub:DescribeHub"] == "arn:aws:securityhub:*:111122223333:hub/default"
+    assert resources["guardduty:GetDetector"] == "arn:aws:guardduty:*:111122223333:detector/*"
     # The delivery-chain checks read trails only: nothing is asked of S3, and the key is used
     # only by SNS and SQS on the function's behalf (publishing, parking a failed event).
     assert not [a for a in actions if a.split(":")[0] == "s3"]
