@@ -80,7 +80,8 @@ pub fn resource_type(kind: ResourceKind) -> &'static str {
         | ResourceKind::ConformancePack
         | ResourceKind::ConfigAggregator
         | ResourceKind::SecurityHub
-        | ResourceKind::AutomationRule => "Other",
+        | ResourceKind::AutomationRule
+        | ResourceKind::Organization => "Other",
     }
 }
 

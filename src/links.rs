@@ -142,6 +142,9 @@ fn resource_page(host: &str, resource: &Resource) -> Option<String> {
         ResourceKind::Detector => Some(format!(
             "https://{host}/guardduty/home?region={region}#/settings"
         )),
+        ResourceKind::Organization => {
+            Some(format!("https://{host}/organizations/v2/home/services"))
+        }
     }
 }
 

@@ -147,7 +147,7 @@ async fn run_lambda() -> ExitCode {
         (Some(source), Some(queue), Some(table)) => (
             match source {
                 AccountSource::Organization => {
-                    Box::new(OrganizationAccounts::new(clients.organizations))
+                    Box::new(OrganizationAccounts::new(clients.organizations.clone()))
                 }
                 AccountSource::Listed(accounts) => Box::new(ListedAccounts(accounts.clone())),
             },
@@ -178,6 +178,7 @@ async fn run_lambda() -> ExitCode {
         clients.config.clone(),
         clients.securityhub.clone(),
         clients.guardduty.clone(),
+        clients.organizations.clone(),
     );
     let deps = Dependencies {
         config: &config,

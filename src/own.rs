@@ -137,7 +137,8 @@ impl OwnResources {
                 | ResourceKind::ConfigAggregator
                 | ResourceKind::SecurityHub
                 | ResourceKind::AutomationRule
-                | ResourceKind::Detector => false,
+                | ResourceKind::Detector
+                | ResourceKind::Organization => false,
             }
     }
 

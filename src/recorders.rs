@@ -1,4 +1,5 @@
-//! The other recorders' read-only lookups (AWS Config, Security Hub and GuardDuty), behind one narrow trait beside
+//! The other recorders' read-only lookups (AWS Config, Security Hub, GuardDuty, and the
+//! organization's trusted access that lets them record across accounts), behind one narrow trait beside
 //! [`crate::inspector::TrailInspector`], so a monitor of a recorder can say whether it still
 //! records. [`NoRecorders`] is the adapter where they are not read: preview without AWS, and a
 //! member account in central mode (trailwatch's read role there reads CloudTrail only).
@@ -19,6 +20,9 @@ pub trait RecorderInspector: Send + Sync {
     /// `ListDetectors`, then `GetDetector` for each, in `region`: GuardDuty's detectors there
     /// (none when GuardDuty is off).
     async fn guardduty_detectors(&self, region: &str) -> Result<Vec<DetectorStatus>, LookupError>;
+    /// `ListAWSServiceAccessForOrganization`: the service principals the organization trusts
+    /// (answered in the management account and a delegated administrator's only).
+    async fn trusted_services(&self) -> Result<Vec<String>, LookupError>;
 }
 
 /// The recorders are not read here; `why` says so in the alert.
@@ -41,6 +45,12 @@ impl RecorderInspector for NoRecorders {
         })
     }
     async fn guardduty_detectors(&self, _region: &str) -> Result<Vec<DetectorStatus>, LookupError> {
+        Err(LookupError {
+            code: None,
+            message: self.why.to_string(),
+        })
+    }
+    async fn trusted_services(&self) -> Result<Vec<String>, LookupError> {
         Err(LookupError {
             code: None,
             message: self.why.to_string(),

@@ -44,6 +44,9 @@ pub enum ResourceKind {
     /// destinations are named in the alert's reasons).
     #[serde(rename = "guardduty-detector")]
     Detector,
+    /// AWS Organizations: the organization an account belongs to, and the services it trusts
+    /// to work across its accounts. Named by the account that made the call.
+    Organization,
 }
 
 impl ResourceKind {
@@ -72,6 +75,7 @@ impl ResourceKind {
             ResourceKind::SecurityHub => "Security Hub",
             ResourceKind::AutomationRule => "Security Hub automation rule",
             ResourceKind::Detector => "GuardDuty detector",
+            ResourceKind::Organization => "organization",
         }
     }
 
@@ -100,6 +104,7 @@ impl ResourceKind {
             ResourceKind::SecurityHub => "Security Hub",
             ResourceKind::AutomationRule => "Security Hub automation rule",
             ResourceKind::Detector => "GuardDuty detector",
+            ResourceKind::Organization => "Organization",
         }
     }
 
@@ -217,6 +222,8 @@ impl ResourceKind {
                 (1..=300).contains(&name.len())
                     && all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
             }
+            // The account that made the call: twelve digits.
+            ResourceKind::Organization => is_account(name),
             // A letter, then letters, digits and `-`.
             ResourceKind::ConformancePack => {
                 (1..=256).contains(&name.len())
@@ -251,6 +258,7 @@ impl ResourceKind {
             ResourceKind::SecurityHub => "security-hub",
             ResourceKind::AutomationRule => "automation-rule",
             ResourceKind::Detector => "guardduty-detector",
+            ResourceKind::Organization => "organization",
         }
     }
 }
@@ -382,6 +390,10 @@ pub enum ResourceState {
     GuardDuty {
         region: String,
         detectors: Vec<DetectorStatus>,
+    },
+    /// The service principals the organization trusts (`ListAWSServiceAccessForOrganization`).
+    TrustedAccess {
+        services: Vec<String>,
     },
     #[default]
     NotLookedUp,

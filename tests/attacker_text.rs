@@ -604,6 +604,8 @@ const NO_UNDO: &[&str] = &[
     "guardduty-update-detector-features-off",
     "guardduty-update-member-detectors-off",
     "guardduty-delete-publishing-destination",
+    // Invited back from the management account, which the next steps say.
+    "organizations-leave-organization",
 ];
 
 #[test]
@@ -645,6 +647,14 @@ fn every_sample_that_reduces_logging_opens_with_its_undo() {
         (
             "securityhub-disable-security-hub",
             "aws securityhub enable-security-hub ",
+        ),
+        (
+            "organizations-disable-aws-service-access-cloudtrail",
+            "aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com",
+        ),
+        (
+            "organizations-disable-aws-service-access-guardduty",
+            "aws organizations enable-aws-service-access --service-principal guardduty.amazonaws.com",
         ),
         (
             "guardduty-delete-detector",

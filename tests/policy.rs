@@ -198,6 +198,10 @@ const EXPECTED: &[(&str, Severity)] = &[
     ("guardduty-update-trusted-entity-set-active", Medium),
     ("guardduty-update-trusted-entity-set-name", Low),
     ("guardduty-delete-publishing-destination", Medium),
+    ("organizations-leave-organization", High),
+    ("organizations-disable-aws-service-access-cloudtrail", High),
+    ("organizations-disable-aws-service-access-guardduty", High),
+    ("organizations-disable-aws-service-access-other", Low),
 ];
 
 #[test]

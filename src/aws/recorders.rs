@@ -1,5 +1,6 @@
 //! [`RecorderInspector`] on AWS's APIs: AWS Config's DescribeConfigurationRecorderStatus,
-//! Security Hub's DescribeHub, and GuardDuty's ListDetectors and GetDetector.
+//! Security Hub's DescribeHub, GuardDuty's ListDetectors and GetDetector, and Organizations'
+//! ListAWSServiceAccessForOrganization.
 
 use async_trait::async_trait;
 use aws_sdk_config::config::Region;
@@ -15,6 +16,7 @@ pub struct AwsRecorders {
     config: aws_sdk_config::Client,
     securityhub: aws_sdk_securityhub::Client,
     guardduty: aws_sdk_guardduty::Client,
+    organizations: aws_sdk_organizations::Client,
 }
 
 impl AwsRecorders {
@@ -22,11 +24,13 @@ impl AwsRecorders {
         config: aws_sdk_config::Client,
         securityhub: aws_sdk_securityhub::Client,
         guardduty: aws_sdk_guardduty::Client,
+        organizations: aws_sdk_organizations::Client,
     ) -> AwsRecorders {
         AwsRecorders {
             config,
             securityhub,
             guardduty,
+            organizations,
         }
     }
 }
@@ -130,5 +134,27 @@ impl RecorderInspector for AwsRecorders {
             });
         }
         Ok(detectors)
+    }
+
+    async fn trusted_services(&self) -> Result<Vec<String>, LookupError> {
+        // A handful of principals in practice; the first pages are enough, and bounded.
+        let mut services = Vec::new();
+        let mut pages = self
+            .organizations
+            .list_aws_service_access_for_organization()
+            .into_paginator()
+            .send();
+        for _ in 0..5 {
+            let Some(page) = pages.next().await else {
+                break;
+            };
+            let page = page.map_err(|e| lookup_error(&e))?;
+            services.extend(
+                page.enabled_service_principals()
+                    .iter()
+                    .filter_map(|enabled| enabled.service_principal().map(str::to_string)),
+            );
+        }
+        Ok(services)
     }
 }

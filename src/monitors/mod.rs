@@ -24,6 +24,7 @@
 //! | [`config`] | AWS Config, the other recorder: its recorder, delivery channel, retention, rules |
 //! | [`securityhub`] | AWS Security Hub: enabled, its administrator, standards, controls, automation rules |
 //! | [`guardduty`] | Amazon GuardDuty: its detector, protection plans, members, filters, trusted lists, exports |
+//! | [`organizations`] | AWS Organizations: an account leaving, trusted access for the recorders (us-east-1 only) |
 //!
 //! Which calls matter is each monitor's [`monitor::Watched`]: a bucket, key or log group matters only when
 //! a trail uses it, which [`delivery`] decides from DescribeTrails, not from names; a rule, topic
@@ -43,6 +44,7 @@ pub mod lake;
 pub mod lambda;
 pub mod logs;
 pub mod monitor;
+pub mod organizations;
 pub mod s3;
 pub mod securityhub;
 pub mod selectors;
@@ -57,7 +59,7 @@ use crate::call::ApiCall;
 use monitor::{GuardValue, Monitor, Rule, Service};
 
 /// Every monitor, in the order the policy table and the event pattern list them.
-pub static REGISTRY: [&dyn Monitor; 15] = [
+pub static REGISTRY: [&dyn Monitor; 16] = [
     &cloudtrail::CloudTrail,
     &lake::Lake,
     &s3::S3,
@@ -73,6 +75,7 @@ pub static REGISTRY: [&dyn Monitor; 15] = [
     &config::Config,
     &securityhub::SecurityHub,
     &guardduty::GuardDuty,
+    &organizations::Organizations,
 ];
 
 /// The monitor and rule for a call, or `None` when trailwatch does not watch it.
@@ -509,8 +512,8 @@ mod tests {
             .map(|p| p["detail"]["$or"].as_array().unwrap().len())
             .sum();
         assert_eq!(
-            branches, 15,
-            "cloudtrail (with lake), s3, kms, logs, events, sns, lambda, sqs, monitoring, iam, ssm, config, securityhub, securityhub's BatchUpdateFindings on trailwatch's findings, guardduty"
+            branches, 16,
+            "cloudtrail (with lake), s3, kms, logs, events, sns, lambda, sqs, monitoring, iam, ssm, config, securityhub, securityhub's BatchUpdateFindings on trailwatch's findings, guardduty, organizations"
         );
         for source in [
             "aws.cloudtrail",
@@ -527,6 +530,7 @@ mod tests {
             "aws.config",
             "aws.securityhub",
             "aws.guardduty",
+            "aws.organizations",
         ] {
             assert_eq!(
                 sources.iter().filter(|s| **s == &json!(source)).count(),

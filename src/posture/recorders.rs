@@ -227,6 +227,9 @@ mod tests {
         ) -> Result<Vec<crate::resource::DetectorStatus>, LookupError> {
             Ok(Vec::new())
         }
+        async fn trusted_services(&self) -> Result<Vec<String>, LookupError> {
+            Ok(Vec::new())
+        }
     }
 
     #[tokio::test]

@@ -138,6 +138,9 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
         ResourceState::SecurityHub { enabled: false, .. } => {
             "*Security Hub NOT enabled*".to_string()
         }
+        ResourceState::TrustedAccess { services } => {
+            format!("{} service(s) trusted by the organization", services.len())
+        }
         ResourceState::GuardDuty { detectors, .. } => {
             match crate::resource::guardduty_watches(detectors) {
                 Some(true) => "GuardDuty enabled".to_string(),

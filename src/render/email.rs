@@ -187,6 +187,17 @@ pub fn email_text(alert: &Alert) -> String {
                 )
             })
             .collect(),
+        ResourceState::TrustedAccess { services } if services.is_empty() => {
+            vec![("Trusted access", "no service".to_string())]
+        }
+        ResourceState::TrustedAccess { services } => vec![(
+            "Trusted access",
+            services
+                .iter()
+                .map(|service| value(Some(service)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )],
         ResourceState::NotLookedUp => vec![("State", "not looked up".to_string())],
     };
     for (label, shown) in rows {

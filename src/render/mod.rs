@@ -372,6 +372,10 @@ fn shrink_text(alert: &mut Alert, limit: usize) {
             }
         }
         ResourceState::SecurityHub { region, .. } => cut(region),
+        ResourceState::TrustedAccess { services } => {
+            services.truncate(32);
+            services.iter_mut().for_each(cut);
+        }
         ResourceState::GuardDuty { region, detectors } => {
             cut(region);
             detectors.truncate(4);

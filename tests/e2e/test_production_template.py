@@ -284,7 +284,8 @@ def test_no_policy_grants_a_wildcard_action_and_iam_never_a_wildcard_resource():
         if R[name]["Type"] in ("AWS::IAM::Role", "AWS::IAM::Policy") and statement["Resource"] == "*":
             # Reads that support no resource-level permissions.
             assert statement["Action"] in ("cloudtrail:DescribeTrails", "cloudwatch:GetMetricStatistics", "organizations:ListAccounts",
-                                           "config:DescribeConfigurationRecorderStatus", "guardduty:ListDetectors"), (name, statement)
+                                           "config:DescribeConfigurationRecorderStatus", "guardduty:ListDetectors",
+                                           "organizations:ListAWSServiceAccessForOrganization"), (name, statement)
 
 
 def test_every_queue_is_encrypted():

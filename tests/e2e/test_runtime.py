@@ -103,6 +103,11 @@ MONITORED = {
     "guardduty-update-trusted-entity-set-active": "MEDIUM",
     "guardduty-update-trusted-entity-set-name": "LOW",
     "guardduty-delete-publishing-destination": "MEDIUM",
+    # AWS Organizations (test_organizations_monitor.py plays each in an organization).
+    "organizations-leave-organization": "HIGH",
+    "organizations-disable-aws-service-access-cloudtrail": "HIGH",
+    "organizations-disable-aws-service-access-guardduty": "HIGH",
+    "organizations-disable-aws-service-access-other": "LOW",
 }
 # not-monitored: a call the function does not watch. put-bucket-lifecycle-unrelated-bucket: a
 # watched call on a bucket no trail delivers to (the rule pattern cannot tell; the function can).
@@ -168,6 +173,9 @@ WEAKENING = {
     "update-trail-s3-prefix",
     "put-event-selectors-read-only",
     "put-event-selectors-advanced-no-management",
+    # Not a weakening, but judged the same way: the organization's trails no longer record
+    # the account, so the verdict is whether the account's own trail does.
+    "organizations-leave-organization",
 }
 # Successful calls that end a trail's recording: the trail itself never counts as covering.
 ENDS_A_TRAIL = {"stop-logging", "service-stop-logging", "delete-trail"}
@@ -223,6 +231,8 @@ def resource_kind(event: dict) -> str:
         return "automation-rule" if detail["eventName"].startswith("CreateAutomationRule") else "security-hub"
     if detail["eventSource"] == "guardduty.amazonaws.com":
         return "guardduty-detector"
+    if detail["eventSource"] == "organizations.amazonaws.com":
+        return "organization"
     return RESOURCE_KINDS[detail["eventSource"]]
 
 
@@ -281,6 +291,17 @@ def check_resource_state(moto, message, kind: str) -> None:
         assert state == {"type": "guardDuty", "region": harness.HOME_REGION, "detectors": []}, state
         assert message.attributes["trail"] == "unknown"
         assert alert["enrichmentError"] is None, alert["enrichmentError"]
+    elif kind == "organization":
+        assert message.attributes["trail"] == "unknown"
+        if alert["event"]["name"] == "LeaveOrganization":
+            # The state is the coverage verdict (check_coverage); nothing else is read.
+            assert state == {"type": "notLookedUp"}, state
+            assert alert["enrichmentError"] is None, alert["enrichmentError"]
+        else:
+            # moto here has no organization, and lists no trusted service
+            # (test_organizations_monitor.py has an organization).
+            assert state == {"type": "trustedAccess", "services": []}, state
+            assert alert["enrichmentError"] is None, alert["enrichmentError"]
     elif kind == "event-data-store":
         # moto has no CloudTrail Lake API (GetEventDataStore answers HTTP 500): the alert still
         # goes out, and says what could not be learned.

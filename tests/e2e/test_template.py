@@ -85,6 +85,8 @@ READ_AND_PUBLISH = {
     "securityhub:DescribeHub",
     # ... and whether GuardDuty's detector is still enabled, for a GuardDuty call's alert.
     "guardduty:ListDetectors", "guardduty:GetDetector",
+    # ... and which services the organization still trusts, for a DisableAWSServiceAccess alert.
+    "organizations:ListAWSServiceAccessForOrganization",
     # Each event published once: its id claimed, recorded and released in the ledger table.
     "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem",
     # Bursts: a digest request sent to, and consumed from, its own queue.
@@ -104,7 +106,7 @@ def test_function_permissions_are_read_only_lookups_publish_to_its_topics_and_it
     # and all only read.
     assert sorted(a for a, resource in resources.items() if resource == "*") == [
         "cloudtrail:DescribeTrails", "cloudwatch:GetMetricStatistics", "config:DescribeConfigurationRecorderStatus",
-        "guardduty:ListDetectors"]
+        "guardduty:ListDetectors", "organizations:ListAWSServiceAccessForOrganization"]
     assert resources["sns:Publish"] == ["{AlertTopic}", "{HealthTopic}"]
     for action in ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"):
         assert resources[action] == "{EventLedger.Arn}", action
