@@ -649,6 +649,10 @@ fn every_sample_that_reduces_logging_opens_with_its_undo() {
             "aws securityhub enable-security-hub ",
         ),
         (
+            "put-event-configuration-standard",
+            "aws cloudtrail put-event-configuration --event-data-store arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/a1b2c3d4-5e6f-4a7b-8c9d-0123456789ab --max-event-size Large ",
+        ),
+        (
             "organizations-disable-aws-service-access-cloudtrail",
             "aws organizations enable-aws-service-access --service-principal cloudtrail.amazonaws.com",
         ),

@@ -1,5 +1,7 @@
-//! CloudTrail Lake event data stores: deleting one, stopping its ingestion, or updating it to
-//! keep less for less time with less protection.
+//! CloudTrail Lake event data stores: deleting one, stopping its ingestion, updating it to keep
+//! less for less time with less protection, or configuring it to keep less of each event
+//! (PutEventConfiguration, which also sets a trail's event aggregation: for a trail, the
+//! [`CloudTrail`] monitor finds and reads the trail).
 
 use async_trait::async_trait;
 
@@ -9,7 +11,7 @@ use crate::call::ApiCall;
 use crate::command::{self, Arg};
 use crate::enrichment::Enrichment;
 use crate::lookup::Lookups;
-use crate::monitors::cloudtrail::SOURCE;
+use crate::monitors::cloudtrail::{CloudTrail, SOURCE};
 use crate::monitors::monitor::{Monitor, Outcome, Rule, Service, StepFacts, Weakening};
 use crate::monitors::selectors::{advanced_from_request, ManagementRecording};
 use crate::monitors::steps::{confirm, MIN_RETENTION_DAYS};
@@ -33,6 +35,11 @@ const RULES: &[Rule] = &[
         weakened_summary: "CloudTrail Lake event data store weakened",
         effect: "retention, selectors and protection were not reduced",
         weakens_when: "retention under 365 days, management events dropped, termination protection, multi-region or organization collection turned off", ..Rule::BASE },
+    Rule { event: "PutEventConfiguration", succeeded: Low, weakened: Some(Medium),
+        summary: "CloudTrail event configuration changed",
+        weakened_summary: "CloudTrail keeps less of each event",
+        effect: "events are kept as large and as enriched as before (a trail's aggregation adds summaries, it removes no event)",
+        weakens_when: "maxEventSize set to Standard (events over 256 KB no longer kept whole), or the context key selectors emptied", ..Rule::BASE },
 ];
 
 const SERVICE: Service = Service {
@@ -66,7 +73,13 @@ impl Monitor for Lake {
 
     /// `eventDataStore` is the store's ARN or its id.
     fn resource(&self, call: &ApiCall) -> Option<Resource> {
-        let given = call.named_by(&["eventDataStore"])?;
+        let Some(given) = call.named_by(&["eventDataStore"]) else {
+            // PutEventConfiguration names a trail (trailName) or a store.
+            return match call.name.as_str() {
+                "PutEventConfiguration" => CloudTrail.resource(call),
+                _ => None,
+            };
+        };
         let arn = Arn::parse(&given).filter(|arn| arn.service == "cloudtrail");
         let id = arn
             .as_ref()
@@ -83,6 +96,9 @@ impl Monitor for Lake {
     }
 
     fn weakenings(&self, call: &ApiCall) -> Vec<Weakening> {
+        if call.name == "PutEventConfiguration" {
+            return event_configuration_weakenings(call);
+        }
         if call.name != "UpdateEventDataStore" {
             return Vec::new();
         }
@@ -115,12 +131,23 @@ impl Monitor for Lake {
         found
     }
 
+    fn state_notes(&self, call: &ApiCall, enrichment: &Enrichment) -> Vec<String> {
+        match enrichment.state {
+            // PutEventConfiguration on a trail: read as the trail's own calls are.
+            ResourceState::Trail { .. } => CloudTrail.state_notes(call, enrichment),
+            _ => Vec::new(),
+        }
+    }
+
     async fn look_up(
         &self,
-        _call: &ApiCall,
+        call: &ApiCall,
         resource: &Resource,
         lookups: &Lookups<'_>,
     ) -> Enrichment {
+        if resource.kind == ResourceKind::Trail {
+            return CloudTrail.look_up(call, resource, lookups).await;
+        }
         let Some(region) = resource.lookup_region() else {
             return Enrichment::skipped("neither the store's ARN nor the event gives a region");
         };
@@ -159,6 +186,16 @@ impl Monitor for Lake {
                 format!("aws cloudtrail start-event-data-store-ingestion --event-data-store {store} --region {region}"),
                 &[&store, &region],
             )),
+            "PutEventConfiguration"
+                if facts.outcome == Outcome::Weakened
+                    && facts.call.string_parameter("maxEventSize") == Some("Standard") =>
+            {
+                Some(command::step(
+                    "Keep large events whole again (context key selectors need it too)",
+                    format!("aws cloudtrail put-event-configuration --event-data-store {store} --max-event-size Large --region {region}"),
+                    &[&store, &region],
+                ))
+            }
             "UpdateEventDataStore" => Some(command::step(
                 "Revert the changes listed above, for example",
                 format!("aws cloudtrail update-event-data-store --event-data-store {store} --termination-protection-enabled --retention-period 2557 --region {region}"),
@@ -186,9 +223,45 @@ impl Monitor for Lake {
             "UpdateEventDataStore" if facts.outcome == Outcome::Weakened => {
                 vec![confirm(facts), check("Check the result")]
             }
+            "PutEventConfiguration" => {
+                let trail = facts.resource.filter(|r| r.kind == ResourceKind::Trail);
+                match trail {
+                    Some(_) => vec![confirm(facts)],
+                    None => vec![
+                        confirm(facts),
+                        command::step(
+                            "Read the store's event configuration now",
+                            format!("aws cloudtrail get-event-configuration --event-data-store {store} --region {region}"),
+                            &[&store, &region],
+                        ),
+                    ],
+                }
+            }
             _ => vec![check("Check the store is what you expect")],
         }
     }
+}
+
+/// What a PutEventConfiguration keeps less of: each event cut at 256 KB (`maxEventSize`
+/// Standard, where Large keeps up to 1 MB), or no context keys any more (`contextKeySelectors`
+/// recorded empty). Aggregation (a trail's) adds summaries and removes no event.
+fn event_configuration_weakenings(call: &ApiCall) -> Vec<Weakening> {
+    let mut found = Vec::new();
+    if call.string_parameter("maxEventSize") == Some("Standard") {
+        found.push(Weakening::new(
+            "maxEventSize set to Standard: events over 256 KB are no longer kept whole",
+        ));
+    }
+    if call
+        .parameter("contextKeySelectors")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|selectors| selectors.is_empty())
+    {
+        found.push(Weakening::new(
+            "contextKeySelectors emptied: events no longer carry the request context and tags they were enriched with",
+        ));
+    }
+    found
 }
 
 /// The store and its region, as a command may name them.

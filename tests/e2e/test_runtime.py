@@ -34,6 +34,9 @@ MONITORED = {
     "stop-event-data-store-ingestion": "CRITICAL",
     "update-event-data-store-weakens": "HIGH",
     "update-event-data-store-benign": "LOW",
+    "put-event-configuration-standard": "MEDIUM",
+    "put-event-configuration-large": "LOW",
+    "put-event-configuration-trail-aggregation": "LOW",
     # the trail's delivery chain: its bucket, KMS key and log group
     "put-bucket-lifecycle-1-day": "CRITICAL",
     "put-bucket-lifecycle-90-days": "HIGH",
@@ -224,7 +227,9 @@ CONFIG_KINDS = {
 def resource_kind(event: dict) -> str:
     detail = event["detail"]
     if detail["eventSource"] == "cloudtrail.amazonaws.com":
-        return "event-data-store" if "EventDataStore" in detail["eventName"] else "trail"
+        # PutEventConfiguration names a store or a trail.
+        named_store = "eventDataStore" in (detail["requestParameters"] or {})
+        return "event-data-store" if "EventDataStore" in detail["eventName"] or named_store else "trail"
     if detail["eventSource"] == "config.amazonaws.com":
         return next((kind for noun, kind in CONFIG_KINDS.items() if detail["eventName"].endswith(noun)), "config-recorder")
     if detail["eventSource"] == "securityhub.amazonaws.com":
