@@ -298,8 +298,7 @@ pub fn unconfirmed(summary: &str) -> String {
 
 /// Whether no lookup confirmed that a trail uses the call's bucket, key or log group.
 fn trail_use_unconfirmed(monitor: &dyn Monitor, enrichment: &Enrichment) -> bool {
-    let confirmed =
-        matches!(&enrichment.state, ResourceState::DeliveryChain { trails } if !trails.is_empty());
+    let confirmed = matches!(&enrichment.state, ResourceState::DeliveryChain { trails, .. } if !trails.is_empty());
     monitor.watched() == Watched::WhenATrailUsesIt && !confirmed
 }
 

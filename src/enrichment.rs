@@ -28,7 +28,7 @@ impl Enrichment {
 
     /// The lookup succeeded and found no trail using the bucket, key or log group.
     pub fn found_no_trail_using_it(&self) -> bool {
-        matches!(&self.state, ResourceState::DeliveryChain { trails } if trails.is_empty())
+        matches!(&self.state, ResourceState::DeliveryChain { trails, .. } if trails.is_empty())
             && self.problems.is_empty()
     }
 }

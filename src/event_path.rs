@@ -13,6 +13,7 @@ use crate::alert::restart::RestartOutcome;
 use crate::alert::Alert;
 use crate::arn::Arn;
 use crate::assemble;
+use crate::buckets::NoBuckets;
 use crate::burst::{digest_delay, folds, BurstKey, DigestRequest, FoldedCall};
 use crate::call::ApiCall;
 use crate::classify::{classify, coverage_scope, escalate_own, state_can_raise, Assessment};
@@ -244,6 +245,7 @@ async fn look_up_within_deadline(
         let lookups = Lookups {
             inspector,
             recorders: deps.recorders,
+            buckets: deps.buckets,
             deadline,
             coverage,
             home_account: deps.config.home_account.as_deref(),
@@ -259,6 +261,9 @@ async fn look_up_within_deadline(
                 recorders: &NoRecorders {
                     why: "a member account's recorders are not read: trailwatch's read role there reads CloudTrail only",
                 },
+                buckets: &NoBuckets {
+                    why: "a member account's buckets are not read: trailwatch's read role there reads CloudTrail only",
+                },
                 deadline,
                 coverage,
                 home_account: Some(member),
@@ -269,6 +274,7 @@ async fn look_up_within_deadline(
             let lookups = Lookups {
                 inspector,
                 recorders: deps.recorders,
+                buckets: deps.buckets,
                 deadline,
                 coverage,
                 home_account: deps.config.home_account.as_deref(),

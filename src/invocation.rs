@@ -10,6 +10,7 @@ use std::time::Duration;
 use lambda_runtime::Diagnostic;
 use serde::Serialize;
 
+use crate::buckets::BucketInspector;
 use crate::burst::{BurstTally, DigestScheduler};
 use crate::config::Config;
 use crate::dedup::EventLedger;
@@ -36,6 +37,9 @@ pub struct Dependencies<'a> {
     /// The other recorders (AWS Config) of the function's own account;
     /// [`crate::recorders::NoRecorders`] where they are not read.
     pub recorders: &'a dyn RecorderInspector,
+    /// A trail bucket's protections in the function's own account;
+    /// [`crate::buckets::NoBuckets`] where they are not read.
+    pub buckets: &'a dyn BucketInspector,
     /// A member account's trails, through trailwatch's read role there (central mode);
     /// [`crate::members::NoMemberAccess`] elsewhere.
     pub members: &'a dyn MemberAccess,

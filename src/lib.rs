@@ -23,7 +23,7 @@
 //! | layer | what lives there | modules |
 //! |---|---|---|
 //! | 1 data | what things are: the call, the resource and its state, the coverage verdict, the alert document and its parts, what may go into a command, the settings | [`arn`], [`shape`], [`prose`], [`severity`], [`call`], [`client`], [`resource`], [`coverage`], [`enrichment`], [`links`], [`own`], [`trust`], [`config`], [`alert`], [`command`] |
-//! | 2 wire | the edges: the payload read into a call, the alert written for SNS, and the narrow traits to AWS with the lookups' plumbing (one deadline, bounded concurrency) | [`input`], [`parse`], [`render`], [`publish`], [`metrics`], [`inspector`], [`recorders`], [`members`], [`dedup`], [`burst`], [`organization`], [`hub`], [`plumbing`], [`lookup`] |
+//! | 2 wire | the edges: the payload read into a call, the alert written for SNS, and the narrow traits to AWS with the lookups' plumbing (one deadline, bounded concurrency) | [`input`], [`parse`], [`render`], [`publish`], [`metrics`], [`inspector`], [`recorders`], [`buckets`], [`members`], [`dedup`], [`burst`], [`organization`], [`hub`], [`plumbing`], [`lookup`] |
 //! | 3 judgement | what a call or a trail's state means: the monitors, the policy and its modifiers, self-healing's decision, the posture findings | [`monitors`], [`classify`], [`actor`], [`restart`], [`heartbeat`], [`posture::gather`], [`posture::judge`], [`posture::drift`], [`posture::heartbeats`], [`posture::remind`], [`posture::recorders`] |
 //! | 4 assembly | one alert document from a judged call, a posture run or a burst, and the Security Hub findings an alert imports | [`assemble`], [`posture::report`], [`digest`], [`asff`] |
 //! | 5 invocation | what the entry points share: their dependencies, the invocation, the answer, and an alert's findings imported into Security Hub | [`invocation`], [`import`] |
@@ -46,6 +46,7 @@ pub mod arn;
 pub mod asff;
 pub mod assemble;
 pub mod aws;
+pub mod buckets;
 pub mod burst;
 pub mod call;
 pub mod classify;

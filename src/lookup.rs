@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures_util::stream::{self, StreamExt};
 use tokio::time::Instant;
 
+use crate::buckets::BucketInspector;
 use crate::coverage::CoverageScope;
 use crate::enrichment::Enrichment;
 use crate::inspector::{LookupError, TrailInspector};
@@ -97,6 +98,8 @@ pub struct Lookups<'a> {
     pub inspector: &'a dyn TrailInspector,
     /// The other recorders (AWS Config), for their monitors.
     pub recorders: &'a dyn RecorderInspector,
+    /// A trail bucket's protections, for the S3 monitor's doors.
+    pub buckets: &'a dyn BucketInspector,
     pub deadline: Deadline,
     /// Set when the outcome reduces coverage: the verdict is wanted.
     pub coverage: Option<CoverageScope>,

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use lambda_runtime::{layers, service_fn, LambdaEvent, Runtime};
 use serde_json::Value;
 use trailwatch::asff::Hub;
+use trailwatch::aws::buckets::AwsBuckets;
 use trailwatch::aws::recorders::AwsRecorders;
 use trailwatch::aws::{
     self, cloudtrail::CloudTrailInspector, dynamodb::DynamoLedger,
@@ -174,6 +175,7 @@ async fn run_lambda() -> ExitCode {
     let emf = Emf {
         level: config.signal_level,
     };
+    let buckets = AwsBuckets::new(clients.s3.clone());
     let recorders = AwsRecorders::new(
         clients.config.clone(),
         clients.securityhub.clone(),
@@ -184,6 +186,7 @@ async fn run_lambda() -> ExitCode {
         config: &config,
         inspector: Some(&inspector),
         recorders: &recorders,
+        buckets: &buckets,
         members: members.as_ref(),
         ledger: ledger.as_ref(),
         bursts: bursts.as_ref(),

@@ -121,6 +121,9 @@ async fn run(
         recorders: &crate::recorders::NoRecorders {
             why: "the preview reads no recorder",
         },
+        buckets: &crate::buckets::NoBuckets {
+            why: "the preview reads no bucket",
+        },
         members: &crate::members::NoMemberAccess,
         ledger: &crate::dedup::NoLedger,
         bursts: &crate::burst::NoBursts,

@@ -369,6 +369,10 @@ pub enum ResourceState {
     /// The trails that deliver through the bucket, key or log group the call touched.
     DeliveryChain {
         trails: Vec<TrailUse>,
+        /// The bucket's protections read back after a call on one of its doors (versioning,
+        /// the public access block); absent for other calls.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        bucket: Option<BucketDoors>,
     },
     /// Every trail the posture check looked at.
     Trails {
@@ -523,6 +527,54 @@ pub struct RecorderStatus {
     /// Success, Failure or Pending: the last time it delivered what it recorded.
     pub last_status: Option<String>,
     pub last_error: Option<String>,
+}
+
+/// A trail bucket's protections as S3 answers (GetBucketVersioning, GetPublicAccessBlock);
+/// each `None` when it was not read for this call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BucketDoors {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub versioning: Option<BucketVersioning>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_access_block: Option<PublicAccessBlock>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BucketVersioning {
+    /// Enabled or Suspended; `None` when versioning was never enabled.
+    pub status: Option<String>,
+    /// Enabled or Disabled; `None` when never configured.
+    pub mfa_delete: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicAccessBlock {
+    /// The bucket has a block of its own (false: NoSuchPublicAccessBlockConfiguration, every
+    /// setting off at the bucket's level).
+    pub configured: bool,
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccessBlock {
+    /// The settings that are off.
+    pub fn off(&self) -> Vec<&'static str> {
+        [
+            ("BlockPublicAcls", self.block_public_acls),
+            ("IgnorePublicAcls", self.ignore_public_acls),
+            ("BlockPublicPolicy", self.block_public_policy),
+            ("RestrictPublicBuckets", self.restrict_public_buckets),
+        ]
+        .into_iter()
+        .filter(|(_, on)| !on)
+        .map(|(name, _)| name)
+        .collect()
+    }
 }
 
 /// One GuardDuty detector (`GetDetector`): AWS's answer, not the caller's text.

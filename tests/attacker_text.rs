@@ -604,6 +604,10 @@ const NO_UNDO: &[&str] = &[
     "guardduty-update-detector-features-off",
     "guardduty-update-member-detectors-off",
     "guardduty-delete-publishing-destination",
+    // Put back as the team had them (the previous versioning, replication, logging, block
+    // and ACL are not in the event): the next steps say how.
+    "put-bucket-versioning-mfa-delete-off",
+    "put-bucket-logging-off",
     // Invited back from the management account, which the next steps say.
     "organizations-leave-organization",
 ];
@@ -647,6 +651,26 @@ fn every_sample_that_reduces_logging_opens_with_its_undo() {
         (
             "securityhub-disable-security-hub",
             "aws securityhub enable-security-hub ",
+        ),
+        (
+            "put-bucket-versioning-suspended",
+            "aws s3api put-bucket-versioning --bucket cloudtrail-logs-111122223333 --versioning-configuration Status=Enabled",
+        ),
+        (
+            "put-bucket-replication-other-account",
+            "aws s3api delete-bucket-replication --bucket cloudtrail-logs-111122223333",
+        ),
+        (
+            "put-bucket-public-access-block-off",
+            "aws s3api put-public-access-block --bucket cloudtrail-logs-111122223333 ",
+        ),
+        (
+            "delete-bucket-public-access-block",
+            "aws s3api put-public-access-block --bucket cloudtrail-logs-111122223333 ",
+        ),
+        (
+            "put-bucket-acl-public",
+            "aws s3api put-bucket-acl --bucket cloudtrail-logs-111122223333 --acl private",
         ),
         (
             "put-event-configuration-standard",

@@ -190,6 +190,9 @@ async fn run_with_inspector(
         recorders: &trailwatch::recorders::NoRecorders {
             why: "not in this test",
         },
+        buckets: &trailwatch::buckets::NoBuckets {
+            why: "not in this test",
+        },
         members: &trailwatch::members::NoMemberAccess,
         ledger: &trailwatch::dedup::NoLedger,
         bursts: &trailwatch::burst::NoBursts,
@@ -486,6 +489,9 @@ async fn an_sns_failure_is_an_error_so_lambda_retries() {
         config: &config,
         inspector: Some(&inspector),
         recorders: &trailwatch::recorders::NoRecorders {
+            why: "not in this test",
+        },
+        buckets: &trailwatch::buckets::NoBuckets {
             why: "not in this test",
         },
         members: &trailwatch::members::NoMemberAccess,

@@ -304,7 +304,7 @@ impl Alert {
     pub fn trail_name(&self) -> Option<&str> {
         match (&self.resource, &self.resource_state) {
             (Some(resource), _) if resource.kind == ResourceKind::Trail => resource.valid_name(),
-            (_, ResourceState::DeliveryChain { trails }) => trails
+            (_, ResourceState::DeliveryChain { trails, .. }) => trails
                 .first()
                 .map(|t| t.name.as_str())
                 .filter(|name| ResourceKind::Trail.is_valid_name(name)),

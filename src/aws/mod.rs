@@ -1,6 +1,7 @@
 //! Adapters from the pipeline's traits to the AWS SDK. Nothing outside this module names an
 //! AWS SDK type.
 
+pub mod buckets;
 pub mod cloudtrail;
 pub mod dynamodb;
 pub mod organizations;
@@ -204,6 +205,14 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         .timeout_config(lookup_timeouts())
         .build();
 
+    // ... and a trail bucket's versioning and public access block. Path-style addressing only
+    // where an endpoint is set (a local emulator), whose host cannot take the bucket's name.
+    let s3 = aws_sdk_s3::config::Builder::from(&shared)
+        .force_path_style(shared.endpoint_url().is_some())
+        .retry_config(lookup_retries())
+        .timeout_config(lookup_timeouts())
+        .build();
+
     // The posture check's reads of trailwatch's own rules: bounded like the trail lookups.
     let events = aws_sdk_eventbridge::config::Builder::from(&shared)
         .retry_config(lookup_retries())
@@ -221,6 +230,7 @@ pub async fn clients(roots: TrustedRoots) -> Clients {
         cloudtrail_config: cloudtrail,
         config: aws_sdk_config::Client::from_conf(config),
         guardduty: aws_sdk_guardduty::Client::from_conf(guardduty),
+        s3: aws_sdk_s3::Client::from_conf(s3),
         sts: aws_sdk_sts::Client::from_conf(sts),
         dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
         posture_dynamodb: aws_sdk_dynamodb::Client::from_conf(posture_dynamodb),
@@ -241,6 +251,7 @@ pub struct Clients {
     pub cloudtrail_config: aws_sdk_cloudtrail::Config,
     pub config: aws_sdk_config::Client,
     pub guardduty: aws_sdk_guardduty::Client,
+    pub s3: aws_sdk_s3::Client,
     pub sts: aws_sdk_sts::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub posture_dynamodb: aws_sdk_dynamodb::Client,

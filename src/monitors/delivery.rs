@@ -30,6 +30,7 @@ pub async fn trails_using(
                         uses,
                     })
                     .collect(),
+                bucket: None,
             },
             coverage: None,
             problems,
@@ -55,7 +56,7 @@ pub async fn trails_using(
 /// The first trail using the resource, for the commands in next steps.
 pub fn first_trail(enrichment: &Enrichment) -> Option<&TrailUse> {
     match &enrichment.state {
-        ResourceState::DeliveryChain { trails } => trails.first(),
+        ResourceState::DeliveryChain { trails, .. } => trails.first(),
         _ => None,
     }
 }

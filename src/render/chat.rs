@@ -116,7 +116,7 @@ pub fn chat_notification(alert: &Alert) -> ChatNotification {
             Some(status) => chat_code(status, 64),
             None => unknown(),
         },
-        ResourceState::DeliveryChain { trails } => {
+        ResourceState::DeliveryChain { trails, .. } => {
             let names: Vec<String> = trails.iter().map(|t| chat_code(&t.name, 128)).collect();
             format!("used by trail {}", names.join(", "))
         }

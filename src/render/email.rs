@@ -84,22 +84,45 @@ pub fn email_text(alert: &Alert) -> String {
             event_selectors,
         } => trail_rows(status.as_ref(), config.as_ref(), event_selectors.as_ref()),
         ResourceState::EventDataStore(store) => store_rows(store),
-        ResourceState::DeliveryChain { trails } if trails.is_empty() => {
+        ResourceState::DeliveryChain { trails, .. } if trails.is_empty() => {
             vec![("Used by", "no trail".to_string())]
         }
-        ResourceState::DeliveryChain { trails } => trails
-            .iter()
-            .map(|trail| {
-                (
-                    "Used by trail",
+        ResourceState::DeliveryChain { trails, bucket } => {
+            let mut rows: Vec<(&str, String)> = trails
+                .iter()
+                .map(|trail| {
+                    (
+                        "Used by trail",
+                        format!(
+                            "{} (home region {})",
+                            value(trail.arn.as_deref().or(Some(&trail.name))),
+                            value(trail.home_region.as_deref())
+                        ),
+                    )
+                })
+                .collect();
+            if let Some(versioning) = bucket.as_ref().and_then(|b| b.versioning.as_ref()) {
+                rows.push((
+                    "Versioning",
                     format!(
-                        "{} (home region {})",
-                        value(trail.arn.as_deref().or(Some(&trail.name))),
-                        value(trail.home_region.as_deref())
+                        "{}, MFA delete {}",
+                        value(Some(
+                            versioning.status.as_deref().unwrap_or("never enabled")
+                        )),
+                        value(Some(versioning.mfa_delete.as_deref().unwrap_or("not set")))
                     ),
-                )
-            })
-            .collect(),
+                ));
+            }
+            if let Some(block) = bucket.as_ref().and_then(|b| b.public_access_block.as_ref()) {
+                let shown = match (block.configured, block.off().as_slice()) {
+                    (false, _) => "none on the bucket".to_string(),
+                    (true, []) => "all four settings on".to_string(),
+                    (true, off) => format!("off: {}", off.join(", ")),
+                };
+                rows.push(("Public block", shown));
+            }
+            rows
+        }
         ResourceState::Trails { trails }
             if trails.is_empty()
                 && alert

@@ -340,7 +340,11 @@ fn shrink_text(alert: &mut Alert, limit: usize) {
                 cut_opt(field);
             }
         }
-        ResourceState::DeliveryChain { trails } => {
+        ResourceState::DeliveryChain { trails, bucket } => {
+            if let Some(versioning) = bucket.as_mut().and_then(|b| b.versioning.as_mut()) {
+                cut_opt(&mut versioning.status);
+                cut_opt(&mut versioning.mfa_delete);
+            }
             trails.truncate(8);
             for trail in trails {
                 cut(&mut trail.name);

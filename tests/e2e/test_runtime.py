@@ -50,6 +50,19 @@ MONITORED = {
     "delete-metric-filter": "MEDIUM",
     "delete-subscription-filter": "MEDIUM",
     "put-retention-policy-30-days": "MEDIUM",
+    # the trail bucket's other doors (test_bucket_doors.py: the same calls on other buckets)
+    "put-bucket-versioning-suspended": "HIGH",
+    "put-bucket-versioning-enabled": "LOW",
+    "put-bucket-versioning-mfa-delete-off": "HIGH",
+    "put-bucket-replication-other-account": "HIGH",
+    "put-bucket-replication-same-account": "LOW",
+    "put-bucket-logging-off": "MEDIUM",
+    "put-bucket-logging-on": "LOW",
+    "put-bucket-public-access-block-off": "HIGH",
+    "put-bucket-public-access-block-on": "LOW",
+    "delete-bucket-public-access-block": "HIGH",
+    "put-bucket-acl-public": "CRITICAL",
+    "put-bucket-acl-private": "LOW",
     # AWS Config, the other recorder (test_config_monitor.py plays each with Config set up).
     "config-stop-configuration-recorder": "HIGH",
     "config-delete-configuration-recorder": "HIGH",
@@ -316,13 +329,21 @@ def check_resource_state(moto, message, kind: str) -> None:
         assert message.attributes["trail"] == "unknown"
         assert "GetEventDataStore" in (alert["enrichmentError"] or ""), alert["enrichmentError"]
     else:
-        # The bucket, key or log group of management-events: the alert names the trail.
+        # The bucket, key or log group of management-events: the alert names the trail, and
+        # for a bucket's door, what protects the bucket now (test_bucket_doors.py).
+        doors = state.pop("bucket", None)
+        door = alert["event"]["name"] in ("PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock", "PutBucketAcl")
+        assert (doors is not None) == door, (alert["event"]["name"], doors)
         assert state == {
             "type": "deliveryChain",
             "trails": [{"name": harness.TRAIL, "arn": harness.TRAIL_ARN, "homeRegion": harness.HOME_REGION, "uses": kind}],
         }
         assert message.attributes["trail"] == harness.TRAIL
-        assert alert["enrichmentError"] is None, alert["enrichmentError"]
+        if alert["event"]["name"] == "PutBucketVersioning":
+            # moto's GetBucketVersioning answer is not S3's shape (test_bucket_doors.py).
+            assert "GetBucketVersioning failed" in (alert["enrichmentError"] or ""), alert["enrichmentError"]
+        else:
+            assert alert["enrichmentError"] is None, alert["enrichmentError"]
 
 
 def check_coverage(alert, verdict: str | None) -> None:

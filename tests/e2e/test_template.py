@@ -87,6 +87,8 @@ READ_AND_PUBLISH = {
     "guardduty:ListDetectors", "guardduty:GetDetector",
     # ... and which services the organization still trusts, for a DisableAWSServiceAccess alert.
     "organizations:ListAWSServiceAccessForOrganization",
+    # ... and a trail bucket's versioning and public access block, after a call on them.
+    "s3:GetBucketVersioning", "s3:GetBucketPublicAccessBlock",
     # Each event published once: its id claimed, recorded and released in the ledger table.
     "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem",
     # Bursts: a digest request sent to, and consumed from, its own queue.
@@ -117,9 +119,11 @@ def test_function_permissions_are_read_only_lookups_publish_to_its_topics_and_it
     assert resources["cloudtrail:GetEventDataStore"] == "arn:aws:cloudtrail:*:*:eventdatastore/*"
     assert resources["securityhub:DescribeHub"] == "arn:aws:securityhub:*:111122223333:hub/default"
     assert resources["guardduty:GetDetector"] == "arn:aws:guardduty:*:111122223333:detector/*"
-    # The delivery-chain checks read trails only: nothing is asked of S3, and the key is used
-    # only by SNS and SQS on the function's behalf (publishing, parking a failed event).
-    assert not [a for a in actions if a.split(":")[0] == "s3"]
+    assert resources["s3:GetBucketVersioning"] == resources["s3:GetBucketPublicAccessBlock"] == "arn:aws:s3:::*"
+    # The delivery-chain checks read trails; of S3 only a bucket's versioning and public access
+    # block are read, after a call on them. The key is used only by SNS and SQS on the
+    # function's behalf (publishing, parking a failed event).
+    assert sorted(a for a in actions if a.split(":")[0] == "s3") == ["s3:GetBucketPublicAccessBlock", "s3:GetBucketVersioning"]
     for action in ("kms:GenerateDataKey", "kms:Decrypt"):
         assert resources[action] == "{AlertKey.Arn}"
         assert actions[action]["Condition"] == {
