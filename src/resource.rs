@@ -562,18 +562,28 @@ pub struct PublicAccessBlock {
 }
 
 impl PublicAccessBlock {
+    /// The four settings, as S3 names them in requests and answers.
+    pub const SETTINGS: [&'static str; 4] = [
+        "BlockPublicAcls",
+        "IgnorePublicAcls",
+        "BlockPublicPolicy",
+        "RestrictPublicBuckets",
+    ];
+
     /// The settings that are off.
     pub fn off(&self) -> Vec<&'static str> {
-        [
-            ("BlockPublicAcls", self.block_public_acls),
-            ("IgnorePublicAcls", self.ignore_public_acls),
-            ("BlockPublicPolicy", self.block_public_policy),
-            ("RestrictPublicBuckets", self.restrict_public_buckets),
-        ]
-        .into_iter()
-        .filter(|(_, on)| !on)
-        .map(|(name, _)| name)
-        .collect()
+        let on = [
+            self.block_public_acls,
+            self.ignore_public_acls,
+            self.block_public_policy,
+            self.restrict_public_buckets,
+        ];
+        Self::SETTINGS
+            .into_iter()
+            .zip(on)
+            .filter(|(_, on)| !on)
+            .map(|(name, _)| name)
+            .collect()
     }
 }
 

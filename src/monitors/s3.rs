@@ -20,7 +20,7 @@ use crate::monitors::delivery::{first_trail, trails_using};
 use crate::monitors::monitor::{Monitor, Outcome, Rule, Service, StepFacts, Watched, Weakening};
 use crate::monitors::steps::{confirm, CRITICAL_RETENTION_DAYS, MIN_RETENTION_DAYS};
 use crate::prose::code;
-use crate::resource::{BucketDoors, Resource, ResourceKind, ResourceState};
+use crate::resource::{BucketDoors, PublicAccessBlock, Resource, ResourceKind, ResourceState};
 use crate::severity::Severity::*;
 use crate::shape::is_region;
 
@@ -80,14 +80,6 @@ const RULES: &[Rule] = &[
 const PUBLIC_GROUPS: [&str; 2] = [
     "http://acs.amazonaws.com/groups/global/AllUsers",
     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
-];
-
-/// The public access block's four settings.
-const BLOCK_SETTINGS: [&str; 4] = [
-    "BlockPublicAcls",
-    "IgnorePublicAcls",
-    "BlockPublicPolicy",
-    "RestrictPublicBuckets",
 ];
 
 const SERVICE: Service = Service {
@@ -461,7 +453,7 @@ fn public_access_block_weakenings(call: &ApiCall) -> Vec<Weakening> {
         )];
     };
     // A setting left out of the request is turned off.
-    let off: Vec<String> = BLOCK_SETTINGS
+    let off: Vec<String> = PublicAccessBlock::SETTINGS
         .iter()
         .filter(|setting| config.get(**setting).is_none() || is_false(config.get(**setting)))
         .map(|setting| code(setting))
